@@ -1,0 +1,293 @@
+// Package config is apilayer's configuration: the YAML schema of the
+// gateway, its defaults, its validation and its loading from a file.
+//
+// A Config can be built in code or loaded from YAML with Load. Either way,
+// call Defaults to fill what is unset and Validate to learn every problem at
+// once. The zero value of every field means "use the default" unless the
+// field's comment says otherwise.
+package config
+
+import "time"
+
+// Config is the whole gateway configuration (SPEC.md section 3).
+type Config struct {
+	Listen    string    `yaml:"listen"`
+	TLS       TLS       `yaml:"tls"`
+	Server    Server    `yaml:"server"`
+	Health    Health    `yaml:"health"`
+	Backend   Backend   `yaml:"backend"`
+	Upstream  Upstream  `yaml:"upstream"`
+	Cookies   Cookies   `yaml:"cookies"`
+	Guest     Guest     `yaml:"guest"`
+	Validate  Validate  `yaml:"validate"`
+	Refresh   Refresh   `yaml:"refresh"`
+	Access    Access    `yaml:"access"`
+	AuthAPI   AuthAPI   `yaml:"authApi"`
+	API       API       `yaml:"api"`
+	CSRF      CSRF      `yaml:"csrf"`
+	ClientIP  ClientIP  `yaml:"clientIP"`
+	RateLimit RateLimit `yaml:"rateLimit"`
+	Audit     Audit     `yaml:"audit"`
+	I18n      I18n      `yaml:"i18n"`
+	CORS      CORS      `yaml:"cors"`
+	Store     Store     `yaml:"store"`
+	Metrics   Metrics   `yaml:"metrics"`
+	Log       Log       `yaml:"log"`
+}
+
+// TLS turns on an HTTPS listener when both files are set.
+type TLS struct {
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+}
+
+// Server holds the listener's hardening settings.
+type Server struct {
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"` // default 10s
+	IdleTimeout       time.Duration `yaml:"idleTimeout"`       // default 120s
+	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`   // default 30s; in-flight requests get this long after SIGTERM
+	MaxHeaderBytes    Size          `yaml:"maxHeaderBytes"`    // default 1MiB
+}
+
+// Health is the health endpoint; it is never authenticated nor forwarded.
+type Health struct {
+	Path string `yaml:"path"` // default /_apilayer/health
+}
+
+// Backend is the external JWT backend.
+type Backend struct {
+	URL       string        `yaml:"url"`     // required; endpoint paths are joined to it
+	Timeout   time.Duration `yaml:"timeout"` // default 10s; bounds each call the gateway makes
+	Endpoints Endpoints     `yaml:"endpoints"`
+	Mapping   Mapping       `yaml:"mapping"`
+}
+
+// Endpoints are paths relative to Backend.URL.
+type Endpoints struct {
+	Validate string `yaml:"validate"` // default auth/me
+	Refresh  string `yaml:"refresh"`  // default auth/refresh
+	Guest    string `yaml:"guest"`    // default auth/guest
+	Login    string `yaml:"login"`    // default auth/login
+	Register string `yaml:"register"` // default auth/register
+	Logout   string `yaml:"logout"`   // default auth/logout
+}
+
+// Mapping holds JSON Pointers (RFC 6901) into backend responses.
+type Mapping struct {
+	Success      string `yaml:"success"`      // default /success; present and false => failure
+	User         string `yaml:"user"`         // default /data
+	TokenType    string `yaml:"tokenType"`    // default /data/type; missing => "user"
+	ExpiresAt    string `yaml:"expiresAt"`    // default /data/exp (unix seconds)
+	AccessToken  string `yaml:"accessToken"`  // default /data/accessToken
+	RefreshToken string `yaml:"refreshToken"` // default /data/refreshToken
+	ErrorCode    string `yaml:"errorCode"`    // default /code (then /error and /reason are read)
+}
+
+// Upstream is where page requests go: at most one of URL and Static.
+type Upstream struct {
+	URL               string        `yaml:"url"`
+	Static            string        `yaml:"static"`            // folder to serve; unknown paths fall back to index.html
+	Timeout           time.Duration `yaml:"timeout"`           // default 60s; waiting for response headers
+	PassAuthorization bool          `yaml:"passAuthorization"` // also send Authorization: Bearer <token>
+	HideTokens        bool          `yaml:"hideTokens"`        // the web app never sees tokens
+}
+
+// Cookies names the auth cookies and their attributes.
+type Cookies struct {
+	User          string        `yaml:"user"`          // default userAuthToken
+	Guest         string        `yaml:"guest"`         // default guestAuthToken
+	Refresh       string        `yaml:"refresh"`       // non-empty => dual-token mode
+	Path          string        `yaml:"path"`          // default /
+	Domain        string        `yaml:"domain"`        // default none (host-only)
+	Secure        Secure        `yaml:"secure"`        // default auto
+	SameSite      string        `yaml:"sameSite"`      // lax (default) | strict | none
+	MaxAge        time.Duration `yaml:"maxAge"`        // default 168h; user (access) cookie
+	GuestMaxAge   time.Duration `yaml:"guestMaxAge"`   // default 1h
+	RefreshMaxAge time.Duration `yaml:"refreshMaxAge"` // default 336h
+}
+
+// Guest configures guest tokens for anonymous visitors.
+type Guest struct {
+	Enabled      bool           `yaml:"enabled"`
+	Credentials  map[string]any `yaml:"credentials"`  // sent as the JSON body of the guest call
+	MaxPerMinute int            `yaml:"maxPerMinute"` // default 10; guest tokens minted per client IP per minute
+}
+
+// Validate configures token validation.
+type Validate struct {
+	Mode               string         `yaml:"mode"`               // backend (default) | local
+	CacheTTL           *time.Duration `yaml:"cacheTTL"`           // default 2s; 0 disables; never past the token's exp
+	CacheSize          int            `yaml:"cacheSize"`          // default 10000
+	StaleIfError       *time.Duration `yaml:"staleIfError"`       // default 30s; 0 disables
+	RevalidateInterval time.Duration  `yaml:"revalidateInterval"` // local mode; 0 = never
+	Local              Local          `yaml:"local"`
+}
+
+// Local configures local JWT verification.
+type Local struct {
+	Secret         string         `yaml:"secret"`        // HMAC key (HS256/384/512)
+	PublicKeyFile  string         `yaml:"publicKeyFile"` // PEM (RS*/PS*/ES*/EdDSA)
+	JWKSURL        string         `yaml:"jwksURL"`       // fetched, cached, refetched on an unknown kid
+	Algorithms     []string       `yaml:"algorithms"`    // default [HS256]; pinned
+	Issuer         string         `yaml:"issuer"`
+	Audience       string         `yaml:"audience"`
+	Leeway         *time.Duration `yaml:"leeway"`         // default 30s
+	RequireExp     *bool          `yaml:"requireExp"`     // default true
+	TokenTypeClaim string         `yaml:"tokenTypeClaim"` // default type (then token_type)
+}
+
+// Refresh configures token refresh.
+type Refresh struct {
+	SingleFlight     *bool          `yaml:"singleFlight"`     // default true
+	Proactive        bool           `yaml:"proactive"`        // default false
+	ProactiveWindow  time.Duration  `yaml:"proactiveWindow"`  // default 2m
+	GuestFallback    *bool          `yaml:"guestFallback"`    // default true
+	ReuseStatusCodes []int          `yaml:"reuseStatusCodes"` // default [409]
+	ReuseCodes       []string       `yaml:"reuseCodes"`       // default [token_reuse]
+	SuccessorTTL     *time.Duration `yaml:"successorTTL"`     // default 30s
+}
+
+// Access holds the route access rules.
+type Access struct {
+	ProtectedRoutes       []string `yaml:"protectedRoutes"`
+	AuthRoutes            []string `yaml:"authRoutes"`
+	PublicRoutes          []string `yaml:"publicRoutes"`
+	ProtectedByDefault    bool     `yaml:"protectedByDefault"`
+	AllowedTokenTypes     []string `yaml:"allowedTokenTypes"`
+	ExcludedPaths         []string `yaml:"excludedPaths"` // not authenticated at all; segment-aware prefix
+	LoginPath             string   `yaml:"loginPath"`     // default /login
+	HomePath              string   `yaml:"homePath"`      // default /
+	ReturnParam           string   `yaml:"returnParam"`   // e.g. next => /login?next=/dashboard
+	Rules                 []Rule   `yaml:"rules"`
+	BlockBrowserAPIAccess bool     `yaml:"blockBrowserApiAccess"`
+}
+
+// Rule requires one of Roles for every path matching Path.
+type Rule struct {
+	Path       string   `yaml:"path"`       // glob on the full path
+	Roles      []string `yaml:"roles"`      // the user must hold any of these
+	RolesField string   `yaml:"rolesField"` // JSON Pointer into the user; default /roles
+}
+
+// AuthAPI configures the built-in auth API under {api.prefix}/auth/.
+type AuthAPI struct {
+	Enabled     *bool    `yaml:"enabled"`     // default true
+	BypassPaths []string `yaml:"bypassPaths"` // when disabled; empty = {prefix}/auth/{login,logout,me,refresh,register}
+}
+
+// API configures the API proxy to the backend.
+type API struct {
+	Prefix            string         `yaml:"prefix"`          // default /api
+	PublicEndpoints   []string       `yaml:"publicEndpoints"` // globs relative to the prefix
+	SkipAuthByDefault bool           `yaml:"skipAuthByDefault"`
+	Timeout           time.Duration  `yaml:"timeout"`     // default 30s; waiting for response headers
+	MaxBodySize       Size           `yaml:"maxBodySize"` // default 10MiB
+	MethodSpoofing    MethodSpoofing `yaml:"methodSpoofing"`
+	Sanitize          Sanitize       `yaml:"sanitize"`
+}
+
+// MethodSpoofing turns PUT/PATCH/DELETE into POST for Laravel/Rails backends.
+type MethodSpoofing struct {
+	Enabled   bool   `yaml:"enabled"`
+	Strategy  string `yaml:"strategy"`  // body (default) | header
+	FieldName string `yaml:"fieldName"` // default _method
+}
+
+// Sanitize configures XSS sanitizing of JSON bodies.
+type Sanitize struct {
+	Enabled       bool     `yaml:"enabled"`
+	Mode          string   `yaml:"mode"`      // strip (default) | escape | allowList
+	Responses     bool     `yaml:"responses"` // also sanitize JSON responses
+	AllowedTags   []string `yaml:"allowedTags"`
+	SkipFields    []string `yaml:"skipFields"`
+	SkipEndpoints []string `yaml:"skipEndpoints"`
+}
+
+// CSRF configures CSRF protection.
+type CSRF struct {
+	Enabled         bool     `yaml:"enabled"`
+	Strategy        string   `yaml:"strategy"` // both (default) | fetch-metadata | double-submit
+	Secret          string   `yaml:"secret"`
+	PreviousSecrets []string `yaml:"previousSecrets"`
+	CookieName      string   `yaml:"cookieName"`    // default __csrf
+	HeaderName      string   `yaml:"headerName"`    // default x-csrf-token
+	IgnoreMethods   []string `yaml:"ignoreMethods"` // default [GET, HEAD, OPTIONS]
+	TrustSameSite   bool     `yaml:"trustSameSite"`
+	TrustedOrigins  []string `yaml:"trustedOrigins"`
+}
+
+// ClientIP says who the client is.
+type ClientIP struct {
+	TrustedProxies []string `yaml:"trustedProxies"` // CIDRs or addresses
+	Headers        []string `yaml:"headers"`        // default [cf-connecting-ip, true-client-ip, x-real-ip, x-forwarded-for]
+}
+
+// RateLimit configures rate limiting.
+type RateLimit struct {
+	Enabled      bool            `yaml:"enabled"`
+	Window       time.Duration   `yaml:"window"`      // default 1m
+	MaxRequests  int             `yaml:"maxRequests"` // default 100
+	By           string          `yaml:"by"`          // ip (default) | user
+	SkipRoutes   []string        `yaml:"skipRoutes"`
+	SkipPrefetch *bool           `yaml:"skipPrefetch"` // default true
+	Rules        []RateLimitRule `yaml:"rules"`
+}
+
+// RateLimitRule is a stricter limit for the paths matching Path.
+type RateLimitRule struct {
+	Path        string        `yaml:"path"`
+	MaxRequests int           `yaml:"maxRequests"`
+	Window      time.Duration `yaml:"window"`
+}
+
+// Audit configures audit events.
+type Audit struct {
+	Enabled       bool     `yaml:"enabled"`
+	Events        []string `yaml:"events"`    // default: every event but auth:guest
+	Output        string   `yaml:"output"`    // stdout (default) | stderr | file:<path> | http(s) URL
+	QueueSize     int      `yaml:"queueSize"` // default 10000
+	WebhookSecret string   `yaml:"webhookSecret"`
+}
+
+// I18n configures locale handling.
+type I18n struct {
+	Enabled       bool     `yaml:"enabled"`
+	Locales       []string `yaml:"locales"`
+	DefaultLocale string   `yaml:"defaultLocale"`
+	ParamName     string   `yaml:"paramName"` // default lang
+	Prefix        string   `yaml:"prefix"`    // never (default) | as-needed | always
+	Cookie        string   `yaml:"cookie"`    // default NEXT_LOCALE
+}
+
+// CORS configures cross-origin access for a front end on another origin.
+type CORS struct {
+	AllowedOrigins []string      `yaml:"allowedOrigins"`
+	AllowedHeaders []string      `yaml:"allowedHeaders"` // default [content-type, x-csrf-token, x-requested-with]
+	MaxAge         time.Duration `yaml:"maxAge"`         // default 10m
+}
+
+// Store selects where shared state lives.
+type Store struct {
+	Driver string `yaml:"driver"` // memory (default) | redis
+	Redis  Redis  `yaml:"redis"`
+}
+
+// Redis configures the Redis store.
+type Redis struct {
+	URL       string        `yaml:"url"`       // default redis://127.0.0.1:6379/0
+	KeyPrefix string        `yaml:"keyPrefix"` // default "apilayer:"
+	Timeout   time.Duration `yaml:"timeout"`   // default 100ms; each Redis call
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	Enabled bool   `yaml:"enabled"`
+	Path    string `yaml:"path"` // default /metrics
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info (default) | warn | error
+	Format string `yaml:"format"` // json (default) | text
+	Access bool   `yaml:"access"` // one line per request
+}
