@@ -1,0 +1,21 @@
+// Package route cleans request paths and matches them against the path lists
+// and globs of the configuration (SPEC.md sections 3 "Globs" and 4).
+//
+// Every decision of the gateway (API request or page, protected route,
+// excluded path, public endpoint, rate-limit rule) is taken on the path that
+// [Clean] returns, and that same cleaned path is what is forwarded, so the
+// gateway and the application behind it always see the same path. Matching is
+// case-sensitive, segment-aware (/public does not cover /publicity) and
+// ignores a trailing slash.
+//
+// Three kinds of matchers are offered:
+//
+//   - [Under] and [List]: segment-aware prefixes (protectedRoutes,
+//     excludedPaths, api.prefix).
+//   - [Glob] and [Globs]: patterns where "*" is one path segment and "**" is
+//     zero or more whole segments (publicEndpoints, skipRoutes, rules[].path).
+//   - [Trim]: the part of a path below a prefix, for globs that are relative
+//     to api.prefix.
+//
+// Matching never uses regular expressions and does not allocate.
+package route
