@@ -1,0 +1,167 @@
+package demo
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"html/template"
+	"log"
+	"net/http"
+	"slices"
+)
+
+// The request headers the gateway sets for the web app (SPEC.md section 4.4).
+const (
+	headerAuthUser  = "X-Auth-User"
+	headerTokenType = "X-Auth-Token-Type"
+	headerRequestID = "X-Request-ID"
+)
+
+// maxAuthUser bounds the X-Auth-User header the app decodes; the gateway
+// keeps it under 16 KiB.
+const maxAuthUser = 32 << 10
+
+// viewer is who the gateway says the visitor is.
+type viewer struct {
+	User      map[string]any // the decoded X-Auth-User; nil when absent or unreadable
+	TokenType string         // user | guest | another type; "" when anonymous
+	RequestID string
+}
+
+// viewerOf reads the gateway's identity headers. It reads nothing else: no
+// cookie, no token.
+func viewerOf(r *http.Request) viewer {
+	v := viewer{TokenType: r.Header.Get(headerTokenType), RequestID: r.Header.Get(headerRequestID)}
+	if enc := r.Header.Get(headerAuthUser); enc != "" && len(enc) <= maxAuthUser {
+		if raw, err := base64.StdEncoding.DecodeString(enc); err == nil {
+			var u map[string]any
+			if json.Unmarshal(raw, &u) == nil {
+				v.User = u
+			}
+		}
+	}
+	if v.User != nil && v.TokenType == "" {
+		v.TokenType = TypeUser
+	}
+	if v.User == nil && v.TokenType != TypeGuest {
+		v.TokenType = ""
+	}
+	return v
+}
+
+// Guest reports whether the visitor holds a guest token.
+func (v viewer) Guest() bool { return v.TokenType == TypeGuest }
+
+// SignedIn reports whether the visitor holds a valid non-guest token.
+func (v viewer) SignedIn() bool { return v.User != nil && !v.Guest() }
+
+// Name is the display name of a signed-in visitor.
+func (v viewer) Name() string {
+	for _, k := range []string{"name", "email", "username"} {
+		if s, ok := v.User[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	if id, ok := v.User["id"]; ok {
+		b, _ := json.Marshal(id)
+		return string(b)
+	}
+	return "someone"
+}
+
+// Roles are the roles of a signed-in visitor ("roles" list or "role").
+func (v viewer) Roles() []string {
+	var out []string
+	if list, ok := v.User["roles"].([]any); ok {
+		for _, r := range list {
+			if s, ok := r.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	if s, ok := v.User["role"].(string); ok && s != "" && !slices.Contains(out, s) {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Admin reports whether a signed-in visitor has the admin role.
+func (v viewer) Admin() bool { return v.SignedIn() && slices.Contains(v.Roles(), "admin") }
+
+// UserJSON is the user object, indented, for display.
+func (v viewer) UserJSON() string {
+	b, _ := json.MarshalIndent(v.User, "", "  ")
+	return string(b)
+}
+
+// pageData is what every page template receives.
+type pageData struct {
+	Page  string // the template name
+	Title string
+	Nonce string // the CSP nonce of this response's inline script and style
+	V     viewer
+}
+
+// NewApp returns the demo web app: the pages /, /login, /dashboard and
+// /admin, rendered on the server from the identity headers the gateway sets
+// (X-Auth-User, X-Auth-Token-Type, X-Request-ID).
+//
+// The app believes those headers without question, so it must only be
+// reachable through the gateway, which removes any client-sent copy of them.
+func NewApp() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		render(w, http.StatusOK, "home", pageData{Title: "Home", V: viewerOf(r)})
+	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		render(w, http.StatusOK, "login", pageData{Title: "Sign in", V: viewerOf(r)})
+	})
+	mux.HandleFunc("GET /dashboard", func(w http.ResponseWriter, r *http.Request) {
+		v := viewerOf(r)
+		if !v.SignedIn() {
+			// The gateway protects /dashboard; this is defence in depth.
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		render(w, http.StatusOK, "dashboard", pageData{Title: "Dashboard", V: v})
+	})
+	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
+		v := viewerOf(r)
+		switch {
+		case !v.SignedIn():
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		case !v.Admin():
+			render(w, http.StatusForbidden, "forbidden", pageData{Title: "Forbidden", V: v})
+		default:
+			render(w, http.StatusOK, "admin", pageData{Title: "Admin", V: v})
+		}
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		render(w, http.StatusNotFound, "notfound", pageData{Title: "Not found", V: viewerOf(r)})
+	})
+	return mux
+}
+
+// render writes the page name with the security headers of an HTML page
+// that depends on who is asking.
+func render(w http.ResponseWriter, status int, name string, d pageData) {
+	d.Page, d.Nonce = name, rand.Text()
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, d); err != nil {
+		log.Printf("demo: render %s: %v", name, err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+d.Nonce+"'; style-src 'nonce-"+d.Nonce+
+		"'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+var pages = template.Must(template.New("pages").Parse(pageTemplates))

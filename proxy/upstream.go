@@ -1,0 +1,336 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apilayer/apilayer/requestid"
+	"github.com/apilayer/apilayer/respond"
+)
+
+// DefaultUpstreamTimeout is the wait for the web app's response headers when
+// UpstreamOptions.Timeout is zero (SPEC.md section 3, upstream.timeout).
+const DefaultUpstreamTimeout = 60 * time.Second
+
+// The sentences of the pages the upstream proxy answers itself.
+const (
+	msgUnreachable = "The web app is unreachable."
+	msgTimeout     = "The web app did not answer in time."
+)
+
+// Client IP headers a client may send to pose as someone else. The gateway
+// has already decided who the client is (UpstreamOptions.ClientInfo); the web
+// app gets that decision in X-Forwarded-For and X-Real-IP, and none of the
+// client's own claims.
+var spoofableIPHeaders = []string{"X-Real-Ip", "Cf-Connecting-Ip", "True-Client-Ip"}
+
+// UpstreamOptions configures NewUpstream. Exactly one of URL and Static must
+// be set.
+type UpstreamOptions struct {
+	// URL is the web app, such as http://127.0.0.1:3000. A path in it is a
+	// base path: /dashboard is forwarded to http://host/base/dashboard.
+	URL string
+
+	// Static is a folder to serve instead of a web app: GET and HEAD only,
+	// no directory listings, no dotfiles (except /.well-known/), nothing
+	// outside the folder, and SPA fallback to index.html for page
+	// navigations to unknown paths without a file extension.
+	Static string
+
+	// Timeout bounds the wait for the web app's response headers only:
+	// bodies, server-sent events and WebSockets are never cut by it. Zero
+	// means DefaultUpstreamTimeout. It is applied through the
+	// ResponseHeaderTimeout of the transport NewUpstream builds; a caller
+	// that sets Transport configures its own timeouts.
+	Timeout time.Duration
+
+	// Transport sends the requests to the web app. If nil, a dedicated
+	// *http.Transport is used: a keep-alive pool sized for a single host,
+	// no environment proxy, no transparent compression, and
+	// ResponseHeaderTimeout = Timeout.
+	Transport http.RoundTripper
+
+	// ClientInfo returns who the client is, as the gateway resolved it: its
+	// IP, the scheme it used ("http" or "https") and the host it asked for.
+	// If nil, they come from the request's RemoteAddr, TLS and Host.
+	ClientInfo func(*http.Request) (ip netip.Addr, proto, host string)
+
+	// Logger receives failures (at warn) and clients gone (at debug). It
+	// never receives tokens, cookies or query strings. If nil, nothing is
+	// logged.
+	Logger *slog.Logger
+}
+
+// Upstream forwards page requests to the web app, or serves a static
+// folder in its place. It is an http.Handler; create it with NewUpstream
+// and release it with Close.
+//
+// Upstream trusts the request it is given: the gateway's pipeline has
+// cleaned the path, removed forged identity headers and set the verified
+// ones (X-Auth-User, X-Auth-Token-Type, X-Refreshed-Token, X-Request-ID, the
+// rewritten Cookie). It passes them on unchanged.
+type Upstream struct {
+	target     *url.URL
+	proxy      *httputil.ReverseProxy
+	static     *static
+	transport  http.RoundTripper
+	clientInfo func(*http.Request) (netip.Addr, string, string)
+	log        *slog.Logger
+}
+
+// NewUpstream checks opts and returns the upstream handler. It fails when
+// neither or both of URL and Static are set, when URL is not an absolute
+// http or https URL, or when Static is not a readable folder.
+func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
+	u := &Upstream{clientInfo: opts.ClientInfo, log: opts.Logger}
+	if u.log == nil {
+		u.log = slog.New(slog.DiscardHandler)
+	}
+	if u.clientInfo == nil {
+		u.clientInfo = defaultClientInfo
+	}
+	switch {
+	case opts.URL == "" && opts.Static == "":
+		return nil, errors.New("proxy: upstream: one of url and static is required")
+	case opts.URL != "" && opts.Static != "":
+		return nil, errors.New("proxy: upstream: url and static are mutually exclusive")
+	case opts.Static != "":
+		s, err := newStatic(opts.Static)
+		if err != nil {
+			return nil, err
+		}
+		u.static = s
+		return u, nil
+	}
+
+	target, err := parseUpstreamURL(opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	u.target = target
+
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultUpstreamTimeout
+	}
+	u.transport = opts.Transport
+	if u.transport == nil {
+		u.transport = newUpstreamTransport(timeout)
+	}
+	u.proxy = &httputil.ReverseProxy{
+		Rewrite:        u.rewrite,
+		Transport:      u.transport,
+		ModifyResponse: modifyUpstreamResponse,
+		ErrorHandler:   u.handleError,
+		BufferPool:     bufferPool{},
+		ErrorLog:       slog.NewLogLogger(u.log.Handler(), slog.LevelDebug),
+	}
+	return u, nil
+}
+
+// parseUpstreamURL accepts an absolute http(s) URL without query or
+// fragment. The error names the problem, never the URL (it may carry
+// credentials).
+func parseUpstreamURL(raw string) (*url.URL, error) {
+	target, err := url.Parse(raw)
+	if err != nil {
+		return nil, errors.New("proxy: upstream url: not a valid URL")
+	}
+	if target.Scheme != "http" && target.Scheme != "https" {
+		return nil, fmt.Errorf("proxy: upstream url: scheme must be http or https (got %q)", target.Scheme)
+	}
+	if target.Host == "" {
+		return nil, errors.New("proxy: upstream url: host is missing")
+	}
+	if target.RawQuery != "" || target.Fragment != "" {
+		return nil, errors.New("proxy: upstream url: query and fragment are not allowed")
+	}
+	return target, nil
+}
+
+// newUpstreamTransport is the transport of one web app: every idle
+// connection goes to the same host, so the per-host pool is the whole pool.
+func newUpstreamTransport(timeout time.Duration) *http.Transport {
+	return &http.Transport{
+		// The web app is usually on loopback or a private network: an
+		// HTTP_PROXY meant for outbound traffic must not capture it.
+		Proxy: nil,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: timeout,
+		// Pass the client's Accept-Encoding and the app's Content-Encoding
+		// through untouched instead of decompressing in the gateway.
+		DisableCompression: true,
+	}
+}
+
+// ServeHTTP forwards r to the web app (or serves it from the static
+// folder) and copies the answer to w. Failures are answered with small HTML
+// pages: 502 when the web app is unreachable, 504 when it does not answer
+// in time; nothing (status 499) when the client has gone.
+func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if u.static != nil {
+		u.static.ServeHTTP(w, r)
+		return
+	}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		// ReverseProxy aborts with ErrAbortHandler when copying the body
+		// fails. If the client left (the server cancels the request's
+		// context on a failed write or a closed connection), that is not a
+		// fault: swallow it rather than have recover middleware report a
+		// panic for every closed tab. If the web app broke mid-body, keep
+		// the abort so the client sees a truncated response, not a
+		// complete-looking one.
+		if v == http.ErrAbortHandler && errors.Is(r.Context().Err(), context.Canceled) {
+			u.log.Debug("proxy: upstream: client gone mid-response",
+				"method", r.Method, "path", r.URL.Path, "request_id", requestid.FromContext(r.Context()))
+			return
+		}
+		panic(v)
+	}()
+	u.proxy.ServeHTTP(w, r)
+}
+
+// rewrite maps the inbound request onto the web app.
+func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
+	// Target scheme and host, target base path joined with the request
+	// path, query kept; Host becomes the web app's own.
+	pr.SetURL(u.target)
+
+	ip, proto, host := u.clientInfo(pr.In)
+	h := pr.Out.Header
+	for _, k := range spoofableIPHeaders {
+		h.Del(k)
+	}
+	// ReverseProxy removed the client's X-Forwarded-* and Forwarded before
+	// calling us: the chain is replaced, not extended, because the
+	// gateway's client IP resolution already decided which hops to believe.
+	if ip.IsValid() {
+		s := ip.Unmap().String()
+		h.Set("X-Forwarded-For", s)
+		h.Set("X-Real-Ip", s)
+	}
+	if proto != "" {
+		h.Set("X-Forwarded-Proto", proto)
+	}
+	if host != "" {
+		h.Set("X-Forwarded-Host", host)
+	}
+	// The pipeline already removed them; this keeps the web app safe from
+	// Next.js's CVE-2025-29927 class of bugs even if it did not.
+	for k := range h {
+		if len(k) >= len(middlewarePrefix) && strings.EqualFold(k[:len(middlewarePrefix)], middlewarePrefix) {
+			delete(h, k)
+		}
+	}
+}
+
+// modifyUpstreamResponse removes what the browser must never receive, from
+// every answer including 101 Switching Protocols, and from trailers.
+func modifyUpstreamResponse(res *http.Response) error {
+	StripFromResponse(res.Header)
+	if res.StatusCode != http.StatusSwitchingProtocols { // its Body must stay an io.ReadWriteCloser
+		res.Body = &trailerStripper{ReadCloser: res.Body, res: res}
+	}
+	return nil
+}
+
+// trailerStripper removes the internal headers from the trailers, which
+// ReverseProxy copies to the client after closing the body.
+type trailerStripper struct {
+	io.ReadCloser
+	res *http.Response
+}
+
+func (b *trailerStripper) Close() error {
+	err := b.ReadCloser.Close()
+	StripFromResponse(b.res.Trailer)
+	return err
+}
+
+// handleError answers a request the web app did not answer. The error text
+// goes to the log only: it names hosts and ports of the private network.
+func (u *Upstream) handleError(w http.ResponseWriter, r *http.Request, err error) {
+	f := ClassifyError(r, err)
+	attrs := []any{
+		"method", r.Method,
+		"path", r.URL.Path,
+		"request_id", requestid.FromContext(r.Context()),
+		"failure", f.String(),
+		"status", f.Status(),
+	}
+	switch f {
+	case FailureClientGone:
+		u.log.Debug("proxy: upstream: client gone", attrs...)
+		w.WriteHeader(StatusClientClosedRequest)
+	case FailureTimeout:
+		u.log.Warn("proxy: upstream: web app timed out", append(attrs, "error", err)...)
+		respond.Page(w, http.StatusGatewayTimeout, msgTimeout)
+	default:
+		u.log.Warn("proxy: upstream: web app unreachable", append(attrs, "error", err)...)
+		respond.Page(w, http.StatusBadGateway, msgUnreachable)
+	}
+}
+
+// Close closes the idle connections to the web app (of Transport too, when
+// it has a CloseIdleConnections method). It is safe to call more than once;
+// in-flight requests are not interrupted.
+func (u *Upstream) Close() error {
+	if c, ok := u.transport.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+	return nil
+}
+
+// defaultClientInfo reads who the client is from the connection itself.
+func defaultClientInfo(r *http.Request) (netip.Addr, string, string) {
+	var ip netip.Addr
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		ip = ap.Addr()
+	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+		ip = a
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	return ip, proto, r.Host
+}
+
+// bufferPool recycles the 32 KiB copy buffers of ReverseProxy.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
+
+func (bufferPool) Get() []byte { return *copyBuffers.Get().(*[]byte) }
+
+func (bufferPool) Put(b []byte) {
+	if cap(b) != 32*1024 {
+		return
+	}
+	b = b[:cap(b)]
+	copyBuffers.Put(&b)
+}
