@@ -1,38 +1,33 @@
-// Package config is apilayer's configuration: the YAML schema of the
-// gateway, its defaults, its validation and its loading from a file.
-//
-// A Config can be built in code or loaded from YAML with Load. Either way,
-// call Defaults to fill what is unset and Validate to learn every problem at
-// once. The zero value of every field means "use the default" unless the
-// field's comment says otherwise.
 package config
 
 import "time"
 
 // Config is the whole gateway configuration (SPEC.md section 3).
 type Config struct {
-	Listen    string    `yaml:"listen"`
-	TLS       TLS       `yaml:"tls"`
-	Server    Server    `yaml:"server"`
-	Health    Health    `yaml:"health"`
-	Backend   Backend   `yaml:"backend"`
-	Upstream  Upstream  `yaml:"upstream"`
-	Cookies   Cookies   `yaml:"cookies"`
-	Guest     Guest     `yaml:"guest"`
-	Validate  Validate  `yaml:"validate"`
-	Refresh   Refresh   `yaml:"refresh"`
-	Access    Access    `yaml:"access"`
-	AuthAPI   AuthAPI   `yaml:"authApi"`
-	API       API       `yaml:"api"`
-	CSRF      CSRF      `yaml:"csrf"`
-	ClientIP  ClientIP  `yaml:"clientIP"`
-	RateLimit RateLimit `yaml:"rateLimit"`
-	Audit     Audit     `yaml:"audit"`
-	I18n      I18n      `yaml:"i18n"`
-	CORS      CORS      `yaml:"cors"`
-	Store     Store     `yaml:"store"`
-	Metrics   Metrics   `yaml:"metrics"`
-	Log       Log       `yaml:"log"`
+	Listen     string    `yaml:"listen"`
+	TLS        TLS       `yaml:"tls"`
+	Server     Server    `yaml:"server"`
+	Health     Health    `yaml:"health"`
+	Backend    Backend   `yaml:"backend"`
+	Upstream   Upstream  `yaml:"upstream"`
+	Cookies    Cookies   `yaml:"cookies"`
+	Guest      Guest     `yaml:"guest"`
+	Validation Validate  `yaml:"validate"` // named Validation: Config.Validate is the method
+	Refresh    Refresh   `yaml:"refresh"`
+	Access     Access    `yaml:"access"`
+	AuthAPI    AuthAPI   `yaml:"authApi"`
+	API        API       `yaml:"api"`
+	CSRF       CSRF      `yaml:"csrf"`
+	ClientIP   ClientIP  `yaml:"clientIP"`
+	RateLimit  RateLimit `yaml:"rateLimit"`
+	Audit      Audit     `yaml:"audit"`
+	I18n       I18n      `yaml:"i18n"`
+	CORS       CORS      `yaml:"cors"`
+	Store      Store     `yaml:"store"`
+	Metrics    Metrics   `yaml:"metrics"`
+	Log        Log       `yaml:"log"`
+
+	src *source // where a parsed Config came from: file name and the line of each key
 }
 
 // TLS turns on an HTTPS listener when both files are set.

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Check implements "apilayer check --config FILE": it loads the file,
+// applies defaults and validates. When the config is valid it prints the
+// resolved config (defaults filled in, secrets redacted) as YAML to w and
+// returns 0. Otherwise it prints every problem, one per line as
+// FILE:LINE: path.to.key: message, and returns 1. A file that cannot be
+// read is one line and 1.
+func Check(path string, w io.Writer) int {
+	c, err := load(path)
+	var all Errors
+	if err != nil {
+		var decodeErrs *Errors
+		if !errors.As(err, &decodeErrs) || c == nil {
+			fmt.Fprintln(w, err)
+			return 1
+		}
+		all.List = append(all.List, decodeErrs.List...)
+	}
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		var verrs *Errors
+		if !errors.As(err, &verrs) {
+			fmt.Fprintln(w, err)
+			return 1
+		}
+		decodeErrs := all.List[:len(all.List):len(all.List)]
+		for _, e := range verrs.List {
+			// A key that failed to decode was left unset: what Validate
+			// says about it (or below it) repeats or misleads.
+			if !relatedToAny(e.Path, decodeErrs) {
+				all.List = append(all.List, e)
+			}
+		}
+	}
+	if len(all.List) > 0 {
+		all.sortByLine()
+		fmt.Fprintln(w, all.Error())
+		return 1
+	}
+	out, err := c.Redacted().YAML()
+	if err != nil {
+		fmt.Fprintln(w, err)
+		return 1
+	}
+	if _, err := w.Write(out); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// relatedToAny reports whether path is, contains or is inside the path of
+// one of errs (a document-level error, with no path, covers every path).
+func relatedToAny(path string, errs []Error) bool {
+	for _, e := range errs {
+		if e.Path == "" || within(path, e.Path) || within(e.Path, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path is p or below it.
+func within(path, p string) bool {
+	return path == p || strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[")
+}

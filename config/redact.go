@@ -1,0 +1,126 @@
+package config
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+)
+
+// RedactedText is what Config.Redacted puts in place of a secret.
+const RedactedText = "<redacted>"
+
+// Redacted returns a deep copy of c with every secret replaced by
+// "<redacted>": csrf.secret, csrf.previousSecrets, validate.local.secret,
+// audit.webhookSecret, every value of guest.credentials, and the userinfo
+// password (or a lone user name, which is often a token) of every URL.
+// Unset secrets stay empty.
+func (c *Config) Redacted() *Config {
+	r := c.clone()
+	hide := func(p *string) {
+		if *p != "" {
+			*p = RedactedText
+		}
+	}
+	hide(&r.CSRF.Secret)
+	for i := range r.CSRF.PreviousSecrets {
+		hide(&r.CSRF.PreviousSecrets[i])
+	}
+	hide(&r.Validation.Local.Secret)
+	hide(&r.Audit.WebhookSecret)
+	for k := range r.Guest.Credentials {
+		r.Guest.Credentials[k] = RedactedText
+	}
+	for _, p := range []*string{
+		&r.Backend.URL, &r.Upstream.URL, &r.Validation.Local.JWKSURL, &r.Audit.Output, &r.Store.Redis.URL,
+	} {
+		*p = redactURL(*p)
+	}
+	for _, list := range [][]string{r.CORS.AllowedOrigins, r.CSRF.TrustedOrigins} {
+		for i := range list {
+			list[i] = redactURL(list[i])
+		}
+	}
+	return r
+}
+
+// redactURL hides the userinfo password of a URL, or the user name when
+// there is no password. A string that does not parse but holds an @ loses
+// everything before it.
+func redactURL(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		at := strings.LastIndex(s, "@")
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			return s[:i+3] + RedactedText + s[at:]
+		}
+		return RedactedText
+	}
+	if u.User == nil {
+		return s
+	}
+	const marker = "REDACTEDPASSWORDMARKER"
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), marker)
+	} else {
+		u.User = url.User(marker)
+	}
+	return strings.Replace(u.String(), marker, RedactedText, 1)
+}
+
+// clone returns a deep copy of c (lists, maps and pointers included).
+func (c *Config) clone() *Config {
+	cp := deepCopy(reflect.ValueOf(c).Elem()).Interface().(Config)
+	return &cp
+}
+
+// deepCopy copies v and everything it points to. Unexported fields (only
+// Config.src, which is never changed) are copied shallowly.
+func deepCopy(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(deepCopy(v.Elem()))
+		return p
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			s.Index(i).Set(deepCopy(v.Index(i)))
+		}
+		return s
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		m := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			m.SetMapIndex(it.Key(), deepCopy(it.Value()))
+		}
+		return m
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		i := reflect.New(v.Type()).Elem()
+		i.Set(deepCopy(v.Elem()))
+		return i
+	case reflect.Struct:
+		s := reflect.New(v.Type()).Elem()
+		s.Set(v)
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				s.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+		return s
+	}
+	return v
+}

@@ -1,0 +1,294 @@
+package config
+
+import (
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidateValid(t *testing.T) {
+	for name, c := range map[string]*Config{
+		"minimal":                  validConfig(),
+		"minimal, defaults filled": func() *Config { c := validConfig(); c.Defaults(); return c }(),
+		"static upstream and tls": {
+			Backend:  Backend{URL: "https://api.example.com"},
+			Upstream: Upstream{Static: "testdata/files/static"},
+			TLS:      TLS{CertFile: "testdata/files/cert.pem", KeyFile: "testdata/files/key.pem"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		want   []string
+	}{
+		{"backend url required", func(c *Config) { c.Backend.URL = "" }, []string{"backend.url: required"}},
+		{"backend url scheme", func(c *Config) { c.Backend.URL = "ftp://b/" },
+			[]string{`backend.url: must be an http or https URL such as https://api.example.com/ (got "ftp://b/")`}},
+		{"backend url host", func(c *Config) { c.Backend.URL = "http:///api" },
+			[]string{`backend.url: must be an http or https URL such as https://api.example.com/ (got "http:///api/")`}},
+		{"backend url query", func(c *Config) { c.Backend.URL = "http://b/?x=1" },
+			[]string{`backend.url: must not have a query or fragment (got "http://b/?x=1/")`}},
+		{"backend url password not shown", func(c *Config) { c.Backend.URL = "ftp://u:hunter2@b/" },
+			[]string{`backend.url: must be an http or https URL such as https://api.example.com/ (got "ftp://u:<redacted>@b/")`}},
+		{"endpoint absolute", func(c *Config) { c.Backend.Endpoints.Login = "http://evil/login" },
+			[]string{`backend.endpoints.login: must be a path relative to backend.url such as auth/me (got "http://evil/login")`}},
+		{"mapping pointer", func(c *Config) { c.Backend.Mapping.User = "data" },
+			[]string{`backend.mapping.user: must be a JSON Pointer such as /data/user (got "data")`}},
+		{"mapping pointer escape", func(c *Config) { c.Backend.Mapping.User = "/a~2b" },
+			[]string{`backend.mapping.user: must be a JSON Pointer such as /data/user (got "/a~2b")`}},
+		{"listen", func(c *Config) { c.Listen = "8080" },
+			[]string{`listen: must be an address such as :8080 or 127.0.0.1:8080 (got "8080")`}},
+		{"tls needs both", func(c *Config) { c.TLS.CertFile = "testdata/files/cert.pem" },
+			[]string{"tls.keyFile: required when tls.certFile is set (set both or neither)"}},
+		{"tls files exist", func(c *Config) {
+			c.TLS = TLS{CertFile: "testdata/files/nope.pem", KeyFile: "testdata/files"}
+		}, []string{`tls.certFile: no such file or folder "testdata/files/nope.pem"`, `tls.keyFile: must be a file (got the folder "testdata/files")`}},
+		{"negative durations", func(c *Config) {
+			c.Server.IdleTimeout = -time.Second
+			c.Validation.CacheTTL = Ptr(-2 * time.Second)
+		}, []string{"server.idleTimeout: must not be negative (got -1s)", "validate.cacheTTL: must not be negative (got -2s)"}},
+		{"sizes positive", func(c *Config) { c.API.MaxBodySize = -1 }, []string{"api.maxBodySize: must be positive (got -1)"}},
+		{"health path", func(c *Config) { c.Health.Path = "health" }, []string{`health.path: must be a path starting with / (got "health")`}},
+		{"upstream url and static", func(c *Config) {
+			c.Upstream.URL = "http://127.0.0.1:3000"
+			c.Upstream.Static = "testdata/files/static"
+		}, []string{"upstream: set at most one of url and static"}},
+		{"upstream static must be a folder", func(c *Config) { c.Upstream.Static = "testdata/files/cert.pem" },
+			[]string{`upstream.static: must be a folder (got the file "testdata/files/cert.pem")`}},
+		{"passAuthorization and hideTokens", func(c *Config) {
+			c.Upstream.PassAuthorization, c.Upstream.HideTokens = true, true
+		}, []string{"upstream: passAuthorization and hideTokens cannot both be true"}},
+		{"sameSite enum", func(c *Config) { c.Cookies.SameSite = "loose" },
+			[]string{`cookies.sameSite: must be lax, strict or none (got "loose")`}},
+		{"sameSite none needs secure", func(c *Config) {
+			c.Cookies.SameSite, c.Cookies.Secure = "none", SecureNever
+		}, []string{"cookies.sameSite: none requires cookies.secure true or auto (browsers drop SameSite=None cookies without Secure)"}},
+		{"sameSite none with auto is fine", func(c *Config) { c.Cookies.SameSite = "none" }, nil},
+		{"secure enum", func(c *Config) { c.Cookies.Secure = "yes" }, []string{`cookies.secure: must be auto, true or false (got "yes")`}},
+		{"cookie names", func(c *Config) {
+			c.Cookies.User = "a b"
+			c.Cookies.Refresh = "guestAuthToken"
+		}, []string{`cookies.user: not a valid cookie name (got "a b")`, `cookies.refresh: same cookie name as cookies.guest ("guestAuthToken")`}},
+		{"cookie domain", func(c *Config) { c.Cookies.Domain = "https://example.com" },
+			[]string{`cookies.domain: must be a domain such as example.com (got "https://example.com")`}},
+		{"guest rate", func(c *Config) { c.Guest.MaxPerMinute = -1 }, []string{"guest.maxPerMinute: must be positive (got -1)"}},
+		{"guest credentials must be JSON", func(c *Config) { c.Guest.Credentials = map[string]any{"x": math.NaN()} },
+			[]string{"guest.credentials: cannot be sent as JSON: json: unsupported value: NaN"}},
+		{"validate mode", func(c *Config) { c.Validation.Mode = "remote" },
+			[]string{`validate.mode: must be backend or local (got "remote")`}},
+		{"cache size", func(c *Config) { c.Validation.CacheSize = -5 }, []string{"validate.cacheSize: must be positive (got -5)"}},
+		{"local mode needs a key", func(c *Config) { c.Validation.Mode = "local" }, []string{
+			"validate.local: local mode needs a key: set one of secret, publicKeyFile and jwksURL",
+			"validate.mode: not implemented yet",
+		}},
+		{"local mode takes one key", func(c *Config) {
+			c.Validation.Mode = "local"
+			c.Validation.Local.Secret = "s"
+			c.Validation.Local.JWKSURL = "https://idp/jwks.json"
+			c.Validation.Local.Algorithms = []string{"HS256"}
+		}, []string{
+			"validate.local: set exactly one of secret, publicKeyFile and jwksURL",
+			"validate.mode: not implemented yet",
+		}},
+		{"secret takes HS algorithms", func(c *Config) {
+			c.Validation.Mode = "local"
+			c.Validation.Local.Secret = "s"
+			c.Validation.Local.Algorithms = []string{"HS512", "RS256", "none"}
+		}, []string{
+			"validate.local.algorithms[1]: RS256 does not fit validate.local.secret (an HMAC secret takes HS256, HS384 or HS512)",
+			`validate.local.algorithms[2]: unknown algorithm "none" (want HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA)`,
+			"validate.mode: not implemented yet", "validate.local: not implemented yet",
+		}},
+		{"public key takes asymmetric algorithms", func(c *Config) {
+			c.Validation.Mode = "local"
+			c.Validation.Local.PublicKeyFile = "testdata/files/public.pem"
+		}, []string{
+			"validate.local.algorithms[0]: HS256 does not fit a public key (publicKeyFile and jwksURL take RS*, PS*, ES* or EdDSA)",
+			"validate.mode: not implemented yet", "validate.local: not implemented yet",
+		}},
+		{"public key fits ES256 and EdDSA", func(c *Config) {
+			c.Validation.Mode = "local"
+			c.Validation.Local.PublicKeyFile = "testdata/files/public.pem"
+			c.Validation.Local.Algorithms = []string{"ES256", "EdDSA"}
+		}, []string{"validate.mode: not implemented yet", "validate.local: not implemented yet"}},
+		{"jwks url", func(c *Config) {
+			c.Validation.Mode = "local"
+			c.Validation.Local.JWKSURL = "idp/jwks"
+			c.Validation.Local.Algorithms = []string{"RS256"}
+		}, []string{
+			`validate.local.jwksURL: must be an http or https URL such as https://api.example.com/ (got "idp/jwks")`,
+			"validate.mode: not implemented yet", "validate.local: not implemented yet",
+		}},
+		{"reuse status codes", func(c *Config) { c.Refresh.ReuseStatusCodes = []int{409, 99} },
+			[]string{"refresh.reuseStatusCodes[1]: must be an HTTP status code (got 99)"}},
+		{"route lists", func(c *Config) {
+			c.Access.ProtectedRoutes = []string{"/ok", "dashboard"}
+			c.Access.LoginPath = "login"
+		}, []string{`access.protectedRoutes[1]: must be a path starting with / (got "dashboard")`, `access.loginPath: must be a path starting with / (got "login")`}},
+		{"return param", func(c *Config) { c.Access.ReturnParam = "a=b" },
+			[]string{`access.returnParam: must be a query parameter name such as next (got "a=b")`}},
+		{"rules", func(c *Config) {
+			c.Access.Rules = []Rule{{Path: "admin/**", Roles: []string{"admin"}}, {Path: "/a**"}, {Roles: []string{"x"}, RolesField: "roles"}}
+		}, []string{
+			`access.rules[0].path: must be a path starting with / (got "admin/**")`,
+			`access.rules[1].path: ** must be a whole path segment, as in /a/** (got "/a**")`,
+			"access.rules[1].roles: must list at least one role",
+			"access.rules[2].path: required",
+			`access.rules[2].rolesField: must be a JSON Pointer such as /data/user (got "roles")`,
+			"access.rules: not implemented yet",
+		}},
+		{"bypass paths", func(c *Config) { c.AuthAPI.BypassPaths = []string{"api/auth/login"} },
+			[]string{`authApi.bypassPaths[0]: must be a path starting with / (got "api/auth/login")`}},
+		{"api prefix", func(c *Config) { c.API.Prefix = "api" }, []string{`api.prefix: must be a path such as /api (got "api")`}},
+		{"api prefix root", func(c *Config) { c.API.Prefix = "/" }, []string{`api.prefix: must be a path such as /api (got "/")`}},
+		{"public endpoints are relative globs", func(c *Config) { c.API.PublicEndpoints = []string{"news/*", "/news/*", "a/**/b", "x**"} },
+			[]string{
+				`api.publicEndpoints[1]: must be relative to api.prefix, without a leading / (got "/news/*")`,
+				`api.publicEndpoints[3]: ** must be a whole path segment, as in /a/** (got "x**")`,
+			}},
+		{"method spoofing and sanitize enums", func(c *Config) {
+			c.API.MethodSpoofing.Strategy = "query"
+			c.API.Sanitize.Mode = "allowlist"
+			c.API.Sanitize.AllowedTags = []string{"b", "<i>"}
+		}, []string{
+			`api.methodSpoofing.strategy: must be body or header (got "query")`,
+			`api.sanitize.mode: must be strip, escape or allowList (got "allowlist")`,
+			`api.sanitize.allowedTags[1]: must be an HTML tag name such as b (got "<i>")`,
+		}},
+		{"csrf secret with redis", func(c *Config) {
+			c.CSRF.Enabled = true
+			c.Store.Driver = "redis"
+		}, []string{
+			"csrf.secret: required when store.driver is redis (every instance must sign with the same secret)",
+			"csrf.enabled: not implemented yet", "store.driver: not implemented yet",
+		}},
+		{"csrf strategy and names", func(c *Config) {
+			c.CSRF.Strategy = "origin"
+			c.CSRF.HeaderName = "x csrf"
+			c.CSRF.TrustedOrigins = []string{"https://ok.example", "https://bad.example/path"}
+		}, []string{
+			`csrf.strategy: must be both, fetch-metadata or double-submit (got "origin")`,
+			`csrf.headerName: not a valid header name (got "x csrf")`,
+			`csrf.trustedOrigins[1]: must be an origin such as https://app.example.com (got "https://bad.example/path")`,
+		}},
+		{"trusted proxies", func(c *Config) {
+			c.ClientIP.TrustedProxies = []string{"10.0.0.0/8", "::1", "192.168.0.1", "10.0.0.0/40", "proxy"}
+		},
+			[]string{
+				`clientIP.trustedProxies[3]: must be a CIDR such as 10.0.0.0/8 or an IP address (got "10.0.0.0/40")`,
+				`clientIP.trustedProxies[4]: must be a CIDR such as 10.0.0.0/8 or an IP address (got "proxy")`,
+			}},
+		{"ip headers", func(c *Config) { c.ClientIP.Headers = []string{"x-real-ip", "bad header"} },
+			[]string{`clientIP.headers[1]: not a valid header name (got "bad header")`}},
+		{"rate limit", func(c *Config) {
+			c.RateLimit.By = "session"
+			c.RateLimit.MaxRequests = -1
+			c.RateLimit.Rules = []RateLimitRule{{Path: "/login"}, {MaxRequests: 3, Window: -time.Second}}
+		}, []string{
+			"rateLimit.maxRequests: must be positive (got -1)",
+			`rateLimit.by: must be ip or user (got "session")`,
+			"rateLimit.rules[0].maxRequests: required",
+			"rateLimit.rules[1].path: required",
+			"rateLimit.rules[1].window: must be positive (got -1s)",
+		}},
+		{"audit", func(c *Config) {
+			c.Audit.Events = []string{"auth:fail", "ratelimit:exceeded", "everything"}
+			c.Audit.Output = "syslog"
+		}, []string{
+			`audit.events[1]: unknown event "ratelimit:exceeded" (did you mean rateLimit:exceeded?)`,
+			`audit.events[2]: unknown event "everything"`,
+			`audit.output: must be stdout, stderr, file:<path> or an http(s) URL (got "syslog")`,
+		}},
+		{"audit outputs", func(c *Config) { c.Audit.Output = "file:" }, []string{"audit.output: file: needs a path, as in file:/var/log/apilayer/audit.log"}},
+		{"audit file output", func(c *Config) { c.Audit.Output = "file:/var/log/audit.log" }, nil},
+		{"audit webhook output", func(c *Config) { c.Audit.Output = "https://hooks.example.com/audit" }, nil},
+		{"audit stderr output", func(c *Config) { c.Audit.Output = "stderr" }, nil},
+		{"i18n enabled needs locales", func(c *Config) { c.I18n.Enabled = true }, []string{
+			"i18n.locales: required when i18n.enabled is true",
+			"i18n.defaultLocale: required when i18n.enabled is true",
+			"i18n.enabled: not implemented yet",
+		}},
+		{"i18n default locale in locales", func(c *Config) {
+			c.I18n.Enabled = true
+			c.I18n.Locales = []string{"en", "tr", "not a locale"}
+			c.I18n.DefaultLocale = "de"
+		}, []string{
+			`i18n.locales[2]: not a language tag such as en or pt-BR (got "not a locale")`,
+			`i18n.defaultLocale: must be one of i18n.locales (got "de")`,
+			"i18n.enabled: not implemented yet",
+		}},
+		{"i18n prefix", func(c *Config) { c.I18n.Prefix = "sometimes" }, []string{`i18n.prefix: must be never, as-needed or always (got "sometimes")`}},
+		{"cors", func(c *Config) {
+			c.CORS.AllowedOrigins = []string{"*"}
+			c.CORS.AllowedHeaders = []string{"a:b"}
+		}, []string{
+			`cors.allowedOrigins[0]: "*" is not allowed: credentials are allowed, so list exact origins`,
+			`cors.allowedHeaders[0]: not a valid header name (got "a:b")`,
+			"cors.allowedOrigins: not implemented yet",
+		}},
+		{"store", func(c *Config) {
+			c.Store.Driver = "etcd"
+			c.Store.Redis.URL = "http://:pw@r/"
+		}, []string{
+			`store.driver: must be memory or redis (got "etcd")`,
+			`store.redis.url: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (got "http://:<redacted>@r/")`,
+		}},
+		{"metrics path", func(c *Config) {
+			c.Metrics.Enabled = true
+			c.Metrics.Path = "/_apilayer/health"
+		}, []string{`metrics.path: must differ from health.path (both are "/_apilayer/health")`, "metrics.enabled: not implemented yet"}},
+		{"log", func(c *Config) {
+			c.Log.Level = "trace"
+			c.Log.Format = "xml"
+		}, []string{`log.level: must be debug, info, warn or error (got "trace")`, `log.format: must be json or text (got "xml")`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.change(c)
+			got := errorLines(t, c.Validate())
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestValidateLines(t *testing.T) {
+	c := mustParse(t, "backend:\n  timeout: 1s\ncookies:\n  user: sid\n  sameSite: loose\naccess:\n  rules:\n    - path: /x\n      roles: [a]\n    - path: y\n      roles: [b]\n")
+	got := errorLines(t, c.Validate())
+	want := []string{
+		"c.yaml:1: backend.url: required",
+		`c.yaml:5: cookies.sameSite: must be lax, strict or none (got "loose")`,
+		"c.yaml:7: access.rules: not implemented yet",
+		`c.yaml:10: access.rules[1].path: must be a path starting with / (got "y")`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestValidateIsPure(t *testing.T) {
+	c := validConfig()
+	c.CSRF.IgnoreMethods = []string{"get"}
+	c.API.Prefix = "/v1/"
+	before := c.clone()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, before) {
+		t.Errorf("Validate changed the Config:\nbefore %+v\nafter  %+v", before, c)
+	}
+}
