@@ -1,0 +1,306 @@
+package access
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/respond"
+	"github.com/apilayer/apilayer/route"
+)
+
+// State is what the session layer concluded about the request's token.
+type State int
+
+// The states of a request's session (SPEC.md section 4.2).
+const (
+	Anonymous   State = iota // no usable token and no guest token minted
+	Guest                    // a valid guest token (or one minted in this request)
+	User                     // a valid non-guest token (possibly refreshed in this request)
+	Expired                  // terminal: the session ended (refresh reuse, or no guest fallback)
+	Unavailable              // the backend could not answer; nothing is known
+)
+
+// Request is what a decision is made on.
+type Request struct {
+	Path      string // cleaned and locale-stripped path
+	API       bool   // under api.prefix
+	Fetch     bool   // a fetch/XHR request: refusals are JSON, not redirects
+	SkipAuth  bool   // API request that needs no token (publicEndpoints, skipAuthByDefault, X-Skip-Auth)
+	Query     string // raw query, kept in the return URL
+	State     State
+	TokenType string
+}
+
+// Action is what the pipeline does with a request.
+type Action int
+
+// The actions of a Decision.
+const (
+	Forward  Action = iota // to the web app or the API proxy
+	Redirect               // 307 to Decision.Location
+	Refuse                 // Decision.Status with a JSON body (API, fetch) or an HTML page
+)
+
+// Decision is the outcome of Policy.Decide.
+type Decision struct {
+	Action   Action
+	Location string // Redirect: a same-site path
+	Status   int    // Refuse
+	Message  string // Refuse: the JSON message or the page's sentence
+	JSON     bool   // Refuse: answer with JSON (API or fetch request)
+	// ClearAuth asks the pipeline to delete every auth cookie the request
+	// carried (a token type that is not allowed).
+	ClearAuth bool
+	// Denied marks an access denial (audit access:denied).
+	Denied bool
+	// Anonymous asks the pipeline to forward without identity (the backend
+	// was unavailable on a page that does not need one).
+	Anonymous bool
+}
+
+// Policy holds the compiled access rules of config.Access.
+type Policy struct {
+	protected, auth, public, excluded route.List
+	byDefault                         bool
+	allowed                           map[string]bool
+	login, home, returnParam          string
+	never                             route.List // never protected besides loginPath and homePath
+}
+
+// New compiles the access rules. never lists further paths that are never
+// protected (the health path, the built-in auth API).
+func New(c config.Access, never ...string) *Policy {
+	p := &Policy{
+		protected:   route.NewList(c.ProtectedRoutes),
+		auth:        route.NewList(c.AuthRoutes),
+		public:      route.NewList(c.PublicRoutes),
+		excluded:    route.NewList(c.ExcludedPaths),
+		byDefault:   c.ProtectedByDefault,
+		login:       c.LoginPath,
+		home:        c.HomePath,
+		returnParam: c.ReturnParam,
+		never:       route.NewList(never),
+	}
+	if len(c.AllowedTokenTypes) > 0 {
+		p.allowed = make(map[string]bool, len(c.AllowedTokenTypes))
+		for _, t := range c.AllowedTokenTypes {
+			p.allowed[t] = true
+		}
+	}
+	return p
+}
+
+// Excluded reports whether path is not authenticated at all (excludedPaths).
+func (p *Policy) Excluded(path string) bool { return p.excluded.Match(path) }
+
+// AuthRoute reports whether path is a login/register-type page.
+func (p *Policy) AuthRoute(path string) bool { return p.auth.Match(path) }
+
+// Protected reports whether path needs a signed-in user. loginPath (and the
+// paths below it), homePath and the never list are never protected.
+func (p *Policy) Protected(path string) bool {
+	if p.onLogin(path) || trimSlash(path) == trimSlash(p.home) || p.never.Match(path) {
+		return false
+	}
+	if p.byDefault {
+		return !p.public.Match(path) && !p.auth.Match(path)
+	}
+	return p.protected.Match(path)
+}
+
+func (p *Policy) onLogin(path string) bool { return route.Under(path, p.login) }
+
+// TypeAllowed reports whether a non-guest token of type t may pass.
+func (p *Policy) TypeAllowed(t string) bool { return p.allowed == nil || p.allowed[t] }
+
+// LoginURL is where a visitor of path is sent to sign in: loginPath, with
+// the original path and query under returnParam when one is configured.
+func (p *Policy) LoginURL(path, query string) string {
+	if p.returnParam == "" {
+		return p.login
+	}
+	back := path
+	if query != "" {
+		back += "?" + query
+	}
+	// Only a same-site path is ever put in the return URL: the cleaned path
+	// starts with a single "/" and never with "//" or "/\".
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.HasPrefix(back, `/\`) {
+		return p.login
+	}
+	sep := "?"
+	if strings.Contains(p.login, "?") {
+		sep = "&"
+	}
+	return p.login + sep + url.QueryEscape(p.returnParam) + "=" + url.QueryEscape(back)
+}
+
+// Decide applies the decision table of SPEC.md section 4.2 to a request
+// whose session state is known.
+func (p *Policy) Decide(r Request) Decision {
+	switch r.State {
+	case Expired:
+		switch {
+		case r.API && r.SkipAuth:
+			return Decision{Action: Forward, Anonymous: true}
+		case r.API:
+			return refuse(http.StatusUnauthorized, respond.MsgSessionExpired, true)
+		case r.Fetch:
+			return refuse(http.StatusUnauthorized, respond.MsgNotAuthenticated, true)
+		case p.onLogin(r.Path):
+			return Decision{Action: Forward, Anonymous: true}
+		}
+		return Decision{Action: Redirect, Location: p.LoginURL(r.Path, r.Query)}
+
+	case Unavailable:
+		switch {
+		case r.API && r.SkipAuth:
+			return Decision{Action: Forward, Anonymous: true}
+		case r.API:
+			return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, true)
+		case p.Protected(r.Path):
+			return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, r.Fetch)
+		}
+		return Decision{Action: Forward, Anonymous: true}
+
+	case Anonymous:
+		if r.API {
+			if r.SkipAuth {
+				return Decision{Action: Forward}
+			}
+			return refuse(http.StatusUnauthorized, respond.MsgTokenNotFound, true)
+		}
+		return p.needsUser(r)
+
+	case Guest:
+		if r.API {
+			return Decision{Action: Forward}
+		}
+		return p.needsUser(r)
+	}
+
+	// A valid user.
+	if !p.TypeAllowed(r.TokenType) {
+		if r.API || r.Fetch {
+			d := refuse(http.StatusForbidden, respond.MsgNotAuthorized, true)
+			d.ClearAuth, d.Denied = true, true
+			return d
+		}
+		return Decision{Action: Redirect, Location: p.LoginURL(r.Path, r.Query), ClearAuth: true, Denied: true}
+	}
+	if !r.API && p.AuthRoute(r.Path) {
+		return Decision{Action: Redirect, Location: p.home}
+	}
+	return Decision{Action: Forward}
+}
+
+// needsUser decides a page request from a visitor without a user session.
+func (p *Policy) needsUser(r Request) Decision {
+	if !p.Protected(r.Path) {
+		return Decision{Action: Forward}
+	}
+	if r.Fetch {
+		return refuse(http.StatusUnauthorized, respond.MsgNotAuthenticated, true)
+	}
+	return Decision{Action: Redirect, Location: p.LoginURL(r.Path, r.Query)}
+}
+
+func refuse(status int, msg string, json bool) Decision {
+	return Decision{Action: Refuse, Status: status, Message: msg, JSON: json}
+}
+
+func trimSlash(p string) string {
+	if len(p) > 1 && strings.HasSuffix(p, "/") {
+		return p[:len(p)-1]
+	}
+	return p
+}
+
+// IsFetch reports whether r comes from fetch/XHR rather than a navigation:
+// Sec-Fetch-Mode is cors, or the Accept header prefers JSON over HTML.
+func IsFetch(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Mode") == "cors" {
+		return true
+	}
+	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		return true
+	}
+	return prefersJSON(r.Header.Get("Accept"))
+}
+
+// prefersJSON reports whether an Accept header ranks application/json (or
+// a +json type) above text/html.
+func prefersJSON(accept string) bool {
+	if accept == "" {
+		return false
+	}
+	jsonQ, htmlQ := -1.0, -1.0
+	for _, part := range strings.Split(accept, ",") {
+		typ, q := parseAcceptPart(part)
+		switch {
+		case typ == "application/json" || strings.HasSuffix(typ, "+json"):
+			jsonQ = max(jsonQ, q)
+		case typ == "text/html" || typ == "application/xhtml+xml":
+			htmlQ = max(htmlQ, q)
+		}
+	}
+	return jsonQ > 0 && jsonQ > htmlQ
+}
+
+func parseAcceptPart(part string) (string, float64) {
+	typ, params, _ := strings.Cut(part, ";")
+	q := 1.0
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(k, "q") {
+			q = parseQ(v)
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(typ)), q
+}
+
+// parseQ parses an HTTP quality value (0 to 1, three decimals at most);
+// anything else counts as 0.
+func parseQ(s string) float64 {
+	if s == "" || len(s) > 5 {
+		return 0
+	}
+	var v float64
+	var scale float64 = 1
+	dot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9':
+			if dot {
+				scale /= 10
+				v += float64(c-'0') * scale
+			} else {
+				v = v*10 + float64(c-'0')
+			}
+		default:
+			return 0
+		}
+	}
+	if v > 1 {
+		return 0
+	}
+	return v
+}
+
+// AcceptsHTML reports whether an Accept header asks for an HTML page
+// (blockBrowserApiAccess, a UX feature, not a security control).
+func AcceptsHTML(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if typ, q := parseAcceptPart(part); typ == "text/html" && q > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,168 @@
+package access
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/respond"
+)
+
+func policy(edit func(*config.Access)) *Policy {
+	c := config.Access{
+		ProtectedRoutes: []string{"/dashboard", "/account"},
+		AuthRoutes:      []string{"/login", "/register"},
+		LoginPath:       "/login",
+		HomePath:        "/",
+	}
+	if edit != nil {
+		edit(&c)
+	}
+	return New(c, "/_apilayer/health", "/api/auth/me")
+}
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*config.Access)
+		req  Request
+		want Decision
+	}{
+		// No token (after a failed or disabled guest mint).
+		{name: "anonymous page", req: Request{Path: "/about"}, want: Decision{Action: Forward}},
+		{name: "anonymous protected page", req: Request{Path: "/dashboard"}, want: Decision{Action: Redirect, Location: "/login"}},
+		{name: "anonymous protected subpage", req: Request{Path: "/dashboard/x"}, want: Decision{Action: Redirect, Location: "/login"}},
+		{name: "anonymous protected fetch", req: Request{Path: "/dashboard", Fetch: true},
+			want: Decision{Action: Refuse, Status: 401, Message: respond.MsgNotAuthenticated, JSON: true}},
+		{name: "anonymous API", req: Request{Path: "/api/posts", API: true},
+			want: Decision{Action: Refuse, Status: 401, Message: respond.MsgTokenNotFound, JSON: true}},
+		{name: "anonymous public API", req: Request{Path: "/api/news", API: true, SkipAuth: true}, want: Decision{Action: Forward}},
+		{name: "prefix lookalike is not protected", req: Request{Path: "/dashboardx"}, want: Decision{Action: Forward}},
+
+		// Guests.
+		{name: "guest page", req: Request{Path: "/", State: Guest, TokenType: "guest"}, want: Decision{Action: Forward}},
+		{name: "guest auth page", req: Request{Path: "/login", State: Guest, TokenType: "guest"}, want: Decision{Action: Forward}},
+		{name: "guest protected page", req: Request{Path: "/account", State: Guest, TokenType: "guest"}, want: Decision{Action: Redirect, Location: "/login"}},
+		{name: "guest API", req: Request{Path: "/api/posts", API: true, State: Guest, TokenType: "guest"}, want: Decision{Action: Forward}},
+
+		// Users.
+		{name: "user protected page", req: Request{Path: "/dashboard", State: User, TokenType: "user"}, want: Decision{Action: Forward}},
+		{name: "user on auth route", req: Request{Path: "/login", State: User, TokenType: "user"}, want: Decision{Action: Redirect, Location: "/"}},
+		{name: "user API on a path listed as auth route", edit: func(c *config.Access) { c.AuthRoutes = append(c.AuthRoutes, "/api/x") },
+			req: Request{Path: "/api/x", API: true, State: User, TokenType: "user"}, want: Decision{Action: Forward}},
+		{name: "type not allowed page", edit: func(c *config.Access) { c.AllowedTokenTypes = []string{"admin"} },
+			req:  Request{Path: "/about", State: User, TokenType: "user"},
+			want: Decision{Action: Redirect, Location: "/login", ClearAuth: true, Denied: true}},
+		{name: "type not allowed API", edit: func(c *config.Access) { c.AllowedTokenTypes = []string{"admin"} },
+			req:  Request{Path: "/api/posts", API: true, State: User, TokenType: "user"},
+			want: Decision{Action: Refuse, Status: 403, Message: respond.MsgNotAuthorized, JSON: true, ClearAuth: true, Denied: true}},
+		{name: "type not allowed fetch", edit: func(c *config.Access) { c.AllowedTokenTypes = []string{"admin"} },
+			req:  Request{Path: "/about", Fetch: true, State: User, TokenType: "user"},
+			want: Decision{Action: Refuse, Status: 403, Message: respond.MsgNotAuthorized, JSON: true, ClearAuth: true, Denied: true}},
+		{name: "type allowed", edit: func(c *config.Access) { c.AllowedTokenTypes = []string{"user"} },
+			req: Request{Path: "/about", State: User, TokenType: "user"}, want: Decision{Action: Forward}},
+		{name: "guest type not checked against allowed types", edit: func(c *config.Access) { c.AllowedTokenTypes = []string{"admin"} },
+			req: Request{Path: "/about", State: Guest, TokenType: "guest"}, want: Decision{Action: Forward}},
+
+		// Terminal logout.
+		{name: "expired page", req: Request{Path: "/about", State: Expired}, want: Decision{Action: Redirect, Location: "/login"}},
+		{name: "expired on the login page", req: Request{Path: "/login", State: Expired}, want: Decision{Action: Forward, Anonymous: true}},
+		{name: "expired API", req: Request{Path: "/api/posts", API: true, State: Expired},
+			want: Decision{Action: Refuse, Status: 401, Message: respond.MsgSessionExpired, JSON: true}},
+		{name: "expired fetch", req: Request{Path: "/about", Fetch: true, State: Expired},
+			want: Decision{Action: Refuse, Status: 401, Message: respond.MsgNotAuthenticated, JSON: true}},
+
+		// Backend unavailable.
+		{name: "unavailable page", req: Request{Path: "/about", State: Unavailable}, want: Decision{Action: Forward, Anonymous: true}},
+		{name: "unavailable protected page", req: Request{Path: "/dashboard", State: Unavailable},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable}},
+		{name: "unavailable protected fetch", req: Request{Path: "/dashboard", Fetch: true, State: Unavailable},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable, JSON: true}},
+		{name: "unavailable API", req: Request{Path: "/api/posts", API: true, State: Unavailable},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable, JSON: true}},
+		{name: "unavailable public API", req: Request{Path: "/api/news", API: true, SkipAuth: true, State: Unavailable},
+			want: Decision{Action: Forward, Anonymous: true}},
+
+		// Protected by default.
+		{name: "by default: page protected", edit: func(c *config.Access) { c.ProtectedByDefault = true; c.PublicRoutes = []string{"/about"} },
+			req: Request{Path: "/shop"}, want: Decision{Action: Redirect, Location: "/login"}},
+		{name: "by default: public route", edit: func(c *config.Access) { c.ProtectedByDefault = true; c.PublicRoutes = []string{"/about"} },
+			req: Request{Path: "/about/team"}, want: Decision{Action: Forward}},
+		{name: "by default: auth route open", edit: func(c *config.Access) { c.ProtectedByDefault = true },
+			req: Request{Path: "/register"}, want: Decision{Action: Forward}},
+		{name: "by default: home never protected", edit: func(c *config.Access) { c.ProtectedByDefault = true },
+			req: Request{Path: "/"}, want: Decision{Action: Forward}},
+		{name: "by default: below login never protected", edit: func(c *config.Access) { c.ProtectedByDefault = true },
+			req: Request{Path: "/login/reset"}, want: Decision{Action: Forward}},
+		{name: "by default: health never protected", edit: func(c *config.Access) { c.ProtectedByDefault = true },
+			req: Request{Path: "/_apilayer/health"}, want: Decision{Action: Forward}},
+
+		// Return URL.
+		{name: "return param", edit: func(c *config.Access) { c.ReturnParam = "next" },
+			req:  Request{Path: "/dashboard/a b", Query: "x=1&y=2"},
+			want: Decision{Action: Redirect, Location: "/login?next=%2Fdashboard%2Fa+b%3Fx%3D1%26y%3D2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := policy(tt.edit).Decide(tt.req); got != tt.want {
+				t.Errorf("Decide(%+v)\n got %+v\nwant %+v", tt.req, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoginURLNeverLeavesTheSite(t *testing.T) {
+	p := policy(func(c *config.Access) { c.ReturnParam = "next" })
+	for _, path := range []string{"//evil.example", `/\evil.example`, "https://evil.example"} {
+		if got := p.LoginURL(path, ""); got != "/login" {
+			t.Errorf("LoginURL(%q) = %q, want /login without a return URL", path, got)
+		}
+	}
+}
+
+func TestIsFetch(t *testing.T) {
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   bool
+	}{
+		{"navigation", map[string]string{"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Sec-Fetch-Mode": "navigate"}, false},
+		{"fetch mode cors", map[string]string{"Sec-Fetch-Mode": "cors"}, true},
+		{"accept json", map[string]string{"Accept": "application/json"}, true},
+		{"accept problem+json", map[string]string{"Accept": "application/problem+json"}, true},
+		{"json below html", map[string]string{"Accept": "text/html, application/json;q=0.5"}, false},
+		{"json above html", map[string]string{"Accept": "text/html;q=0.4, application/json"}, true},
+		{"json refused", map[string]string{"Accept": "application/json;q=0"}, false},
+		{"xhr", map[string]string{"X-Requested-With": "XMLHttpRequest"}, true},
+		{"nothing", nil, false},
+		{"garbage q", map[string]string{"Accept": "application/json;q=abc"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			if got := IsFetch(r); got != tt.want {
+				t.Errorf("IsFetch = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAcceptsHTML(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"text/html,*/*":      true,
+		"application/json":   false,
+		"text/html;q=0, */*": false,
+		"":                   false,
+		"TEXT/HTML; q=0.5":   true,
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Accept", accept)
+		if got := AcceptsHTML(r); got != want {
+			t.Errorf("AcceptsHTML(%q) = %v, want %v", accept, got, want)
+		}
+	}
+}
