@@ -1,0 +1,17 @@
+// Package backend is apilayer's HTTP client for the external JWT backend
+// contract of SPEC.md section 3: validate, refresh, guest, login, register
+// and logout calls, with the response mapping given by JSON Pointers
+// (RFC 6901).
+//
+// The client separates three outcomes that auth proxies often confuse:
+//
+//   - the backend answered "no" (ErrInvalid, a *RefreshError with a reason),
+//   - the backend could not be asked (ErrUnavailable: timeout, connection
+//     error, 5xx, 429), which must never log anybody out,
+//   - the caller gave up (its own context was cancelled).
+//
+// Identities returned by the client never contain tokens: the values at the
+// mapping's accessToken and refreshToken pointers and the fields named
+// token, accessToken, refreshToken, access_token and refresh_token are
+// removed before anything leaves this package. Tokens are never logged.
+package backend

@@ -1,0 +1,142 @@
+package backend
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Identity is what the backend says about a valid token.
+//
+// Its user object never contains tokens: the values at the mapping's
+// accessToken and refreshToken pointers (when they point inside the user
+// object) and the fields named token, accessToken, refreshToken,
+// access_token and refresh_token, at any depth, are removed.
+type Identity struct {
+	// Type is the token type at mapping.tokenType; "user" when missing.
+	Type string `json:"type"`
+	// User is the user object at mapping.user with every token removed.
+	// Numbers are json.Number. Treat it as read-only: it may be shared.
+	User map[string]any `json:"user"`
+	// UserJSON is the JSON encoding of User, reduced to the keys id, sub,
+	// email, name, type, role and roles when the whole object would take
+	// 16 KiB or more (SPEC.md section 4.4).
+	UserJSON json.RawMessage `json:"userJSON"`
+	// Exp is the token's expiry from mapping.expiresAt; zero when unknown.
+	Exp time.Time `json:"exp"`
+}
+
+// MaxUserJSON is the size from which Identity.UserJSON is reduced.
+const MaxUserJSON = 16 << 10
+
+// tokenNames are the fields removed from every user object.
+var tokenNames = [...]string{"token", "accessToken", "refreshToken", "access_token", "refresh_token"}
+
+// reducedKeys are the keys kept in a reduced UserJSON, in this order.
+var reducedKeys = [...]string{"id", "sub", "email", "name", "type", "role", "roles"}
+
+// identity extracts the identity from a decoded backend answer. It reports
+// false when mapping.user is not an object. The user object is modified in
+// place (its tokens are removed).
+func (c *Client) identity(doc any) (Identity, bool) {
+	u, _ := c.m.user.get(doc)
+	user, ok := u.(map[string]any)
+	if !ok {
+		return Identity{}, false
+	}
+	id := Identity{Type: "user", User: user}
+	if t, ok := c.m.tokenType.get(doc); ok {
+		if s, ok := t.(string); ok && s != "" {
+			id.Type = s
+		}
+	}
+	if e, ok := c.m.expiresAt.get(doc); ok {
+		id.Exp = unixTime(e)
+	}
+	for _, p := range [...]pointer{c.m.accessToken, c.m.refreshToken} {
+		if rel, ok := p.under(c.m.user); ok {
+			rel.remove(user)
+		}
+	}
+	stripTokens(user)
+	id.UserJSON = c.userJSON(user)
+	return id, true
+}
+
+// userJSON encodes user, reducing it when it is too large for a header.
+func (c *Client) userJSON(user map[string]any) json.RawMessage {
+	b, err := encode(user)
+	if err == nil && len(b) < MaxUserJSON {
+		return b
+	}
+	small := make(map[string]any, len(reducedKeys))
+	for _, k := range reducedKeys {
+		v, ok := user[k]
+		if !ok {
+			continue
+		}
+		small[k] = v
+		if nb, err := encode(small); err != nil || len(nb) >= MaxUserJSON {
+			delete(small, k) // this one value alone is too large: leave it out
+		}
+	}
+	c.log.Warn("backend: user object reduced for X-Auth-User",
+		slog.Int("bytes", len(b)), slog.Int("keys", len(user)), slog.Int("kept", len(small)))
+	b, _ = encode(small)
+	return b
+}
+
+// encode is json.Marshal without HTML escaping.
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// unixTime converts a JSON number (or numeric string) of unix seconds.
+func unixTime(v any) time.Time {
+	var f float64
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			if n <= 0 {
+				return time.Time{}
+			}
+			return time.Unix(n, 0)
+		}
+		f, _ = x.Float64()
+	case float64:
+		f = x
+	case string:
+		f, _ = strconv.ParseFloat(x, 64)
+	}
+	if f <= 0 || math.IsNaN(f) || math.IsInf(f, 0) || f > 1<<40 {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// stripTokens removes the token fields from every object in v, at any depth.
+func stripTokens(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, name := range tokenNames {
+			delete(x, name)
+		}
+		for _, e := range x {
+			stripTokens(e)
+		}
+	case []any:
+		for _, e := range x {
+			stripTokens(e)
+		}
+	}
+}

@@ -1,0 +1,283 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/apilayer/apilayer/backend"
+	"golang.org/x/sync/singleflight"
+)
+
+// Identity is what the backend says about a valid token.
+type Identity = backend.Identity
+
+// Tokens are the tokens of a refresh answer.
+type Tokens = backend.Tokens
+
+// Reason classifies a failed refresh: backend.ReasonReuse, ReasonExpired,
+// ReasonRevoked, ReasonNetwork or ReasonUnknown.
+type Reason = backend.Reason
+
+// DefaultCacheSize bounds the in-memory stores when Options.CacheSize is 0.
+const DefaultCacheSize = 10000
+
+// ErrClosed is returned by shared work started after Close.
+var ErrClosed = errors.New("session: manager closed")
+
+// Backend is what the Manager needs from the JWT backend; *backend.Client
+// implements it. Validate returns backend.ErrInvalid for an invalid token
+// and an error wrapping backend.ErrUnavailable when it could not ask;
+// Refresh fails with a *backend.RefreshError.
+type Backend interface {
+	Validate(ctx context.Context, token string) (Identity, error)
+	Refresh(ctx context.Context, credential string) (Tokens, error)
+	Guest(ctx context.Context) (string, error)
+}
+
+// Options configures a Manager.
+type Options struct {
+	// Backend validates, refreshes and mints tokens. Required.
+	Backend Backend
+	// CacheTTL is how long a validation result is served without asking the
+	// backend (never past the token's exp). Zero disables the cache; the
+	// concurrent validations of one token still make one call.
+	CacheTTL time.Duration
+	// CacheSize bounds each in-memory store. If zero, DefaultCacheSize.
+	CacheSize int
+	// StaleIfError is how long after its last successful validation a
+	// token's result is served while the backend is unavailable. Zero
+	// disables it.
+	StaleIfError time.Duration
+	// SingleFlight makes concurrent refreshes of one credential share one
+	// backend call.
+	SingleFlight bool
+	// GuestFallback: a user token whose refresh failed as expired, revoked
+	// or unknown is treated as no token (a guest may be minted) instead of
+	// a terminal logout.
+	GuestFallback bool
+	// GuestEnabled mints guest tokens for visitors without a usable token.
+	GuestEnabled bool
+	// GuestMaxPerMinute caps the guests minted per Input.Client and minute;
+	// reached, the request goes on as if guests were disabled. Zero: no cap.
+	GuestMaxPerMinute int
+	// Cache holds validation results. If nil, an in-memory LRU of CacheSize
+	// entries.
+	Cache Cache
+	// Failures remembers failed refreshes. If nil, in memory.
+	Failures Failures
+	// GuestLimiter enforces GuestMaxPerMinute. If nil and the cap is set, in
+	// memory (CacheSize clients).
+	GuestLimiter Limiter
+	// Now is the clock. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives the Manager's logs (never a token). If nil, none.
+	Logger *slog.Logger
+}
+
+// Manager runs the token lifecycle. It is safe for concurrent use; Close
+// stops its background work.
+type Manager struct {
+	be            Backend
+	ttl, stale    time.Duration
+	singleFlight  bool
+	guestFallback bool
+	guestEnabled  bool
+	cache         Cache
+	failures      Failures
+	limiter       Limiter
+	now           func() time.Time
+	log           *slog.Logger
+
+	vg singleflight.Group // validations, by Key(token)
+	rg singleflight.Group // refreshes, by Key(credential)
+
+	stopCtx context.Context // cancelled by Close: ends shared work
+	stop    context.CancelFunc
+	done    chan struct{} // closed by Close: ends the janitor
+
+	mu     sync.Mutex // guards closed and wg.Add
+	closed bool
+	wg     sync.WaitGroup // shared calls and the janitor
+	once   sync.Once
+}
+
+// sweeper is implemented by the in-memory stores.
+type sweeper interface{ Sweep() }
+
+// sweepEvery is how often the janitor drops expired in-memory entries.
+const sweepEvery = time.Minute
+
+// New returns a Manager for o.
+func New(o Options) (*Manager, error) {
+	var errs []error
+	if o.Backend == nil {
+		errs = append(errs, errors.New("session: a backend is required"))
+	}
+	for _, d := range []struct {
+		name string
+		v    int64
+	}{
+		{"cacheTTL", int64(o.CacheTTL)}, {"cacheSize", int64(o.CacheSize)},
+		{"staleIfError", int64(o.StaleIfError)}, {"guestMaxPerMinute", int64(o.GuestMaxPerMinute)},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("session: %s must not be negative (got %d)", d.name, d.v))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		be:            o.Backend,
+		ttl:           o.CacheTTL,
+		stale:         o.StaleIfError,
+		singleFlight:  o.SingleFlight,
+		guestFallback: o.GuestFallback,
+		guestEnabled:  o.GuestEnabled,
+		cache:         o.Cache,
+		failures:      o.Failures,
+		limiter:       o.GuestLimiter,
+		now:           o.Now,
+		log:           o.Logger,
+		done:          make(chan struct{}),
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	size := o.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	var sweep []sweeper
+	if m.cache == nil {
+		c := NewMemoryCache(size, m.now)
+		m.cache, sweep = c, append(sweep, c)
+	}
+	if m.failures == nil {
+		f := NewMemoryFailures(size, m.now)
+		m.failures, sweep = f, append(sweep, f)
+	}
+	if m.limiter == nil && o.GuestEnabled && o.GuestMaxPerMinute > 0 {
+		l := NewMemoryLimiter(o.GuestMaxPerMinute, size, m.now)
+		m.limiter, sweep = l, append(sweep, l)
+	}
+	m.stopCtx, m.stop = context.WithCancel(context.Background())
+	m.wg.Add(1)
+	go m.janitor(sweep)
+	return m, nil
+}
+
+// janitor drops expired in-memory entries until Close.
+func (m *Manager) janitor(sweep []sweeper) {
+	defer m.wg.Done()
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.done:
+			return
+		case <-t.C:
+			for _, s := range sweep {
+				s.Sweep()
+			}
+		}
+	}
+}
+
+// Close stops the Manager's background work and waits for it, cancelling
+// shared backend calls in flight. It is idempotent. Authenticate after
+// Close answers StateUnavailable.
+func (m *Manager) Close() error {
+	m.once.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		m.stop()
+		close(m.done)
+		m.wg.Wait()
+	})
+	return nil
+}
+
+func (m *Manager) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
+}
+
+// shared runs fn once for all concurrent callers of key in g (nil g: no
+// coalescing, fn runs under ctx). The shared call runs under
+// context.WithoutCancel(ctx), so one caller's cancellation does not fail
+// the others; it ends with the backend's own timeout or with Close. Each
+// caller waits on its own ctx.
+func (m *Manager) shared(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
+	if g == nil {
+		return fn(ctx)
+	}
+	ch := g.DoChan(key, func() (any, error) {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, ErrClosed
+		}
+		m.wg.Add(1)
+		m.mu.Unlock()
+		defer m.wg.Done()
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		defer context.AfterFunc(m.stopCtx, cancel)()
+		return fn(fctx)
+	})
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("session: %w", context.Cause(ctx))
+	}
+}
+
+// Store helpers: a store error is logged and treated as a miss.
+
+func (m *Manager) cacheGet(ctx context.Context, key string) (Entry, bool) {
+	e, ok, err := m.cache.Get(ctx, key)
+	if err != nil {
+		m.log.Warn("session: cache get failed", slog.Any("error", err))
+		return Entry{}, false
+	}
+	return e, ok
+}
+
+func (m *Manager) cacheSet(ctx context.Context, key string, e Entry) {
+	var err error
+	if e.Until().After(m.now()) {
+		err = m.cache.Set(ctx, key, e)
+	} else {
+		err = m.cache.Delete(ctx, key)
+	}
+	if err != nil {
+		m.log.Warn("session: cache set failed", slog.Any("error", err))
+	}
+}
+
+func (m *Manager) failedGet(ctx context.Context, key string) (Reason, bool) {
+	r, ok, err := m.failures.Failed(ctx, key)
+	if err != nil {
+		m.log.Warn("session: failed-refresh memory get failed", slog.Any("error", err))
+		return "", false
+	}
+	return r, ok
+}
+
+func (m *Manager) remember(ctx context.Context, key string, r Reason) {
+	d := max(m.ttl, time.Second)
+	if err := m.failures.Fail(ctx, key, r, m.now().Add(d)); err != nil {
+		m.log.Warn("session: failed-refresh memory set failed", slog.Any("error", err))
+	}
+}

@@ -1,0 +1,165 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Key is the key of a token in every store: the lowercase hex SHA-256 of
+// the token. No store ever sees a raw token.
+func Key(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Entry is a cached validation result.
+type Entry struct {
+	// Valid is the backend's verdict.
+	Valid bool `json:"valid"`
+	// Identity is the identity of a valid token. It is shared between
+	// requests: treat it as read-only.
+	Identity *Identity `json:"identity,omitempty"`
+	// Fresh is when the verdict stops being served without asking the
+	// backend (never after Identity.Exp).
+	Fresh time.Time `json:"fresh"`
+	// Stale is, for a valid entry, when it stops being served while the
+	// backend is unavailable (staleIfError, never after Identity.Exp).
+	Stale time.Time `json:"stale"`
+}
+
+// Until is when the entry is of no more use and may be dropped.
+func (e Entry) Until() time.Time {
+	if e.Stale.After(e.Fresh) {
+		return e.Stale
+	}
+	return e.Fresh
+}
+
+// Cache holds validation results keyed by Key(token). An implementation
+// keeps an entry at most until Entry.Until. Errors are logged by the
+// Manager and treated as a miss; they never fail a request.
+type Cache interface {
+	Get(ctx context.Context, key string) (Entry, bool, error)
+	Set(ctx context.Context, key string, e Entry) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Failures remembers failed refreshes keyed by Key(credential), so a dead
+// token does not cost one refresh call per request.
+type Failures interface {
+	Failed(ctx context.Context, key string) (Reason, bool, error)
+	Fail(ctx context.Context, key string, r Reason, until time.Time) error
+}
+
+// Limiter caps an action per key (the guest mints of one client).
+type Limiter interface {
+	Allow(ctx context.Context, key string) bool
+}
+
+// MemoryCache is the in-memory Cache: an LRU bounded by its size.
+type MemoryCache struct {
+	l   *lru[Entry]
+	now func() time.Time
+}
+
+// NewMemoryCache returns a Cache of at most size entries. If now is nil,
+// time.Now is used.
+func NewMemoryCache(size int, now func() time.Time) *MemoryCache {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryCache{l: newLRU[Entry](size), now: now}
+}
+
+// Get implements Cache.
+func (c *MemoryCache) Get(_ context.Context, key string) (Entry, bool, error) {
+	e, ok := c.l.get(key, c.now())
+	return e, ok, nil
+}
+
+// Set implements Cache.
+func (c *MemoryCache) Set(_ context.Context, key string, e Entry) error {
+	c.l.set(key, e, e.Until(), c.now())
+	return nil
+}
+
+// Delete implements Cache.
+func (c *MemoryCache) Delete(_ context.Context, key string) error {
+	c.l.del(key)
+	return nil
+}
+
+// Len returns the number of entries held, expired ones included until they
+// are swept or looked up.
+func (c *MemoryCache) Len() int { return c.l.len() }
+
+// Sweep drops the expired entries.
+func (c *MemoryCache) Sweep() { c.l.sweep(c.now()) }
+
+// MemoryFailures is the in-memory Failures, bounded by its size.
+type MemoryFailures struct {
+	l   *lru[Reason]
+	now func() time.Time
+}
+
+// NewMemoryFailures returns a Failures of at most size entries. If now is
+// nil, time.Now is used.
+func NewMemoryFailures(size int, now func() time.Time) *MemoryFailures {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryFailures{l: newLRU[Reason](size), now: now}
+}
+
+// Failed implements Failures.
+func (f *MemoryFailures) Failed(_ context.Context, key string) (Reason, bool, error) {
+	r, ok := f.l.get(key, f.now())
+	return r, ok, nil
+}
+
+// Fail implements Failures.
+func (f *MemoryFailures) Fail(_ context.Context, key string, r Reason, until time.Time) error {
+	f.l.set(key, r, until, f.now())
+	return nil
+}
+
+// Sweep drops the expired entries.
+func (f *MemoryFailures) Sweep() { f.l.sweep(f.now()) }
+
+// MemoryLimiter is the in-memory Limiter: perMinute actions per key, as a
+// burst refilled evenly over a minute (GCRA-like token buckets from
+// golang.org/x/time/rate), for at most size keys. When more keys are seen,
+// the least recently used one is forgotten (its bucket starts full again).
+type MemoryLimiter struct {
+	l         *lru[*rate.Limiter]
+	perMinute int
+	now       func() time.Time
+}
+
+// NewMemoryLimiter returns a Limiter of perMinute actions per key and
+// minute (perMinute <= 0: no cap). If now is nil, time.Now is used.
+func NewMemoryLimiter(perMinute, size int, now func() time.Time) *MemoryLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryLimiter{l: newLRU[*rate.Limiter](size), perMinute: perMinute, now: now}
+}
+
+// Allow implements Limiter.
+func (l *MemoryLimiter) Allow(_ context.Context, key string) bool {
+	if l.perMinute <= 0 {
+		return true // no cap
+	}
+	now := l.now()
+	lim := l.l.getOrSet(key, func() *rate.Limiter {
+		return rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.perMinute)), l.perMinute)
+	}, now.Add(time.Minute), now) // a bucket untouched for a minute is full again: forgettable
+	return lim.AllowN(now, 1)
+}
+
+// Sweep drops the buckets that are full again.
+func (l *MemoryLimiter) Sweep() { l.l.sweep(l.now()) }
