@@ -1,0 +1,52 @@
+# apilayer: every test with one command (`make test`), on a fresh machine.
+#
+# `make test` installs what the tests need when it is missing (redis-server
+# and chromium from Debian packages when running as root; npm dependencies
+# with `npm ci`), then runs go vet, a gofmt check and the Go tests with -race.
+
+GO        ?= go
+GOFLAGS   ?=
+TESTFLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: all build test deps test-go lint fmt vet demo clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+demo:
+	$(GO) run ./cmd/apilayer demo
+
+test: deps lint test-go
+
+# deps installs the system packages the test suite uses, when missing.
+deps:
+	@need=""; \
+	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
+	{ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || need="$$need chromium"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$need"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
+	  else \
+	    echo "missing:$$need (install them with: sudo apt-get install$$need)"; \
+	  fi; \
+	fi
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test $(GOFLAGS) $(TESTFLAGS) ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,231 @@
+package apilayer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/apilayer/apilayer/access"
+	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/clientip"
+	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/proxy"
+	"github.com/apilayer/apilayer/respond"
+	"github.com/apilayer/apilayer/route"
+	"github.com/apilayer/apilayer/session"
+)
+
+// Config is the gateway configuration; see package config.
+type Config = config.Config
+
+// Gateway is the auth gateway: the pipeline of SPEC.md section 4 with its
+// caches, backend client and proxies. Create one with New and release it
+// with Close.
+type Gateway struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	prefix   string
+	jar      *jar
+	clientIP *clientip.Resolver
+	access   *access.Policy
+	bypass   route.List
+	public   route.Globs
+	backend  *backend.Client
+	sessions *session.Manager
+	upstream http.Handler
+	api      *proxy.API
+	closers  []io.Closer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option changes how New builds a Gateway.
+type Option func(*options)
+
+type options struct {
+	logger    *slog.Logger
+	transport http.RoundTripper
+}
+
+// WithLogger sets the logger of every component (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithTransport sets the transport for the gateway's calls to the backend
+// and for both proxies (default: dedicated tuned transports).
+func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.transport = t } }
+
+// New builds a Gateway from cfg. cfg is defaulted and validated first; an
+// invalid config returns every problem at once (*config.Errors).
+func New(cfg Config, opts ...Option) (*Gateway, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	c := cfg // a copy: the caller's Config is never changed
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: &c, log: o.logger, prefix: strings.TrimSuffix(c.API.Prefix, "/")}
+	if err := g.provision(o); err != nil {
+		g.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// provision builds the components. On error, Close releases what was built.
+func (g *Gateway) provision(o options) error {
+	c := g.cfg
+	var err error
+	g.jar = newJar(c.Cookies)
+	if g.clientIP, err = clientip.New(c.ClientIP.TrustedProxies, c.ClientIP.Headers); err != nil {
+		return fmt.Errorf("apilayer: clientIP: %w", err)
+	}
+	authPaths := make([]string, 0, 6)
+	for _, p := range []string{"login", "logout", "me", "refresh", "register", "csrf"} {
+		authPaths = append(authPaths, g.prefix+"/auth/"+p)
+	}
+	g.access = access.New(c.Access, append([]string{c.Health.Path}, authPaths...)...)
+	if !*c.AuthAPI.Enabled {
+		bypass := c.AuthAPI.BypassPaths
+		if len(bypass) == 0 {
+			bypass = authPaths[:5]
+		}
+		g.bypass = route.NewList(bypass)
+	}
+	if g.public, err = route.CompileGlobs(c.API.PublicEndpoints); err != nil {
+		return fmt.Errorf("apilayer: api.publicEndpoints: %w", err)
+	}
+
+	var client *http.Client
+	if o.transport != nil {
+		client = &http.Client{Transport: o.transport}
+	}
+	g.backend, err = backend.New(backend.Options{
+		URL:              c.Backend.URL,
+		Timeout:          c.Backend.Timeout,
+		Endpoints:        c.Backend.Endpoints,
+		Mapping:          c.Backend.Mapping,
+		ReuseStatusCodes: c.Refresh.ReuseStatusCodes,
+		ReuseCodes:       c.Refresh.ReuseCodes,
+		GuestCredentials: c.Guest.Credentials,
+		HTTPClient:       client,
+		Logger:           g.log.With("component", "backend"),
+	})
+	if err != nil {
+		return fmt.Errorf("apilayer: backend: %w", err)
+	}
+	g.sessions, err = session.New(session.Options{
+		Backend:           g.backend,
+		CacheTTL:          *c.Validation.CacheTTL,
+		CacheSize:         c.Validation.CacheSize,
+		StaleIfError:      *c.Validation.StaleIfError,
+		SingleFlight:      *c.Refresh.SingleFlight,
+		GuestFallback:     *c.Refresh.GuestFallback,
+		GuestEnabled:      c.Guest.Enabled,
+		GuestMaxPerMinute: c.Guest.MaxPerMinute,
+		Logger:            g.log.With("component", "session"),
+	})
+	if err != nil {
+		return fmt.Errorf("apilayer: session: %w", err)
+	}
+	g.closers = append(g.closers, g.sessions)
+
+	info := func(r *http.Request) (netip.Addr, string, string) {
+		i, ok := clientip.FromContext(r.Context())
+		if !ok {
+			i = g.clientIP.Resolve(r)
+		}
+		return i.IP, i.Proto, i.Host
+	}
+	if c.Upstream.URL != "" || c.Upstream.Static != "" {
+		up, err := proxy.NewUpstream(proxy.UpstreamOptions{
+			URL:        c.Upstream.URL,
+			Static:     c.Upstream.Static,
+			Timeout:    c.Upstream.Timeout,
+			Transport:  o.transport,
+			ClientInfo: info,
+			Logger:     g.log.With("component", "upstream"),
+		})
+		if err != nil {
+			return fmt.Errorf("apilayer: upstream: %w", err)
+		}
+		g.upstream = up
+		g.closers = append(g.closers, up)
+	} else {
+		g.upstream = http.HandlerFunc(noUpstream)
+	}
+	reserved := []string{c.Cookies.User, c.Cookies.Guest}
+	if c.Cookies.Refresh != "" {
+		reserved = append(reserved, c.Cookies.Refresh)
+	}
+	if c.CSRF.CookieName != "" {
+		reserved = append(reserved, c.CSRF.CookieName)
+	}
+	g.api, err = proxy.NewAPI(proxy.APIOptions{
+		Backend:         c.Backend.URL,
+		Prefix:          g.prefix,
+		Timeout:         c.API.Timeout,
+		MaxBodySize:     int64(c.API.MaxBodySize),
+		MethodSpoofing:  c.API.MethodSpoofing,
+		ReservedCookies: reserved,
+		DropHeaders:     []string{c.CSRF.HeaderName},
+		ClientInfo:      info,
+		Transport:       o.transport,
+		Logger:          g.log.With("component", "api"),
+	})
+	if err != nil {
+		return fmt.Errorf("apilayer: api: %w", err)
+	}
+	g.closers = append(g.closers, g.api)
+	return nil
+}
+
+// noUpstream answers page requests when no web app is configured (a
+// gateway used only for its API, or as Middleware without next).
+func noUpstream(w http.ResponseWriter, r *http.Request) {
+	respond.Page(w, http.StatusNotFound, "There is no web app behind this gateway.")
+}
+
+// Handler returns the whole gateway as the binary runs it: pages go to the
+// configured upstream, API requests to the backend.
+func (g *Gateway) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serve(w, r, g.upstream) })
+}
+
+// Middleware returns the whole gateway with next in place of the upstream:
+// it serves the built-in auth API and the API proxy itself and hands every
+// other request, after the auth pipeline, to next. Handlers read the
+// identity with AuthFrom(r.Context()).
+func (g *Gateway) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serve(w, r, next) })
+}
+
+// APIProxy returns the API proxy alone, without the auth pipeline: requests
+// must already carry the Authorization header they should send.
+func (g *Gateway) APIProxy() http.Handler { return g.api }
+
+// Close releases the gateway's background work and idle connections. It is
+// safe to call more than once.
+func (g *Gateway) Close() error {
+	g.closeOnce.Do(func() {
+		var errs []error
+		for i := len(g.closers) - 1; i >= 0; i-- {
+			if err := g.closers[i].Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		g.closeErr = errors.Join(errs...)
+	})
+	return g.closeErr
+}

@@ -1,0 +1,51 @@
+package apilayer
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Auth describes the identity of a request after the gateway's pipeline,
+// including any refresh or guest minting it did (next-api-layer's
+// AuthResult and getServerUser, without their stale-token defects).
+type Auth struct {
+	// Authenticated is true for a valid non-guest token.
+	Authenticated bool
+	// Guest is true for a valid guest token, including one minted in this
+	// request.
+	Guest bool
+	// TokenType is the token's type ("user", "guest", or another type the
+	// backend uses); empty without a token.
+	TokenType string
+	// User is the user object from the backend (or the claims in local
+	// mode), without any token field. Nil for anonymous visitors and for a
+	// guest minted in this request.
+	User map[string]any
+	// UserJSON is User as JSON, as the web app receives it in X-Auth-User.
+	UserJSON json.RawMessage
+	// Token is the effective token: the one refreshed or minted in this
+	// request, else the cookie's.
+	Token string
+	// Bypassed is "excluded" or "auth-api" when the request skipped
+	// authentication (excludedPaths, authApi.bypassPaths); empty otherwise.
+	Bypassed string
+	// Stale is true when the identity was served from the last good
+	// validation because the backend was unavailable (validate.staleIfError).
+	Stale bool
+}
+
+type authKey struct{}
+
+// AuthFrom returns the identity the gateway attached to a request's
+// context. Outside the gateway it returns the zero Auth (anonymous).
+func AuthFrom(ctx context.Context) Auth {
+	a, _ := ctx.Value(authKey{}).(*Auth)
+	if a == nil {
+		return Auth{}
+	}
+	return *a
+}
+
+func withAuth(ctx context.Context, a *Auth) context.Context {
+	return context.WithValue(ctx, authKey{}, a)
+}

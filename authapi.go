@@ -1,0 +1,164 @@
+package apilayer
+
+import (
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/clientip"
+	"github.com/apilayer/apilayer/respond"
+	"github.com/apilayer/apilayer/session"
+)
+
+// maxAuthBody bounds the JSON body of a login or register request.
+const maxAuthBody = 1 << 20
+
+// authEndpoint returns the built-in auth API endpoint of a cleaned path
+// ("login", "me", ...) or "".
+func (g *Gateway) authEndpoint(clean string) string {
+	if !*g.cfg.AuthAPI.Enabled {
+		return ""
+	}
+	rest, ok := strings.CutPrefix(clean, g.prefix+"/auth/")
+	if !ok {
+		return ""
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	switch rest {
+	case "login", "register", "logout", "me", "refresh":
+		return rest
+	}
+	return ""
+}
+
+// serveAuthAPI answers the built-in auth API (SPEC.md section 6). Tokens
+// never appear in its response bodies.
+func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint string, t tokens) {
+	method := http.MethodPost
+	if endpoint == "me" {
+		method = http.MethodGet
+	}
+	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+		if method == http.MethodGet {
+			method = "GET, HEAD"
+		}
+		w.Header().Set("Allow", method)
+		respond.Error(w, http.StatusMethodNotAllowed, respond.MsgMethodNotAllowed)
+		return
+	}
+	info, _ := clientip.FromContext(r.Context())
+	secure := g.jar.secureFor(info.Proto)
+	switch endpoint {
+	case "login", "register":
+		g.authLogin(w, r, endpoint, t, secure)
+	case "logout":
+		g.authLogout(w, r, t, secure)
+	case "me", "refresh":
+		in := session.Input{User: t.user, Guest: t.guest, Refresh: t.refresh, Client: info.IP.String()}
+		var out session.Outcome
+		if endpoint == "me" {
+			out = g.sessions.Authenticate(r.Context(), in)
+		} else {
+			out = g.sessions.Refresh(r.Context(), in)
+		}
+		g.writeCookies(w, t, out, false, secure)
+		g.authIdentity(w, out, endpoint == "me")
+	}
+}
+
+func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint string, t tokens, secure bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAuthBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			respond.Error(w, http.StatusRequestEntityTooLarge, respond.MsgTooLarge)
+			return
+		}
+		return // the client went away
+	}
+	call := g.backend.Login
+	if endpoint == "register" {
+		call = g.backend.Register
+	}
+	res, err := call(r.Context(), body)
+	switch {
+	case errors.Is(err, backend.ErrUnavailable):
+		respond.Error(w, http.StatusServiceUnavailable, respond.MsgUnavailable)
+		return
+	case err != nil:
+		respond.Error(w, http.StatusBadGateway, respond.MsgProxyError)
+		return
+	}
+	ok := res.Status/100 == 2 && res.Tokens.Access != "" && res.Identity != nil
+	if !ok {
+		if res.Status/100 == 2 {
+			// A success without a token or a user breaks the backend
+			// contract: the browser must not believe it is signed in.
+			g.log.Warn("backend answered "+endpoint+" with success but no token or user", "status", res.Status)
+			respond.Error(w, http.StatusBadGateway, respond.MsgProxyError)
+			return
+		}
+		respond.JSON(w, res.Status, res.Body)
+		return
+	}
+	g.jar.set(w, g.jar.user, res.Tokens.Access, secure)
+	if g.jar.refresh != "" && res.Tokens.Refresh != "" {
+		g.jar.set(w, g.jar.refresh, res.Tokens.Refresh, secure)
+	}
+	if t.guest != "" {
+		g.jar.del(w, g.jar.guest, secure)
+	}
+	respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(res.Identity)})
+}
+
+func (g *Gateway) authLogout(w http.ResponseWriter, r *http.Request, t tokens, secure bool) {
+	if t.user != "" {
+		// Best effort: the session ends in the browser whatever the backend says.
+		if err := g.backend.Logout(r.Context(), t.user); err != nil {
+			g.log.Warn("backend logout failed", "err", err.Error())
+		}
+		g.sessions.Forget(t.user)
+	}
+	g.writeCookies(w, t, session.Outcome{}, true, secure)
+	respond.JSON(w, http.StatusOK, success{Success: true})
+}
+
+// authIdentity answers me and refresh from the session outcome.
+func (g *Gateway) authIdentity(w http.ResponseWriter, out session.Outcome, guestOK bool) {
+	switch out.State {
+	case session.StateUnavailable:
+		respond.Error(w, http.StatusServiceUnavailable, respond.MsgUnavailable)
+	case session.StateUser:
+		respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(out.Identity)})
+	case session.StateGuest:
+		if guestOK {
+			id := out.Identity
+			if id == nil {
+				id = &session.Identity{Type: "guest"}
+			}
+			respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(id)})
+			return
+		}
+		fallthrough
+	default:
+		respond.Error(w, http.StatusUnauthorized, respond.MsgNotAuthenticated)
+	}
+}
+
+type success struct {
+	Success bool `json:"success"`
+	Data    any  `json:"data,omitempty"`
+}
+
+// userWithType is the user object with its token type under "type".
+func userWithType(id *session.Identity) map[string]any {
+	u := make(map[string]any, len(id.User)+1)
+	maps.Copy(u, id.User)
+	if id.Type != "" {
+		u["type"] = id.Type
+	}
+	return u
+}

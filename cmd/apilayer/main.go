@@ -1,0 +1,154 @@
+// Command apilayer is the auth gateway: it keeps JWTs in httpOnly cookies,
+// validates and refreshes them against the backend, and proxies the web app
+// and the backend API. Run "apilayer help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/apilayer/apilayer"
+	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/launch"
+)
+
+// Set by the release build with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+const usage = `apilayer: an auth gateway for web apps with an external JWT backend
+
+Usage:
+  apilayer serve   [--config FILE]   run the gateway
+  apilayer demo    [--listen :8080]  run a demo backend and web app behind the gateway
+  apilayer check   [--config FILE]   validate a config and print it resolved
+  apilayer version                   print the version
+
+--config defaults to $APILAYER_CONFIG, then ./apilayer.yaml.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(args, stderr)
+	case "check":
+		return check(args, stdout, stderr)
+	case "demo":
+		return runDemo(args, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "apilayer %s%s %s\n", version, commitSuffix(), runtime.Version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "apilayer: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+func commitSuffix() string {
+	c := commit
+	if c == "" {
+		if info, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range info.Settings {
+				if s.Key == "vcs.revision" {
+					c = s.Value
+				}
+			}
+		}
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if c == "" {
+		return ""
+	}
+	return " (" + c + ")"
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("APILAYER_CONFIG")
+	if def == "" {
+		def = "apilayer.yaml"
+	}
+	return fs.String("config", def, "config file")
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	log := apilayer.NewLogger(cfg.Log, stderr)
+	gw, err := apilayer.New(*cfg, apilayer.WithLogger(log))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer gw.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := gw.ListenAndServe(ctx); err != nil {
+		log.Error("apilayer stopped", "err", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	return config.Check(*path, stdout)
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "gateway address")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := launch.Demo(ctx, launch.DemoOptions{Listen: *listen, Out: stdout, Log: stderr})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "apilayer demo:", err)
+		return 1
+	}
+	return 0
+}

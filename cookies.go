@@ -1,0 +1,124 @@
+package apilayer
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/apilayer/apilayer/config"
+)
+
+// maxTokenLen bounds a token cookie's value. A longer value is never sent
+// to the backend: it is treated as absent and deleted.
+const maxTokenLen = 8 << 10
+
+// jar writes the auth cookies with the attributes of config.Cookies.
+type jar struct {
+	user, guest, refresh string
+	path, domain         string
+	secure               config.Secure
+	sameSite             http.SameSite
+	maxAge, guestMaxAge  time.Duration
+	refreshMaxAge        time.Duration
+}
+
+func newJar(c config.Cookies) *jar {
+	j := &jar{
+		user: c.User, guest: c.Guest, refresh: c.Refresh,
+		path: c.Path, domain: c.Domain, secure: c.Secure,
+		maxAge: c.MaxAge, guestMaxAge: c.GuestMaxAge, refreshMaxAge: c.RefreshMaxAge,
+	}
+	switch strings.ToLower(c.SameSite) {
+	case "strict":
+		j.sameSite = http.SameSiteStrictMode
+	case "none":
+		j.sameSite = http.SameSiteNoneMode
+	default:
+		j.sameSite = http.SameSiteLaxMode
+	}
+	return j
+}
+
+// tokens are the auth cookie values a request carried ("" = absent).
+type tokens struct {
+	user, guest, refresh string
+	// junk lists cookies carried with unusable values (oversized), to delete.
+	junk []string
+}
+
+// read takes the auth cookies from r. When a name is sent twice, the first
+// one wins, as browsers send the most specific path first.
+func (j *jar) read(r *http.Request) tokens {
+	var t tokens
+	for _, c := range r.Cookies() {
+		var dst *string
+		switch c.Name {
+		case j.user:
+			dst = &t.user
+		case j.guest:
+			dst = &t.guest
+		case j.refresh:
+			if j.refresh == "" {
+				continue
+			}
+			dst = &t.refresh
+		default:
+			continue
+		}
+		if *dst != "" || c.Value == "" {
+			continue
+		}
+		if len(c.Value) > maxTokenLen {
+			t.junk = append(t.junk, c.Name)
+			continue
+		}
+		*dst = c.Value
+	}
+	return t
+}
+
+// secureFor reports whether cookies set on a response to a request that came
+// over proto get the Secure attribute.
+func (j *jar) secureFor(proto string) bool {
+	switch j.secure {
+	case config.SecureAlways:
+		return true
+	case config.SecureNever:
+		return false
+	}
+	return proto == "https"
+}
+
+func (j *jar) cookie(name, value string, maxAge time.Duration, secure bool) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     j.path,
+		Domain:   j.domain,
+		MaxAge:   int(maxAge / time.Second),
+		Expires:  time.Now().Add(maxAge).UTC(),
+		Secure:   secure,
+		HttpOnly: true,
+		SameSite: j.sameSite,
+	}
+}
+
+// set writes a token cookie.
+func (j *jar) set(w http.ResponseWriter, name, value string, secure bool) {
+	age := j.maxAge
+	switch name {
+	case j.guest:
+		age = j.guestMaxAge
+	case j.refresh:
+		age = j.refreshMaxAge
+	}
+	http.SetCookie(w, j.cookie(name, value, age, secure))
+}
+
+// del deletes a cookie with the Path and Domain it was set with.
+func (j *jar) del(w http.ResponseWriter, name string, secure bool) {
+	c := j.cookie(name, "", 0, secure)
+	c.MaxAge = -1
+	c.Expires = time.Unix(0, 0).UTC()
+	http.SetCookie(w, c)
+}

@@ -1,0 +1,115 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/apilayer/apilayer"
+	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/demo"
+)
+
+// DemoOptions configures Demo.
+type DemoOptions struct {
+	Listen string    // the gateway's address, e.g. 127.0.0.1:8080
+	Out    io.Writer // where the URL and the demo credentials are printed
+	Log    io.Writer // where the gateway logs (nil: discarded)
+	// Ready, if set, receives the gateway's URL once it is serving.
+	Ready func(url string)
+}
+
+// DemoConfig returns the gateway configuration the demo runs with, for a demo
+// backend at backendURL (ending in /api/) and the demo web app at appURL.
+func DemoConfig(backendURL, appURL string) config.Config {
+	return config.Config{
+		Backend:  config.Backend{URL: backendURL},
+		Upstream: config.Upstream{URL: appURL},
+		Guest: config.Guest{
+			Enabled:     true,
+			Credentials: map[string]any{"username": demo.GuestUsername, "password": demo.GuestPassword},
+		},
+		Access: config.Access{
+			ProtectedRoutes: []string{"/dashboard", "/admin"},
+			AuthRoutes:      []string{"/login"},
+			ReturnParam:     "next",
+		},
+		Log: config.Log{Level: "info", Format: "text"},
+	}
+}
+
+// Demo starts the demo backend and the demo web app on loopback ports, puts
+// the gateway in front of them on opts.Listen, prints the URL and the demo
+// credentials, and serves until ctx is done.
+func Demo(ctx context.Context, opts DemoOptions) error {
+	backendLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("launch: backend listener: %w", err)
+	}
+	appLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		backendLn.Close()
+		return fmt.Errorf("launch: app listener: %w", err)
+	}
+	gwLn, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		backendLn.Close()
+		appLn.Close()
+		return fmt.Errorf("launch: gateway listener: %w", err)
+	}
+
+	backend := &http.Server{Handler: demo.NewBackend(demo.BackendOptions{}), ReadHeaderTimeout: 10 * time.Second}
+	app := &http.Server{Handler: demo.NewApp(), ReadHeaderTimeout: 10 * time.Second}
+	go backend.Serve(backendLn)
+	go app.Serve(appLn)
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		backend.Shutdown(sctx)
+		app.Shutdown(sctx)
+	}()
+
+	logOut := opts.Log
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	cfg := DemoConfig("http://"+backendLn.Addr().String()+"/api/", "http://"+appLn.Addr().String())
+	cfg.Listen = gwLn.Addr().String()
+	gw, err := apilayer.New(cfg, apilayer.WithLogger(apilayer.NewLogger(cfg.Log, logOut)))
+	if err != nil {
+		gwLn.Close()
+		return fmt.Errorf("launch: %w", err)
+	}
+	defer gw.Close()
+
+	url := "http://" + displayAddr(gwLn.Addr())
+	if opts.Out != nil {
+		fmt.Fprintf(opts.Out, "apilayer demo is running at %s\n\n", url)
+		fmt.Fprintf(opts.Out, "  sign in as   alice / %s   (role: user)\n", demo.AlicePassword)
+		fmt.Fprintf(opts.Out, "          or   admin / %s   (roles: admin, user)\n\n", demo.AdminPassword)
+		fmt.Fprintf(opts.Out, "  demo backend %s (JWT HS256, rotating refresh tokens)\n", cfg.Backend.URL)
+		fmt.Fprintf(opts.Out, "  demo web app %s (reached only through the gateway)\n\n", cfg.Upstream.URL)
+		fmt.Fprintln(opts.Out, "Press Ctrl-C to stop.")
+	}
+	if opts.Ready != nil {
+		opts.Ready(url)
+	}
+	err = gw.Serve(ctx, gwLn)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// displayAddr makes a wildcard listen address clickable.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return fmt.Sprintf("localhost:%d", tcp.Port)
+}

@@ -1,0 +1,350 @@
+package apilayer
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/apilayer/apilayer/access"
+	"github.com/apilayer/apilayer/clientip"
+	"github.com/apilayer/apilayer/proxy"
+	"github.com/apilayer/apilayer/requestid"
+	"github.com/apilayer/apilayer/respond"
+	"github.com/apilayer/apilayer/route"
+	"github.com/apilayer/apilayer/session"
+)
+
+// serve is the whole request pipeline of SPEC.md section 4, outermost step
+// first. pages receives the page requests that are allowed through (the
+// upstream proxy, or the next handler of Middleware).
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handler) {
+	// 1. Health: never authenticated, never forwarded.
+	if r.URL.Path == g.cfg.Health.Path {
+		g.health(w, r)
+		return
+	}
+
+	// 2. Recover and access log.
+	rec := newRecorder(w)
+	w = rec
+	defer func() { g.finish(rec, r) }()
+
+	// 3. Request ID: kept when well-formed, sent on to the web app and the
+	// backend, returned to the browser.
+	id := requestid.Accept(r.Header.Get(requestid.Header))
+	w.Header().Set(requestid.Header, id)
+
+	// 4. Client IP: forwarded headers believed only from trusted proxies.
+	info := g.clientIP.Resolve(r)
+	ctx := clientip.NewContext(requestid.NewContext(r.Context(), id), info)
+	r = r.WithContext(ctx)
+	r.Header.Set(requestid.Header, id)
+
+	// 5. The path is cleaned before anything is matched on it.
+	raw := r.URL.EscapedPath()
+	clean, ok := route.Clean(raw)
+	rawAPI := route.Under(raw, g.prefix)
+	if !ok || (rawAPI && !route.Under(clean, g.prefix)) {
+		g.refuse(w, r, rawAPI, http.StatusBadRequest, respond.MsgBadPath)
+		return
+	}
+	r.URL = withPath(r.URL, clean)
+	isAPI := route.Under(clean, g.prefix)
+
+	// 6. Paths that are not authenticated at all.
+	switch {
+	case g.access.Excluded(clean):
+		g.forwardBare(w, r, isAPI, pages, "excluded")
+		return
+	case g.bypass.Match(clean):
+		g.forwardBare(w, r, isAPI, pages, "auth-api")
+		return
+	}
+	if isAPI && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(r) && !access.IsFetch(r) {
+		http.Redirect(w, r, g.cfg.Access.HomePath, http.StatusTemporaryRedirect)
+		return
+	}
+
+	// 7. Token cascade, validation (cached, single-flight), refresh and
+	// guest minting. The built-in auth API runs its own part of it.
+	toks := g.jar.read(r)
+	if isAPI {
+		if ep := g.authEndpoint(clean); ep != "" {
+			g.serveAuthAPI(w, r, ep, toks)
+			return
+		}
+	}
+	out := g.sessions.Authenticate(ctx, session.Input{
+		User: toks.user, Guest: toks.guest, Refresh: toks.refresh, Client: info.IP.String(),
+	})
+
+	// 8. The access decision.
+	req := access.Request{
+		Path:      clean,
+		API:       isAPI,
+		Fetch:     !isAPI && access.IsFetch(r),
+		Query:     r.URL.RawQuery,
+		State:     stateOf(out),
+		TokenType: typeOf(out),
+	}
+	if isAPI {
+		req.SkipAuth = g.skipAuth(r, clean)
+	}
+	d := g.access.Decide(req)
+
+	// 9. Cookie changes are written on whatever response ends the request.
+	secure := g.jar.secureFor(info.Proto)
+	eff := g.writeCookies(w, toks, out, d.ClearAuth, secure)
+
+	switch d.Action {
+	case access.Redirect:
+		http.Redirect(w, r, d.Location, http.StatusTemporaryRedirect)
+		return
+	case access.Refuse:
+		if d.JSON {
+			respond.Error(w, d.Status, d.Message)
+		} else {
+			respond.Page(w, d.Status, d.Message)
+		}
+		return
+	}
+
+	// 10. Forward, with the verified identity (or none).
+	a := authOf(out)
+	if d.Anonymous {
+		a = &Auth{}
+		eff = effective{}
+	}
+	r = r.WithContext(withAuth(r.Context(), a))
+	if isAPI {
+		g.forwardAPI(w, r, a, req.SkipAuth)
+		return
+	}
+	g.forwardPage(w, r, pages, a, eff)
+}
+
+// effective holds the token cookies as they stand after this request's
+// cookie changes: what the web app's server code should see.
+type effective struct {
+	user, guest, refresh string
+	// refreshed is the token minted or refreshed in this request.
+	refreshed string
+}
+
+// writeCookies writes the cookie changes the session layer decided, or, when
+// clear is set, deletes every auth cookie the request carried.
+func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outcome, clear, secure bool) effective {
+	for _, name := range t.junk {
+		g.jar.del(w, name, secure)
+	}
+	if clear {
+		for _, c := range [...]struct{ name, value string }{{g.jar.user, t.user}, {g.jar.guest, t.guest}, {g.jar.refresh, t.refresh}} {
+			if c.name != "" && c.value != "" {
+				g.jar.del(w, c.name, secure)
+			}
+		}
+		return effective{}
+	}
+	e := effective{user: t.user, guest: t.guest, refresh: t.refresh}
+	change := func(name string, carried string, set string, del bool, dst *string) {
+		switch {
+		case set != "":
+			g.jar.set(w, name, set, secure)
+			*dst = set
+		case del && carried != "":
+			g.jar.del(w, name, secure)
+			*dst = ""
+		}
+	}
+	change(g.jar.user, t.user, out.Set.User, out.Delete.User, &e.user)
+	change(g.jar.guest, t.guest, out.Set.Guest, out.Delete.Guest, &e.guest)
+	if g.jar.refresh != "" {
+		change(g.jar.refresh, t.refresh, out.Set.Refresh, out.Delete.Refresh, &e.refresh)
+	}
+	if out.Refreshed || out.Minted {
+		e.refreshed = out.Token
+	}
+	return e
+}
+
+// forwardBare forwards a request that skips authentication. Forged identity
+// headers are stripped all the same.
+func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, why string) {
+	proxy.StripInternal(r.Header)
+	r = r.WithContext(withAuth(r.Context(), &Auth{Bypassed: why}))
+	if isAPI && why == "excluded" {
+		r.Header.Del("Authorization")
+		g.api.ServeHTTP(w, r)
+		return
+	}
+	pages.ServeHTTP(w, r)
+}
+
+// forwardPage hands a page request to the web app with the headers of
+// SPEC.md section 4.4.
+func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http.Handler, a *Auth, e effective) {
+	h := r.Header
+	proxy.StripInternal(h)
+	if a.TokenType != "" {
+		h.Set(proxy.HeaderTokenType, a.TokenType)
+	}
+	if len(a.UserJSON) > 0 {
+		h.Set(proxy.HeaderAuthUser, base64.StdEncoding.EncodeToString(a.UserJSON))
+	}
+	hide := g.cfg.Upstream.HideTokens
+	if e.refreshed != "" && !hide {
+		h.Set(proxy.HeaderRefreshed, e.refreshed)
+	}
+	if g.cfg.Upstream.PassAuthorization {
+		h.Del("Authorization")
+		if a.Token != "" {
+			h.Set("Authorization", "Bearer "+a.Token)
+		}
+	}
+	g.rewriteCookieHeader(h, e, hide)
+	pages.ServeHTTP(w, r)
+}
+
+// forwardAPI hands an API request to the API proxy with the effective
+// token, unless the endpoint needs none.
+func (g *Gateway) forwardAPI(w http.ResponseWriter, r *http.Request, a *Auth, skip bool) {
+	h := r.Header
+	proxy.StripInternal(h)
+	h.Del("Authorization")
+	if !skip && a.Token != "" {
+		h.Set("Authorization", "Bearer "+a.Token)
+	}
+	g.api.ServeHTTP(w, r)
+}
+
+// skipAuth reports whether an API request is sent without a token:
+// publicEndpoints, skipAuthByDefault or X-Skip-Auth: true.
+func (g *Gateway) skipAuth(r *http.Request, clean string) bool {
+	if g.cfg.API.SkipAuthByDefault || r.Header.Get(proxy.HeaderSkipAuth) == "true" {
+		return true
+	}
+	rest, _ := route.Trim(clean, g.prefix)
+	return g.public.Match(rest)
+}
+
+// rewriteCookieHeader makes the Cookie header the web app receives carry the
+// effective tokens: a refreshed or minted token replaces the stale value and
+// a deleted one is removed; with hide, no auth cookie is forwarded at all.
+func (g *Gateway) rewriteCookieHeader(h http.Header, e effective, hide bool) {
+	lines := h.Values("Cookie")
+	if len(lines) == 0 && (hide || (e.user == "" && e.guest == "" && e.refresh == "")) {
+		return
+	}
+	var b strings.Builder
+	add := func(name, value string) {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(value)
+	}
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(part, "=")
+			if g.isAuthCookie(name) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(part)
+		}
+	}
+	if !hide {
+		for _, c := range [...]struct{ name, value string }{{g.jar.user, e.user}, {g.jar.guest, e.guest}, {g.jar.refresh, e.refresh}} {
+			if c.name != "" && c.value != "" {
+				add(c.name, c.value)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		h.Del("Cookie")
+		return
+	}
+	h.Set("Cookie", b.String())
+}
+
+func (g *Gateway) isAuthCookie(name string) bool {
+	return name == g.jar.user || name == g.jar.guest || (g.jar.refresh != "" && name == g.jar.refresh)
+}
+
+// refuse answers a request the gateway will not forward: JSON for API and
+// fetch requests, a small HTML page otherwise.
+func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, isAPI bool, status int, msg string) {
+	if isAPI || access.IsFetch(r) {
+		respond.Error(w, status, msg)
+		return
+	}
+	respond.Page(w, status, msg)
+}
+
+// withPath returns a copy of u with the cleaned (escaped) path.
+func withPath(u *url.URL, clean string) *url.URL {
+	c := *u
+	if c.RawPath == "" && c.Path == clean {
+		return &c
+	}
+	dec, err := url.PathUnescape(clean)
+	if err != nil {
+		dec = clean
+	}
+	c.Path, c.RawPath = dec, ""
+	if c.EscapedPath() != clean {
+		c.RawPath = clean
+	}
+	return &c
+}
+
+func stateOf(out session.Outcome) access.State {
+	switch out.State {
+	case session.StateGuest:
+		return access.Guest
+	case session.StateUser:
+		return access.User
+	case session.StateExpired:
+		return access.Expired
+	case session.StateUnavailable:
+		return access.Unavailable
+	}
+	return access.Anonymous
+}
+
+func typeOf(out session.Outcome) string {
+	if out.Identity != nil {
+		return out.Identity.Type
+	}
+	if out.State == session.StateGuest {
+		return "guest"
+	}
+	return ""
+}
+
+// authOf describes the request's identity for AuthFrom and the forwarders.
+func authOf(out session.Outcome) *Auth {
+	a := &Auth{Token: out.Token, Stale: out.Stale}
+	switch out.State {
+	case session.StateUser:
+		a.Authenticated = true
+	case session.StateGuest:
+		a.Guest = true
+	default:
+		return &Auth{}
+	}
+	a.TokenType = typeOf(out)
+	if out.Identity != nil {
+		a.User = out.Identity.User
+		a.UserJSON = out.Identity.UserJSON
+	}
+	return a
+}

@@ -1,0 +1,97 @@
+package apilayer
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/apilayer/apilayer/clientip"
+	"github.com/apilayer/apilayer/requestid"
+	"github.com/apilayer/apilayer/respond"
+)
+
+// recorder remembers the status and size of a response for the access log
+// and for recovering from a panic before anything was written.
+type recorder struct {
+	http.ResponseWriter
+	start  time.Time
+	status int
+	bytes  int64
+}
+
+func newRecorder(w http.ResponseWriter) *recorder {
+	return &recorder{ResponseWriter: w, start: time.Now()}
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 && code >= 200 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush,
+// hijack, deadlines).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush keeps streaming responses streaming through the recorder.
+func (r *recorder) Flush() {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+// Hijack supports WebSocket upgrades through the recorder.
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}
+
+// finish recovers from a panic in the pipeline (answering 500 when nothing
+// was written yet) and writes the access log line.
+func (g *Gateway) finish(rec *recorder, r *http.Request) {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		g.log.Error("panic serving request", "path", r.URL.Path, "requestId", requestid.FromContext(r.Context()), "panic", fmt.Sprint(v))
+		if rec.status == 0 {
+			respond.Error(rec, http.StatusInternalServerError, "Internal error.")
+		}
+	}
+	if !g.cfg.Log.Access {
+		return
+	}
+	status := rec.status
+	if status == 0 {
+		status = 499 // the client went away before anything was written
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), // never the query: it may carry secrets
+		slog.Int("status", status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Duration("duration", time.Since(rec.start)),
+		slog.String("requestId", requestid.FromContext(r.Context())),
+	}
+	if info, ok := clientip.FromContext(r.Context()); ok {
+		attrs = append(attrs, slog.String("ip", info.IP.String()))
+	}
+	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
