@@ -94,4 +94,3 @@ func (g *Gateway) finish(rec *recorder, r *http.Request) {
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
-
