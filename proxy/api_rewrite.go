@@ -1,0 +1,113 @@
+package proxy
+
+import (
+	"net/http/httputil"
+	"net/url"
+	"strings"
+)
+
+// apiSpoofableIPHeaders name the client IP in ways some backends believe;
+// a client must not pick its own (the first trap of auth proxies).
+var apiSpoofableIPHeaders = []string{"X-Real-Ip", "Cf-Connecting-Ip", "True-Client-Ip"}
+
+// apiEndpoint returns the path of u relative to prefix, decoded and
+// escaped (rawRel is "" when the escaped form is not known), and whether
+// it is a path the API proxy may forward: under the prefix, with no "."
+// or ".." segment in any encoding.
+//
+// The pipeline already cleaned the path; this is a second line of defence,
+// because joining "..", "%2e%2e" or "..%2f" to the backend URL would reach
+// backend paths above backend.url (defect 35 of the seed).
+func apiEndpoint(prefix string, u *url.URL) (rel, rawRel string, ok bool) {
+	p := u.Path
+	switch {
+	case p == prefix:
+		rel = ""
+	case strings.HasPrefix(p, prefix+"/"):
+		rel = p[len(prefix)+1:]
+	default:
+		return "", "", false
+	}
+	if !apiSafeEndpoint(rel) {
+		return "", "", false
+	}
+	if raw := u.EscapedPath(); strings.HasPrefix(raw, prefix+"/") {
+		rawRel = raw[len(prefix)+1:]
+	}
+	return rel, rawRel, true
+}
+
+// apiSafeEndpoint reports whether the decoded relative path rel stays below
+// the backend URL. Backslashes count as separators (some servers treat them
+// so), and a percent-encoded dot, slash or backslash left after decoding
+// (a double encoding) is refused, so that a backend decoding twice cannot
+// be walked out of its base either.
+func apiSafeEndpoint(rel string) bool {
+	for i := 0; i < len(rel); i++ {
+		if c := rel[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	lower := strings.ToLower(rel)
+	if strings.Contains(lower, "%2e") || strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+		return false
+	}
+	for seg := range strings.FieldsFuncSeq(rel, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// rewrite maps the inbound request onto the backend. ReverseProxy has
+// already removed the hop-by-hop headers (keeping an Upgrade), Forwarded
+// and the client's X-Forwarded-*.
+func (a *API) rewrite(pr *httputil.ProxyRequest) {
+	call := apiCallFrom(pr.In.Context())
+	out := pr.Out
+	out.URL = call.target
+	out.Host = "" // the backend's own Host
+
+	h := out.Header
+	h.Del("Cookie")
+	h.Del("Te")
+	StripInternal(h)
+	h.Del(HeaderSkipAuth)
+	for _, k := range a.drop {
+		h.Del(k)
+	}
+	for _, k := range apiSpoofableIPHeaders {
+		h.Del(k)
+	}
+	for k := range h {
+		if len(k) >= len("Proxy-") && strings.EqualFold(k[:len("Proxy-")], "Proxy-") {
+			delete(h, k)
+		}
+	}
+	// Only WebSocket upgrades pass; any other protocol switch (h2c, ...)
+	// becomes a plain request.
+	if up := h.Get("Upgrade"); up != "" && !strings.EqualFold(up, "websocket") {
+		h.Del("Upgrade")
+		h.Del("Connection")
+	}
+
+	// The chain is replaced, not extended: the gateway's client IP
+	// resolution already decided which hops to believe.
+	ip, proto, host := a.client(pr.In)
+	if ip.IsValid() {
+		s := ip.Unmap().String()
+		h.Set("X-Forwarded-For", s)
+		h.Set("X-Real-Ip", s)
+	}
+	if proto != "" {
+		h.Set("X-Forwarded-Proto", proto)
+	}
+	if host != "" {
+		h.Set("X-Forwarded-Host", host)
+	}
+	if a.sanResp {
+		// Only identity-encoded bodies can be sanitized.
+		h.Set("Accept-Encoding", "identity")
+	}
+}
