@@ -14,9 +14,12 @@ import (
 	"github.com/apilayer/apilayer/backend"
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/cors"
+	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/route"
+	"github.com/apilayer/apilayer/sanitize"
 	"github.com/apilayer/apilayer/session"
 )
 
@@ -39,6 +42,8 @@ type Gateway struct {
 	sessions *session.Manager
 	upstream http.Handler
 	api      *proxy.API
+	cors     *cors.Policy     // nil without cors.allowedOrigins
+	csrf     *csrf.Protection // nil without csrf.enabled
 	closers  []io.Closer
 
 	closeOnce sync.Once
@@ -165,29 +170,90 @@ func (g *Gateway) provision(o options) error {
 	} else {
 		g.upstream = http.HandlerFunc(noUpstream)
 	}
+	if len(c.CORS.AllowedOrigins) > 0 {
+		if g.cors, err = cors.New(cors.Options{
+			AllowedOrigins: c.CORS.AllowedOrigins,
+			AllowedHeaders: c.CORS.AllowedHeaders,
+			MaxAge:         c.CORS.MaxAge,
+		}); err != nil {
+			return fmt.Errorf("apilayer: cors: %w", err)
+		}
+	}
+	if c.CSRF.Enabled {
+		if err := g.provisionCSRF(); err != nil {
+			return err
+		}
+	}
+	var sanitizer proxy.Sanitizer
+	if s := c.API.Sanitize; s.Enabled {
+		sz, err := sanitize.New(sanitize.Options{
+			Mode:          s.Mode,
+			AllowedTags:   s.AllowedTags,
+			SkipFields:    s.SkipFields,
+			SkipEndpoints: s.SkipEndpoints,
+		})
+		if err != nil {
+			return fmt.Errorf("apilayer: api.sanitize: %w", err)
+		}
+		sanitizer = sz
+	}
 	reserved := []string{c.Cookies.User, c.Cookies.Guest}
 	if c.Cookies.Refresh != "" {
 		reserved = append(reserved, c.Cookies.Refresh)
 	}
-	if c.CSRF.CookieName != "" {
+	if c.CSRF.Enabled {
 		reserved = append(reserved, c.CSRF.CookieName)
 	}
 	g.api, err = proxy.NewAPI(proxy.APIOptions{
-		Backend:         c.Backend.URL,
-		Prefix:          g.prefix,
-		Timeout:         c.API.Timeout,
-		MaxBodySize:     int64(c.API.MaxBodySize),
-		MethodSpoofing:  c.API.MethodSpoofing,
-		ReservedCookies: reserved,
-		DropHeaders:     []string{c.CSRF.HeaderName},
-		ClientInfo:      info,
-		Transport:       o.transport,
-		Logger:          g.log.With("component", "api"),
+		Backend:           c.Backend.URL,
+		Prefix:            g.prefix,
+		Timeout:           c.API.Timeout,
+		MaxBodySize:       int64(c.API.MaxBodySize),
+		MethodSpoofing:    c.API.MethodSpoofing,
+		Sanitizer:         sanitizer,
+		SanitizeResponses: c.API.Sanitize.Responses,
+		ReservedCookies:   reserved,
+		DropHeaders:       []string{c.CSRF.HeaderName},
+		ClientInfo:        info,
+		Transport:         o.transport,
+		Logger:            g.log.With("component", "api"),
 	})
 	if err != nil {
 		return fmt.Errorf("apilayer: api: %w", err)
 	}
 	g.closers = append(g.closers, g.api)
+	return nil
+}
+
+// provisionCSRF builds the CSRF protection. Without csrf.secret a random
+// per-process secret is used, with a warning: tokens then fail across
+// restarts and instances (config.Validate refuses that with store.driver
+// redis).
+func (g *Gateway) provisionCSRF() error {
+	c := g.cfg.CSRF
+	o := csrf.Options{
+		Strategy:       c.Strategy,
+		Secret:         []byte(c.Secret),
+		CookieName:     c.CookieName,
+		HeaderName:     c.HeaderName,
+		IgnoreMethods:  c.IgnoreMethods,
+		TrustSameSite:  c.TrustSameSite,
+		TrustedOrigins: c.TrustedOrigins,
+	}
+	for _, s := range c.PreviousSecrets {
+		o.PreviousSecrets = append(o.PreviousSecrets, []byte(s))
+	}
+	if g.cors != nil {
+		o.CORSOrigins = g.cors.Origins()
+	}
+	if c.Secret == "" {
+		g.log.Warn("csrf.enabled is true but csrf.secret is not set: a random per-process secret is used, so CSRF tokens fail across restarts and instances; set csrf.secret (e.g. from an environment variable)")
+	}
+	p, err := csrf.New(o)
+	if err != nil {
+		return fmt.Errorf("apilayer: csrf: %w", err)
+	}
+	g.csrf = p
 	return nil
 }
 

@@ -28,7 +28,7 @@ func (g *Gateway) authEndpoint(clean string) string {
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	switch rest {
-	case "login", "register", "logout", "me", "refresh":
+	case "login", "register", "logout", "me", "refresh", "csrf":
 		return rest
 	}
 	return ""
@@ -36,9 +36,17 @@ func (g *Gateway) authEndpoint(clean string) string {
 
 // serveAuthAPI answers the built-in auth API (SPEC.md section 6). Tokens
 // never appear in its response bodies.
-func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint string, t tokens) {
+//
+// CSRF (needToken: the Fetch Metadata part asked for the double-submit
+// token): login and register are checked with the binding of the current
+// session; logout with the binding of a still-valid user token (a dead
+// session has nothing left to protect, and its user could not otherwise log
+// out); refresh after refreshing, with the refreshed user's binding, as the
+// token survives refreshes. Each answer carries a CSRF cookie bound to the
+// session it leaves behind.
+func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint string, t tokens, needToken bool) {
 	method := http.MethodPost
-	if endpoint == "me" {
+	if endpoint == "me" || endpoint == "csrf" {
 		method = http.MethodGet
 	}
 	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
@@ -53,11 +61,26 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 	secure := g.jar.secureFor(info.Proto)
 	switch endpoint {
 	case "login", "register":
+		if needToken && !g.checkToken(w, r, g.identify(r.Context(), t)) {
+			return
+		}
 		g.authLogin(w, r, endpoint, t, secure)
 	case "logout":
+		if b := g.identify(r.Context(), t); needToken && b != "" && !g.checkToken(w, r, b) {
+			return
+		}
 		g.authLogout(w, r, t, secure)
+	case "csrf":
+		if g.csrf == nil {
+			respond.Error(w, http.StatusNotFound, "CSRF protection is disabled.")
+			return
+		}
+		out := g.sessions.Authenticate(r.Context(), g.input(t, info.IP.String()))
+		g.writeCookies(w, t, out, false, secure)
+		tok := g.ensureCSRF(w, r, bindingOf(out), secure)
+		respond.JSON(w, http.StatusOK, success{Success: true, Data: map[string]string{"token": tok}})
 	case "me", "refresh":
-		in := session.Input{User: t.user, Guest: t.guest, Refresh: t.refresh, Client: info.IP.String()}
+		in := g.input(t, info.IP.String())
 		var out session.Outcome
 		if endpoint == "me" {
 			out = g.sessions.Authenticate(r.Context(), in)
@@ -65,8 +88,16 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 			out = g.sessions.Refresh(r.Context(), in)
 		}
 		g.writeCookies(w, t, out, false, secure)
+		if endpoint == "refresh" && needToken && out.State == session.StateUser && !g.checkToken(w, r, bindingOf(out)) {
+			return
+		}
+		g.ensureCSRF(w, r, bindingOf(out), secure)
 		g.authIdentity(w, out, endpoint == "me")
 	}
+}
+
+func (g *Gateway) input(t tokens, client string) session.Input {
+	return session.Input{User: t.user, Guest: t.guest, Refresh: t.refresh, Client: client}
 }
 
 func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint string, t tokens, secure bool) {
@@ -111,6 +142,7 @@ func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint str
 	if t.guest != "" {
 		g.jar.del(w, g.jar.guest, secure)
 	}
+	g.ensureCSRF(w, r, userID(res.Identity.User), secure)
 	respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(res.Identity)})
 }
 
@@ -123,6 +155,7 @@ func (g *Gateway) authLogout(w http.ResponseWriter, r *http.Request, t tokens, s
 		g.sessions.Forget(t.user)
 	}
 	g.writeCookies(w, t, session.Outcome{}, true, secure)
+	g.ensureCSRF(w, r, "", secure)
 	respond.JSON(w, http.StatusOK, success{Success: true})
 }
 

@@ -41,7 +41,21 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	r = r.WithContext(ctx)
 	r.Header.Set(requestid.Header, id)
 
-	// 5. The path is cleaned before anything is matched on it.
+	// 5. CORS: preflights are answered here, and every later response to an
+	// allowed origin, refusals included, carries the CORS headers.
+	if g.cors != nil && g.cors.Apply(w, r) {
+		return
+	}
+
+	// 6. CSRF, Fetch Metadata part: a cross-site request is refused before
+	// it costs a backend call. needToken: the double-submit part must pass
+	// once the session is known.
+	needToken, ok := g.checkOrigin(w, r)
+	if !ok {
+		return
+	}
+
+	// 7. The path is cleaned before anything is matched on it.
 	raw := r.URL.EscapedPath()
 	clean, ok := route.Clean(raw)
 	rawAPI := route.Under(raw, g.prefix)
@@ -52,13 +66,20 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	r.URL = withPath(r.URL, clean)
 	isAPI := route.Under(clean, g.prefix)
 
-	// 6. Paths that are not authenticated at all.
+	// 8. Paths that are not authenticated at all.
+	toks := g.jar.read(r)
+	bare := ""
 	switch {
 	case g.access.Excluded(clean):
-		g.forwardBare(w, r, isAPI, pages, "excluded")
-		return
+		bare = "excluded"
 	case g.bypass.Match(clean):
-		g.forwardBare(w, r, isAPI, pages, "auth-api")
+		bare = "auth-api"
+	}
+	if bare != "" {
+		if needToken && !g.checkToken(w, r, g.identify(ctx, toks)) {
+			return
+		}
+		g.forwardBare(w, r, isAPI, pages, bare)
 		return
 	}
 	if isAPI && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(r) && !access.IsFetch(r) {
@@ -66,12 +87,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 7. Token cascade, validation (cached, single-flight), refresh and
+	// 9. Token cascade, validation (cached, single-flight), refresh and
 	// guest minting. The built-in auth API runs its own part of it.
-	toks := g.jar.read(r)
 	if isAPI {
 		if ep := g.authEndpoint(clean); ep != "" {
-			g.serveAuthAPI(w, r, ep, toks)
+			g.serveAuthAPI(w, r, ep, toks, needToken)
 			return
 		}
 	}
@@ -79,7 +99,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		User: toks.user, Guest: toks.guest, Refresh: toks.refresh, Client: info.IP.String(),
 	})
 
-	// 8. The access decision.
+	// 10. The access decision.
 	req := access.Request{
 		Path:      clean,
 		API:       isAPI,
@@ -93,9 +113,26 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 	d := g.access.Decide(req)
 
-	// 9. Cookie changes are written on whatever response ends the request.
+	// 11. Cookie changes are written on whatever response ends the request;
+	// every visitor gets a CSRF token bound to its session.
 	secure := g.jar.secureFor(info.Proto)
 	eff := g.writeCookies(w, toks, out, d.ClearAuth, secure)
+	if d.Action == access.Forward && needToken {
+		// 12. CSRF, double-submit part: it needs the user, known only now.
+		if d.Anonymous {
+			// The backend is unavailable: the binding cannot be known.
+			g.refuse(w, r, isAPI, http.StatusServiceUnavailable, respond.MsgUnavailable)
+			return
+		}
+		if !g.checkToken(w, r, bindingOf(out)) {
+			return
+		}
+	}
+	if !d.ClearAuth {
+		g.ensureCSRF(w, r, bindingOf(out), secure)
+	} else {
+		g.ensureCSRF(w, r, "", secure)
+	}
 
 	switch d.Action {
 	case access.Redirect:
@@ -110,7 +147,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 10. Forward, with the verified identity (or none).
+	// 13. Forward, with the verified identity (or none).
 	a := authOf(out)
 	if d.Anonymous {
 		a = &Auth{}

@@ -20,15 +20,11 @@ var Unimplemented = []string{
 	"refresh.proactiveWindow",
 	"refresh.successorTTL",
 	"access.rules",
-	"csrf.enabled",
 	"rateLimit.enabled",
 	"audit.enabled",
 	"i18n.enabled",
-	"cors.allowedOrigins",
 	"store.driver",
 	"metrics.enabled",
-	"api.sanitize.enabled",
-	"api.methodSpoofing.enabled",
 }
 
 // unimplemented reports the paths of Unimplemented that c (defaulted) sets

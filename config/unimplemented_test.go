@@ -16,32 +16,35 @@ func TestUnimplementedPathsExist(t *testing.T) {
 }
 
 func TestUnimplemented(t *testing.T) {
-	tests := []struct {
-		path   string
-		change func(c *Config)
-	}{
-		{"validate.revalidateInterval", func(c *Config) { c.Validation.RevalidateInterval = time.Minute }},
-		{"validate.local", func(c *Config) { c.Validation.Local.Issuer = "https://idp" }},
-		{"cookies.refresh", func(c *Config) { c.Cookies.Refresh = "rt" }},
-		{"refresh.proactive", func(c *Config) { c.Refresh.Proactive = true }},
-		{"refresh.proactiveWindow", func(c *Config) { c.Refresh.ProactiveWindow = time.Minute }},
-		{"refresh.successorTTL", func(c *Config) { c.Refresh.SuccessorTTL = Ptr(time.Duration(0)) }},
-		{"access.rules", func(c *Config) { c.Access.Rules = []Rule{{Path: "/a", Roles: []string{"x"}}} }},
-		{"csrf.enabled", func(c *Config) { c.CSRF.Enabled = true }},
-		{"rateLimit.enabled", func(c *Config) { c.RateLimit.Enabled = true }},
-		{"audit.enabled", func(c *Config) { c.Audit.Enabled = true }},
-		{"cors.allowedOrigins", func(c *Config) { c.CORS.AllowedOrigins = []string{"https://app.example.com"} }},
-		{"metrics.enabled", func(c *Config) { c.Metrics.Enabled = true }},
-		{"api.sanitize.enabled", func(c *Config) { c.API.Sanitize.Enabled = true }},
-		{"api.methodSpoofing.enabled", func(c *Config) { c.API.MethodSpoofing.Enabled = true }},
+	// A change that moves each path away from its default. Every path still
+	// listed in Unimplemented must have one; rows of features that have
+	// landed stay here harmlessly.
+	changes := map[string]func(c *Config){
+		"validate.mode":               func(c *Config) { c.Validation.Mode = "local"; c.Validation.Local.Secret = "s" },
+		"validate.revalidateInterval": func(c *Config) { c.Validation.RevalidateInterval = time.Minute },
+		"validate.local":              func(c *Config) { c.Validation.Local.Issuer = "https://idp" },
+		"cookies.refresh":             func(c *Config) { c.Cookies.Refresh = "rt" },
+		"refresh.proactive":           func(c *Config) { c.Refresh.Proactive = true },
+		"refresh.proactiveWindow":     func(c *Config) { c.Refresh.ProactiveWindow = time.Minute },
+		"refresh.successorTTL":        func(c *Config) { c.Refresh.SuccessorTTL = Ptr(time.Duration(0)) },
+		"access.rules":                func(c *Config) { c.Access.Rules = []Rule{{Path: "/a", Roles: []string{"x"}}} },
+		"rateLimit.enabled":           func(c *Config) { c.RateLimit.Enabled = true },
+		"audit.enabled":               func(c *Config) { c.Audit.Enabled = true },
+		"i18n.enabled":                func(c *Config) { c.I18n.Enabled = true; c.I18n.Locales = []string{"en"}; c.I18n.DefaultLocale = "en" },
+		"store.driver":                func(c *Config) { c.Store.Driver = "redis" },
+		"metrics.enabled":             func(c *Config) { c.Metrics.Enabled = true },
 	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
+	for _, path := range Unimplemented {
+		t.Run(path, func(t *testing.T) {
+			change, ok := changes[path]
+			if !ok {
+				t.Fatalf("no test change for the unimplemented path %q: add one", path)
+			}
 			c := validConfig()
-			tt.change(c)
+			change(c)
 			got := errorLines(t, c.Validate())
-			if want := []string{tt.path + ": not implemented yet"}; !slices.Equal(got, want) {
-				t.Errorf("errors = %q, want %q", got, want)
+			if !slices.Contains(got, path+": not implemented yet") {
+				t.Errorf("errors = %q, want %q among them", got, path+": not implemented yet")
 			}
 		})
 	}

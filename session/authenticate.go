@@ -297,3 +297,16 @@ func (m *Manager) refreshFailed(ctx context.Context, key string, r Reason) refre
 	m.remember(ctx, key, r)
 	return refreshed{reason: r}
 }
+
+// Identify validates token (cached, de-duplicated, stale-if-error) without
+// refreshing it, minting a guest or deciding any cookie change. It returns
+// the identity when the token is valid now. The gateway uses it where it
+// needs to know who is asking before the rest of the cascade runs: the
+// CSRF binding of the built-in auth API and the rate-limit key by user.
+func (m *Manager) Identify(ctx context.Context, token string) (*Identity, bool) {
+	if token == "" || m.isClosed() {
+		return nil, false
+	}
+	v := m.validate(ctx, token)
+	return v.id, v.verdict == valid && v.id != nil
+}

@@ -747,3 +747,21 @@ func TestForget(t *testing.T) {
 		t.Fatalf("validate calls = %d, want 2", got)
 	}
 }
+
+func TestIdentifyValidatesWithoutRefreshing(t *testing.T) {
+	e := setup(t, 0, nil)
+	e.f.add("U", "user", e.clock.Now().Add(time.Hour))
+	id, ok := e.m.Identify(context.Background(), "U")
+	if !ok || id == nil || id.Type != "user" {
+		t.Fatalf("Identify(valid) = %+v, %v; want a user", id, ok)
+	}
+	if _, ok := e.m.Identify(context.Background(), "dead"); ok {
+		t.Fatal("Identify(unknown token) = ok, want not ok")
+	}
+	if _, ok := e.m.Identify(context.Background(), ""); ok {
+		t.Fatal(`Identify("") = ok`)
+	}
+	if c := e.f.calls(); c[1] != 0 || c[2] != 0 {
+		t.Fatalf("calls = %v: Identify must never refresh nor mint", c)
+	}
+}
