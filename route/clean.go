@@ -1,5 +1,7 @@
 package route
 
+import "strings"
+
 // Clean returns the canonical form of escapedPath, the escaped path of a
 // request (r.URL.EscapedPath()), and reports whether it is acceptable.
 //
@@ -30,17 +32,42 @@ package route
 // that were matched here. An application that decodes twice would be unsafe
 // behind any proxy and is not supported.
 //
-// Known limit: a backslash (raw, or %5C) and ';' are ordinary characters
-// here, as RFC 3986 says. Servers that treat "\" as a separator or strip
-// ";parameters" from segments (some Windows and Java servers) can therefore
-// resolve /public/..%5Cadmin or /public/..;/admin differently.
+// A backslash (raw, or %5C) and ';' are ordinary characters here, as RFC
+// 3986 says, but some Windows and Java servers treat "\" as a separator or
+// strip ";parameters" from segments, so they would resolve
+// /public/..%5Cadmin or /public/..;/admin to /admin. A path with a dot
+// segment hidden that way is refused (ok is false): it could mean one thing
+// here and another there.
 //
 // Clean does not allocate when escapedPath is already clean.
 func Clean(escapedPath string) (string, bool) {
-	if isClean(escapedPath) {
-		return escapedPath, true
+	c, ok := escapedPath, true
+	if !isClean(escapedPath) {
+		c, ok = cleanSlow(escapedPath)
 	}
-	return cleanSlow(escapedPath)
+	if ok && hiddenDots(c) {
+		return "", false
+	}
+	return c, ok
+}
+
+// hiddenDots reports whether a cleaned path has a segment that a server
+// splitting on backslashes or cutting ";parameters" would read as "." or
+// "..".
+func hiddenDots(p string) bool {
+	if strings.IndexByte(p, ';') < 0 && strings.IndexByte(p, '\\') < 0 && !strings.Contains(p, "%5C") {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		seg = strings.ReplaceAll(seg, "%5C", "\\")
+		for part := range strings.SplitSeq(seg, "\\") {
+			part, _, _ = strings.Cut(part, ";")
+			if part == "." || part == ".." {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Byte classes.

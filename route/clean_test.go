@@ -14,6 +14,18 @@ func TestClean(t *testing.T) {
 		in   string
 		want string
 	}{
+		// Dot segments hidden from servers that split on "\" or cut ";params".
+		{"dotdot semicolon", "/public/..;/admin", bad},
+		{"dotdot semicolon param", "/public/..;x=1/admin", bad},
+		{"dot semicolon", "/public/.;/admin", bad},
+		{"dotdot backslash escaped", "/public/..%5Cadmin", bad},
+		{"dotdot backslash escaped lower", "/public/..%5cadmin", bad},
+		{"dotdot backslash raw", "/public/..\\admin", bad},
+		{"backslash dotdot inside", "/public%5C..%5Cadmin", bad},
+		{"semicolon without dots kept", "/a;b/c", "/a;b/c"},
+		{"backslash without dots kept", "/a%5Cb", "/a%5Cb"},
+		{"dots in a name kept", "/a..;b/c", "/a..;b/c"},
+
 		// Already clean.
 		{"root", "/", "/"},
 		{"simple", "/admin", "/admin"},
