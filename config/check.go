@@ -9,18 +9,38 @@ import (
 
 // Check implements "apilayer check --config FILE": it loads the file,
 // applies defaults and validates. When the config is valid it prints the
-// resolved config (defaults filled in, secrets redacted) as YAML to w and
-// returns 0. Otherwise it prints every problem, one per line as
-// FILE:LINE: path.to.key: message, and returns 1. A file that cannot be
+// resolved config (defaults filled in, secrets redacted) as YAML to stdout
+// and returns 0. Otherwise it prints every problem to stderr, one per line
+// as FILE:LINE: path.to.key: message, and returns 1. A file that cannot be
 // read is one line and 1.
-func Check(path string, w io.Writer) int {
+func Check(path string, stdout, stderr io.Writer) int {
+	c, err := Resolve(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	out, err := c.Redacted().YAML()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// Resolve loads the file at path, applies defaults and validates: what
+// "apilayer serve" and "apilayer check" run. It returns the resolved config,
+// or every problem at once (decoding and validation errors together, as
+// *Errors sorted by line), or the error of a file that cannot be read.
+func Resolve(path string) (*Config, error) {
 	c, err := load(path)
 	var all Errors
 	if err != nil {
 		var decodeErrs *Errors
 		if !errors.As(err, &decodeErrs) || c == nil {
-			fmt.Fprintln(w, err)
-			return 1
+			return nil, err
 		}
 		all.List = append(all.List, decodeErrs.List...)
 	}
@@ -28,8 +48,7 @@ func Check(path string, w io.Writer) int {
 	if err := c.Validate(); err != nil {
 		var verrs *Errors
 		if !errors.As(err, &verrs) {
-			fmt.Fprintln(w, err)
-			return 1
+			return nil, err
 		}
 		decodeErrs := all.List[:len(all.List):len(all.List)]
 		for _, e := range verrs.List {
@@ -42,18 +61,9 @@ func Check(path string, w io.Writer) int {
 	}
 	if len(all.List) > 0 {
 		all.sortByLine()
-		fmt.Fprintln(w, all.Error())
-		return 1
+		return nil, &all
 	}
-	out, err := c.Redacted().YAML()
-	if err != nil {
-		fmt.Fprintln(w, err)
-		return 1
-	}
-	if _, err := w.Write(out); err != nil {
-		return 1
-	}
-	return 0
+	return c, nil
 }
 
 // relatedToAny reports whether path is, contains or is inside the path of

@@ -51,7 +51,7 @@ func TestCheckGolden(t *testing.T) {
 				t.Fatalf("add %s to wantCode", name)
 			}
 			var out bytes.Buffer
-			code := Check(f, &out)
+			code := Check(f, &out, &out)
 			if code != want {
 				t.Errorf("Check(%s) = %d, want %d; output:\n%s", f, code, want, out.String())
 			}
@@ -89,7 +89,7 @@ func TestCheckOutputReloads(t *testing.T) {
 	for _, name := range []string{"minimal", "env"} {
 		t.Run(name, func(t *testing.T) {
 			var first bytes.Buffer
-			if code := Check("testdata/check/"+name+".yaml", &first); code != 0 {
+			if code := Check("testdata/check/"+name+".yaml", &first, &first); code != 0 {
 				t.Fatalf("Check = %d:\n%s", code, first.String())
 			}
 			path := filepath.Join(t.TempDir(), "resolved.yaml")
@@ -97,7 +97,7 @@ func TestCheckOutputReloads(t *testing.T) {
 				t.Fatal(err)
 			}
 			var second bytes.Buffer
-			if code := Check(path, &second); code != 0 {
+			if code := Check(path, &second, &second); code != 0 {
 				t.Fatalf("Check of the resolved output = %d:\n%s", code, second.String())
 			}
 			if first.String() != second.String() {

@@ -60,7 +60,7 @@ func ExampleConfig_Validate() {
 }
 
 func ExampleCheck() {
-	code := config.Check("testdata/check/missing_backend_url.yaml", os.Stdout)
+	code := config.Check("testdata/check/missing_backend_url.yaml", os.Stdout, os.Stdout)
 	fmt.Println("exit", code)
 	// Output:
 	// testdata/check/missing_backend_url.yaml:1: backend.url: required

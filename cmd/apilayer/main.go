@@ -100,13 +100,8 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := config.Resolve(*path)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	cfg.Defaults()
-	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
@@ -133,7 +128,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	return config.Check(*path, stdout)
+	return config.Check(*path, stdout, stderr)
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {

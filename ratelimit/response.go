@@ -1,0 +1,73 @@
+package ratelimit
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apilayer/apilayer/respond"
+)
+
+// SetHeaders writes X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset (epoch seconds, rounded up) for a counted request, and
+// Retry-After (seconds, rounded up, at least 1) when it is blocked. A
+// skipped decision writes nothing.
+func (d Decision) SetHeaders(h http.Header) {
+	if d.Skipped {
+		return
+	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(ceilUnix(d.Reset), 10))
+	if !d.Allowed {
+		h.Set("Retry-After", strconv.FormatInt(d.retryAfterSeconds(), 10))
+	}
+}
+
+// Deny answers a blocked request: the headers of SetHeaders, status 429 and
+// {"success":false,"message":"Too many requests. Please try again later.","retryAfter":N}
+// where N is the Retry-After value.
+func (d Decision) Deny(w http.ResponseWriter) {
+	d.SetHeaders(w.Header())
+	respond.JSON(w, http.StatusTooManyRequests, denyBody{
+		Message:    respond.MsgTooManyRequests,
+		RetryAfter: d.retryAfterSeconds(),
+	})
+}
+
+type denyBody struct {
+	Success    bool   `json:"success"`
+	Message    string `json:"message"`
+	RetryAfter int64  `json:"retryAfter"`
+}
+
+func (d Decision) retryAfterSeconds() int64 {
+	s := int64((d.RetryAfter + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+func ceilUnix(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
+}
+
+// IsPrefetch reports whether r is a GET or HEAD prefetch (BEHAVIOUR.md 2.3):
+// Next-Router-Prefetch is "1", Sec-Purpose contains "prefetch", or Purpose,
+// X-Purpose or X-Moz is "prefetch" (values are case-sensitive). Other
+// methods are never prefetches: these headers are client-controlled, and a
+// POST carrying one must still be counted.
+func IsPrefetch(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	h := r.Header
+	return h.Get("Next-Router-Prefetch") == "1" ||
+		strings.Contains(h.Get("Sec-Purpose"), "prefetch") ||
+		h.Get("Purpose") == "prefetch" ||
+		h.Get("X-Purpose") == "prefetch" ||
+		h.Get("X-Moz") == "prefetch"
+}
