@@ -11,12 +11,14 @@ import (
 	"sync"
 
 	"github.com/apilayer/apilayer/access"
+	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/backend"
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/cors"
 	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/proxy"
+	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/route"
 	"github.com/apilayer/apilayer/sanitize"
@@ -42,8 +44,11 @@ type Gateway struct {
 	sessions *session.Manager
 	upstream http.Handler
 	api      *proxy.API
-	cors     *cors.Policy     // nil without cors.allowedOrigins
-	csrf     *csrf.Protection // nil without csrf.enabled
+	cors     *cors.Policy       // nil without cors.allowedOrigins
+	csrf     *csrf.Protection   // nil without csrf.enabled
+	limiter  *ratelimit.Limiter // nil without rateLimit.enabled
+	byUser   bool               // rateLimit.by is user
+	audit    *audit.Logger      // nil without audit.enabled (a nil Logger emits nothing)
 	closers  []io.Closer
 
 	closeOnce sync.Once
@@ -56,7 +61,12 @@ type Option func(*options)
 type options struct {
 	logger    *slog.Logger
 	transport http.RoundTripper
+	auditOut  io.Writer
 }
+
+// WithAuditOutput sets where audit.output "stdout" writes (default
+// os.Stdout): a test or an embedding program can capture the events.
+func WithAuditOutput(w io.Writer) Option { return func(o *options) { o.auditOut = w } }
 
 // WithLogger sets the logger of every component (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -183,6 +193,39 @@ func (g *Gateway) provision(o options) error {
 		if err := g.provisionCSRF(); err != nil {
 			return err
 		}
+	}
+	if c.RateLimit.Enabled {
+		rules := make([]ratelimit.Rule, len(c.RateLimit.Rules))
+		for i, r := range c.RateLimit.Rules {
+			rules[i] = ratelimit.Rule{Path: r.Path, MaxRequests: r.MaxRequests, Window: r.Window}
+		}
+		g.limiter, err = ratelimit.New(ratelimit.Options{
+			Window:       c.RateLimit.Window,
+			MaxRequests:  c.RateLimit.MaxRequests,
+			Rules:        rules,
+			SkipRoutes:   c.RateLimit.SkipRoutes,
+			SkipPrefetch: *c.RateLimit.SkipPrefetch,
+			Logger:       g.log.With("component", "ratelimit"),
+		})
+		if err != nil {
+			return fmt.Errorf("apilayer: rateLimit: %w", err)
+		}
+		g.byUser = c.RateLimit.By == "user"
+		g.closers = append(g.closers, g.limiter)
+	}
+	if c.Audit.Enabled {
+		g.audit, err = audit.New(audit.Options{
+			Events:        c.Audit.Events,
+			Output:        c.Audit.Output,
+			QueueSize:     c.Audit.QueueSize,
+			WebhookSecret: c.Audit.WebhookSecret,
+			Stdout:        o.auditOut,
+			Logger:        g.log.With("component", "audit"),
+		})
+		if err != nil {
+			return fmt.Errorf("apilayer: audit: %w", err)
+		}
+		g.closers = append(g.closers, g.audit)
 	}
 	var sanitizer proxy.Sanitizer
 	if s := c.API.Sanitize; s.Enabled {

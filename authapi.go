@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/backend"
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/respond"
@@ -87,6 +88,7 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 		} else {
 			out = g.sessions.Refresh(r.Context(), in)
 		}
+		g.emitSession(r, t, out)
 		g.writeCookies(w, t, out, false, secure)
 		if endpoint == "refresh" && needToken && out.State == session.StateUser && !g.checkToken(w, r, bindingOf(out)) {
 			return
@@ -125,6 +127,7 @@ func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint str
 	}
 	ok := res.Status/100 == 2 && res.Tokens.Access != "" && res.Identity != nil
 	if !ok {
+		g.emit(r, audit.TypeAuthFail, false, "", map[string]any{"reason": endpoint + "-failed", "status": res.Status})
 		if res.Status/100 == 2 {
 			// A success without a token or a user breaks the backend
 			// contract: the browser must not believe it is signed in.
@@ -143,6 +146,7 @@ func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint str
 		g.jar.del(w, g.jar.guest, secure)
 	}
 	g.ensureCSRF(w, r, userID(res.Identity.User), secure)
+	g.emit(r, audit.TypeAuthSuccess, true, userID(res.Identity.User), map[string]any{"tokenType": res.Identity.Type, "via": endpoint})
 	respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(res.Identity)})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/apilayer/apilayer/access"
+	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/requestid"
@@ -47,15 +48,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 6. CSRF, Fetch Metadata part: a cross-site request is refused before
-	// it costs a backend call. needToken: the double-submit part must pass
-	// once the session is known.
-	needToken, ok := g.checkOrigin(w, r)
-	if !ok {
-		return
-	}
-
-	// 7. The path is cleaned before anything is matched on it.
+	// 6. The path is cleaned before anything is matched on it.
 	raw := r.URL.EscapedPath()
 	clean, ok := route.Clean(raw)
 	rawAPI := route.Under(raw, g.prefix)
@@ -66,7 +59,20 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	r.URL = withPath(r.URL, clean)
 	isAPI := route.Under(clean, g.prefix)
 
-	// 8. Paths that are not authenticated at all.
+	// 7. Rate limit by client IP: a blocked request costs no backend call.
+	if g.limiter != nil && !g.byUser && !g.allow(w, r, "ip:"+info.IP.String()) {
+		return
+	}
+
+	// 8. CSRF, Fetch Metadata part: a cross-site request is refused before
+	// it costs a backend call. needToken: the double-submit part must pass
+	// once the session is known.
+	needToken, ok := g.checkOrigin(w, r)
+	if !ok {
+		return
+	}
+
+	// 9. Paths that are not authenticated at all.
 	toks := g.jar.read(r)
 	bare := ""
 	switch {
@@ -87,7 +93,13 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 9. Token cascade, validation (cached, single-flight), refresh and
+	// 10. Rate limit by user: keyed by the user's id once its token is
+	// validated (cached); guests, anonymous visitors and invalid tokens by IP.
+	if g.limiter != nil && g.byUser && !g.allow(w, r, g.userKey(ctx, toks, info.IP.String())) {
+		return
+	}
+
+	// 11. Token cascade, validation (cached, single-flight), refresh and
 	// guest minting. The built-in auth API runs its own part of it.
 	if isAPI {
 		if ep := g.authEndpoint(clean); ep != "" {
@@ -95,11 +107,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 			return
 		}
 	}
-	out := g.sessions.Authenticate(ctx, session.Input{
-		User: toks.user, Guest: toks.guest, Refresh: toks.refresh, Client: info.IP.String(),
-	})
+	out := g.sessions.Authenticate(ctx, g.input(toks, info.IP.String()))
+	g.emitSession(r, toks, out)
 
-	// 10. The access decision.
+	// 12. The access decision.
 	req := access.Request{
 		Path:      clean,
 		API:       isAPI,
@@ -112,13 +123,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		req.SkipAuth = g.skipAuth(r, clean)
 	}
 	d := g.access.Decide(req)
+	if d.Denied {
+		g.emit(r, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
+	}
 
-	// 11. Cookie changes are written on whatever response ends the request;
+	// 13. Cookie changes are written on whatever response ends the request;
 	// every visitor gets a CSRF token bound to its session.
 	secure := g.jar.secureFor(info.Proto)
 	eff := g.writeCookies(w, toks, out, d.ClearAuth, secure)
 	if d.Action == access.Forward && needToken {
-		// 12. CSRF, double-submit part: it needs the user, known only now.
+		// 14. CSRF, double-submit part: it needs the user, known only now.
 		if d.Anonymous {
 			// The backend is unavailable: the binding cannot be known.
 			g.refuse(w, r, isAPI, http.StatusServiceUnavailable, respond.MsgUnavailable)
@@ -147,7 +161,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 13. Forward, with the verified identity (or none).
+	// 15. Forward, with the verified identity (or none).
 	a := authOf(out)
 	if d.Anonymous {
 		a = &Auth{}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/respond"
@@ -70,6 +71,7 @@ func (g *Gateway) finish(rec *recorder, r *http.Request) {
 			panic(v)
 		}
 		g.log.Error("panic serving request", "path", r.URL.Path, "requestId", requestid.FromContext(r.Context()), "panic", fmt.Sprint(v))
+		g.emit(r, audit.TypeError, false, "", map[string]any{"error": "internal error"})
 		if rec.status == 0 {
 			respond.Error(rec, http.StatusInternalServerError, "Internal error.")
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/session"
@@ -48,7 +50,35 @@ func reasonOf(err error) string {
 
 func (g *Gateway) csrfFail(w http.ResponseWriter, r *http.Request, reason string) {
 	g.log.Debug("csrf validation failed", "reason", reason, "path", r.URL.Path)
+	g.emit(r, audit.TypeCSRFFail, false, "", map[string]any{"reason": reason})
 	respond.Error(w, http.StatusForbidden, respond.MsgCSRF)
+}
+
+// allow counts the request once under key. A blocked request is answered
+// 429; every checked response carries the X-RateLimit-* headers.
+func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, key string) bool {
+	d := g.limiter.Check(r.Context(), r, r.URL.EscapedPath(), key)
+	if d.Skipped {
+		return true
+	}
+	if d.Allowed {
+		d.SetHeaders(w.Header())
+		return true
+	}
+	g.emit(r, audit.TypeRateLimitExceeded, false, "", map[string]any{
+		"limit": d.Limit, "resetAt": d.Reset.UTC().Format(time.RFC3339),
+	})
+	d.Deny(w)
+	return false
+}
+
+// userKey is the rate-limit key of rateLimit.by user: the user's id when
+// the user cookie holds a valid user token, else the client IP.
+func (g *Gateway) userKey(ctx context.Context, t tokens, ip string) string {
+	if id := g.identify(ctx, t); id != "" {
+		return "user:" + id
+	}
+	return "ip:" + ip
 }
 
 // ensureCSRF issues the CSRF cookie when the request lacks a token valid

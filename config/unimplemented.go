@@ -20,8 +20,6 @@ var Unimplemented = []string{
 	"refresh.proactiveWindow",
 	"refresh.successorTTL",
 	"access.rules",
-	"rateLimit.enabled",
-	"audit.enabled",
 	"i18n.enabled",
 	"store.driver",
 	"metrics.enabled",
