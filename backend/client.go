@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"io"
 	"log/slog"
 	"net"
@@ -92,12 +93,12 @@ type Client struct {
 	hc       *http.Client
 	own      bool // hc was made here
 	log      *slog.Logger
-	down     atomic.Bool // the most recent call failed as unavailable
-	errCodes [3]pointer  // mapping.errorCode, /error, /reason
+	down     atomic.Bool            // the most recent call failed as unavailable
+	errCodes [3]jsonpointer.Pointer // mapping.errorCode, /error, /reason
 }
 
 type mapping struct {
-	success, user, tokenType, expiresAt, accessToken, refreshToken, errorCode pointer
+	success, user, tokenType, expiresAt, accessToken, refreshToken, errorCode jsonpointer.Pointer
 }
 
 // New returns a Client for o.
@@ -144,10 +145,10 @@ func New(o Options) (*Client, error) {
 	def(&mp.RefreshToken, "/data/refreshToken")
 	def(&mp.ErrorCode, "/code")
 	var errs []error
-	parse := func(dst *pointer, s string) {
-		p, err := parsePointer(s)
+	parse := func(dst *jsonpointer.Pointer, s string) {
+		p, err := jsonpointer.Parse(s)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("backend: mapping: %w", err))
 		}
 		*dst = p
 	}
@@ -161,7 +162,7 @@ func New(o Options) (*Client, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	c.errCodes = [3]pointer{c.m.errorCode, {"error"}, {"reason"}}
+	c.errCodes = [3]jsonpointer.Pointer{c.m.errorCode, {"error"}, {"reason"}}
 	reuseSt, reuseCd := o.ReuseStatusCodes, o.ReuseCodes
 	if reuseSt == nil {
 		reuseSt = []int{http.StatusConflict}
@@ -322,7 +323,7 @@ func decode(b []byte) (any, error) {
 
 // succeeded reports whether mapping.success is not present-and-false.
 func (c *Client) succeeded(doc any) bool {
-	v, ok := c.m.success.get(doc)
+	v, ok := c.m.success.Get(doc)
 	if !ok {
 		return true
 	}
@@ -331,8 +332,8 @@ func (c *Client) succeeded(doc any) bool {
 }
 
 // str returns the non-empty string p designates in doc.
-func str(p pointer, doc any) string {
-	v, _ := p.get(doc)
+func str(p jsonpointer.Pointer, doc any) string {
+	v, _ := p.Get(doc)
 	s, _ := v.(string)
 	return s
 }
@@ -413,7 +414,7 @@ func (c *Client) errorCode(doc any) string {
 		return ""
 	}
 	for _, p := range c.errCodes {
-		v, _ := p.get(doc)
+		v, _ := p.Get(doc)
 		if s, ok := v.(string); ok {
 			return s
 		}
@@ -481,8 +482,8 @@ func (c *Client) auth(ctx context.Context, op, endpoint string, body []byte) (*A
 			}
 		}
 	}
-	c.m.accessToken.remove(doc)
-	c.m.refreshToken.remove(doc)
+	c.m.accessToken.Remove(doc)
+	c.m.refreshToken.Remove(doc)
 	stripTokens(doc)
 	return r, nil
 }

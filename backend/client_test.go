@@ -520,39 +520,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestPointer(t *testing.T) {
-	doc, err := decode([]byte(`{"a":{"b/c":[10,{"~d":"x"}]},"":"root-empty"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		ptr  string
-		want any
-		ok   bool
-	}{
-		{"/a/b~1c/1/~0d", "x", true},
-		{"/a/b~1c/0", json.Number("10"), true},
-		{"/", "root-empty", true},
-		{"/a/b~1c/01", nil, false},
-		{"/a/b~1c/2", nil, false},
-		{"/a/b~1c/-", nil, false},
-		{"/a/missing", nil, false},
-		{"/a/b~1c/1/~0d/deeper", nil, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.ptr, func(t *testing.T) {
-			p, err := parsePointer(tt.ptr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, ok := p.get(doc)
-			if ok != tt.ok || got != tt.want {
-				t.Fatalf("get = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
 func TestTokensRedacted(t *testing.T) {
 	var logs bytes.Buffer
 	l := slog.New(slog.NewJSONHandler(&logs, nil))

@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"log/slog"
 	"math"
 	"strconv"
@@ -42,23 +43,23 @@ var reducedKeys = [...]string{"id", "sub", "email", "name", "type", "role", "rol
 // false when mapping.user is not an object. The user object is modified in
 // place (its tokens are removed).
 func (c *Client) identity(doc any) (Identity, bool) {
-	u, _ := c.m.user.get(doc)
+	u, _ := c.m.user.Get(doc)
 	user, ok := u.(map[string]any)
 	if !ok {
 		return Identity{}, false
 	}
 	id := Identity{Type: "user", User: user}
-	if t, ok := c.m.tokenType.get(doc); ok {
+	if t, ok := c.m.tokenType.Get(doc); ok {
 		if s, ok := t.(string); ok && s != "" {
 			id.Type = s
 		}
 	}
-	if e, ok := c.m.expiresAt.get(doc); ok {
+	if e, ok := c.m.expiresAt.Get(doc); ok {
 		id.Exp = unixTime(e)
 	}
-	for _, p := range [...]pointer{c.m.accessToken, c.m.refreshToken} {
-		if rel, ok := p.under(c.m.user); ok {
-			rel.remove(user)
+	for _, p := range [...]jsonpointer.Pointer{c.m.accessToken, c.m.refreshToken} {
+		if rel, ok := p.Under(c.m.user); ok {
+			rel.Remove(user)
 		}
 	}
 	stripTokens(user)

@@ -11,16 +11,25 @@ import (
 )
 
 // Authenticate runs the token cascade of SPEC.md sections 4.1 and 4.2 for
-// one request: the user cookie, else the guest cookie, validated (cached,
-// de-duplicated), refreshed when invalid, with guest minting and the
-// failure rules of the decision table.
+// one request: the user cookie, else (dual-token mode) the refresh cookie,
+// refreshed at once, else the guest cookie; validated (cached,
+// de-duplicated, or locally), refreshed when invalid (or proactively), with
+// successor records, guest minting and the failure rules of the decision
+// table.
 func (m *Manager) Authenticate(ctx context.Context, in Input) Outcome {
 	if m.isClosed() {
 		return Outcome{State: StateUnavailable}
 	}
+	return m.cascade(ctx, in)
+}
+
+func (m *Manager) cascade(ctx context.Context, in Input) Outcome {
 	switch {
 	case in.User != "":
 		return m.user(ctx, in)
+	case m.dual && in.Refresh != "":
+		// The access cookie expired in the browser: refresh at once.
+		return m.afterRefresh(ctx, in, m.refresh(ctx, in, in.Refresh))
 	case in.Guest != "":
 		return m.guest(ctx, in)
 	}
@@ -28,6 +37,15 @@ func (m *Manager) Authenticate(ctx context.Context, in Input) Outcome {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Set: Cookies{Guest: g}}
 	}
 	return Outcome{State: StateAnonymous}
+}
+
+// credential is what authenticates a refresh of in: the refresh cookie in
+// dual-token mode, else the user cookie ("" = none).
+func (m *Manager) credential(in Input) string {
+	if m.dual {
+		return in.Refresh
+	}
+	return in.User
 }
 
 // user handles a request carrying a user cookie.
@@ -41,45 +59,79 @@ func (m *Manager) user(ctx context.Context, in Input) Outcome {
 		// A valid user token deletes a carried guest cookie; a stale answer
 		// changes no cookie.
 		o.Delete.Guest = o.State == StateUser && !v.stale && in.Guest != ""
+		if o.State == StateUser && !v.stale && m.due(v.id) {
+			if cred := m.credential(in); cred != "" {
+				r := m.refresh(ctx, in, cred)
+				if r.reason == "" || r.reason == backend.ReasonReuse {
+					return m.afterRefresh(ctx, in, r)
+				}
+				// Any other failure keeps the still-valid token.
+			}
+		}
 		return o
 	}
-
-	return m.afterRefresh(ctx, in, m.refresh(ctx, in.User))
+	cred := m.credential(in)
+	if cred == "" {
+		// Dual-token mode without a refresh cookie: nothing to refresh
+		// with, so the fallback path (as next-api-layer 1.4.2 A.3).
+		return m.fallback(ctx, in, "", CookieSet{User: true})
+	}
+	return m.afterRefresh(ctx, in, m.refresh(ctx, in, cred))
 }
 
-// Refresh forces a refresh of the user cookie's token (the built-in auth
-// API's POST refresh), whatever its validity. Success, reuse and network
+// due reports whether a valid user token is due for a proactive refresh.
+func (m *Manager) due(id *Identity) bool {
+	return m.proactive && id != nil && !id.Exp.IsZero() && id.Exp.Sub(m.now()) <= m.window
+}
+
+// Refresh forces a refresh (the built-in auth API's POST refresh) with the
+// request's credential (the user cookie; dual-token mode: the refresh
+// cookie), whatever the token's validity. Success, reuse and network
 // failures are decided as in Authenticate; after any other failure the
-// current token is authenticated as usual (a still-valid token is kept; the
-// failure is remembered, so no second refresh call is made). Without a user
-// cookie it answers StateAnonymous and changes nothing.
+// request is authenticated as usual (a still-valid token is kept; the
+// failure is remembered, so no second refresh call is made). Without a
+// credential it authenticates the user cookie as usual, and without a user
+// cookie either it answers StateAnonymous and changes nothing.
 func (m *Manager) Refresh(ctx context.Context, in Input) Outcome {
 	if m.isClosed() {
 		return Outcome{State: StateUnavailable}
 	}
-	if in.User == "" {
-		return Outcome{State: StateAnonymous}
+	cred := m.credential(in)
+	if cred == "" {
+		if in.User == "" {
+			return Outcome{State: StateAnonymous}
+		}
+		return m.user(ctx, in)
 	}
-	r := m.refresh(ctx, in.User)
+	r := m.refresh(ctx, in, cred)
 	switch r.reason {
 	case "", backend.ReasonReuse, backend.ReasonNetwork:
 		return m.afterRefresh(ctx, in, r)
 	}
-	return m.user(ctx, in)
+	return m.cascade(ctx, in)
 }
 
 // Forget drops what the Manager remembers about token (after a logout), so
-// it is neither served from the cache nor served stale.
+// it is neither served from the cache nor served stale. In local mode with
+// a RevalidateInterval the token is held invalid for one interval (by then
+// the backend answers for it); without one a locally valid token stays
+// valid until its exp.
 func (m *Manager) Forget(token string) {
 	if token == "" {
 		return
 	}
-	if err := m.cache.Delete(context.Background(), Key(token)); err != nil {
+	ctx := context.Background()
+	if m.local != nil {
+		m.confirm(ctx, Key(token), false, m.revalidate, time.Time{})
+		return
+	}
+	if err := m.cache.Delete(ctx, Key(token)); err != nil {
 		m.log.Warn("session: cache delete failed", slog.Any("error", err))
 	}
 }
 
-// afterRefresh decides the outcome of a refresh of the user cookie's token.
+// afterRefresh decides the outcome of a refresh of the request's
+// credential.
 func (m *Manager) afterRefresh(ctx context.Context, in Input, r refreshed) Outcome {
 	switch {
 	case r.cancelled:
@@ -101,12 +153,25 @@ func (m *Manager) afterRefresh(ctx context.Context, in Input, r refreshed) Outco
 	case r.reason == backend.ReasonReuse || !m.guestFallback:
 		return Outcome{State: StateExpired, Reason: r.reason, Delete: carried(in)}
 	}
-	// Guest fallback: as if there were no token.
-	if g, ok := m.mint(ctx, in); ok {
-		return Outcome{State: StateGuest, Token: g, Minted: true, Reason: r.reason,
-			Set: Cookies{Guest: g}, Delete: CookieSet{User: true}}
+	// Guest fallback: as if there were no token. A refresh token that
+	// failed as expired or revoked is deleted too.
+	del := CookieSet{User: true}
+	if m.dual && (r.reason == backend.ReasonExpired || r.reason == backend.ReasonRevoked) {
+		del.Refresh = true
 	}
-	return Outcome{State: StateAnonymous, Reason: r.reason, Delete: carried(in)}
+	return m.fallback(ctx, in, r.reason, del)
+}
+
+// fallback treats the request as carrying no token: a guest is minted if
+// possible and the cookies named by del (those carried) are deleted;
+// without a guest every carried auth cookie is deleted.
+func (m *Manager) fallback(ctx context.Context, in Input, reason Reason, del CookieSet) Outcome {
+	c := carried(in)
+	if g, ok := m.mint(ctx, in); ok {
+		return Outcome{State: StateGuest, Token: g, Minted: true, Reason: reason, Set: Cookies{Guest: g},
+			Delete: CookieSet{User: del.User && c.User, Refresh: del.Refresh && c.Refresh}}
+	}
+	return Outcome{State: StateAnonymous, Reason: reason, Delete: c}
 }
 
 // guest handles a request carrying a guest cookie and no user cookie.
@@ -161,6 +226,9 @@ type validation struct {
 // from one backend call shared by every concurrent caller, else (backend
 // unavailable) from the staleIfError memory.
 func (m *Manager) validate(ctx context.Context, token string) validation {
+	if m.local != nil {
+		return m.validateLocal(ctx, token)
+	}
 	key := Key(token)
 	if e, ok := m.cacheGet(ctx, key); ok && m.now().Before(e.Fresh) {
 		return fromEntry(e)
@@ -233,19 +301,106 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
+// validateLocal is validation in local mode: the local verdict, confirmed
+// with the backend on the token's first request and then at most once per
+// RevalidateInterval (if set).
+func (m *Manager) validateLocal(ctx context.Context, token string) validation {
+	id, err := m.local.Verify(ctx, token)
+	switch {
+	case err == nil:
+	case errors.Is(err, backend.ErrUnavailable):
+		return validation{verdict: unavailable}
+	default:
+		return validation{verdict: invalid}
+	}
+	v := validation{verdict: valid, id: &id}
+	if m.revalidate <= 0 {
+		return v
+	}
+	key := Key(token)
+	if ok, found := m.confirmedGet(ctx, key); found {
+		if !ok {
+			return validation{verdict: invalid}
+		}
+		return v
+	}
+	val, err := m.shared(ctx, &m.vg, key, func(fctx context.Context) (any, error) {
+		// A flight that ended just before this one may have confirmed it.
+		if ok, found := m.confirmedGet(fctx, key); found {
+			return ok, nil
+		}
+		return m.revalidateToken(fctx, key, token, id.Exp), nil
+	})
+	if err != nil {
+		return validation{verdict: unavailable} // cancelled, or closed
+	}
+	if !val.(bool) {
+		return validation{verdict: invalid}
+	}
+	return v
+}
+
+// revalidateToken confirms a locally valid token with the backend and
+// remembers the verdict for the interval. An unavailable backend keeps the
+// local verdict; it is asked again after max(CacheTTL, 1s) (at most the
+// interval), so an outage does not cost a backend call per request.
+func (m *Manager) revalidateToken(ctx context.Context, key, token string, exp time.Time) bool {
+	_, err := m.be.Validate(ctx, token)
+	switch {
+	case err == nil:
+		m.confirm(ctx, key, true, m.revalidate, exp)
+		return true
+	case errors.Is(err, backend.ErrInvalid):
+		m.log.Info("session: locally valid token rejected by the backend")
+		m.confirm(ctx, key, false, m.revalidate, exp)
+		return false
+	}
+	m.log.Debug("session: revalidation skipped: backend unavailable", slog.Any("error", err))
+	m.confirm(ctx, key, true, min(m.revalidate, max(m.ttl, time.Second)), exp)
+	return true
+}
+
+// checkNew validates a token the backend has just issued: locally in local
+// mode (and then it counts as confirmed), else with one backend call.
+func (m *Manager) checkNew(ctx context.Context, token string) validation {
+	if m.local != nil {
+		id, err := m.local.Verify(ctx, token)
+		switch {
+		case err == nil:
+			m.confirm(ctx, Key(token), true, m.revalidate, id.Exp)
+			return validation{verdict: valid, id: &id}
+		case errors.Is(err, backend.ErrUnavailable):
+			return validation{verdict: unavailable}
+		}
+		return validation{verdict: invalid}
+	}
+	e, err := m.ask(ctx, Key(token), token)
+	if err != nil {
+		return validation{verdict: unavailable}
+	}
+	return fromEntry(e)
+}
+
 // refreshed is the result of refresh.
 type refreshed struct {
 	tokens    Tokens
 	id        *Identity // nil with reason "": refreshed, new token unverified
 	reason    Reason
 	cancelled bool // the caller's context ended first
+	retry     bool // a successor record appeared: each caller looks it up
 }
 
-// refresh exchanges the credential for a validated new token, one backend
-// call for every concurrent caller when single-flight is on. Failures
-// other than network are remembered for max(CacheTTL, 1s).
-func (m *Manager) refresh(ctx context.Context, cred string) refreshed {
+// refresh exchanges the credential for a validated new token: from the
+// credential's successor record when it was rotated away less than
+// SuccessorTTL ago by a refresh from the same client, else one backend call
+// for every concurrent caller when single-flight is on (joining a flight is
+// open to any request with the credential). Failures other than network
+// are remembered for max(CacheTTL, 1s).
+func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed {
 	key := Key(cred)
+	if r, ok := m.successor(ctx, key, cred, in.ClientID); ok {
+		return r
+	}
 	if r, ok := m.failedGet(ctx, key); ok {
 		return refreshed{reason: r}
 	}
@@ -253,11 +408,38 @@ func (m *Manager) refresh(ctx context.Context, cred string) refreshed {
 	if m.singleFlight {
 		g = &m.rg
 	}
-	val, err := m.shared(ctx, g, key, func(fctx context.Context) (any, error) {
-		if r, ok := m.failedGet(fctx, key); ok {
-			return refreshed{reason: r}, nil
+	r := m.flight(ctx, g, key, func(fctx context.Context) refreshed {
+		if m.hasSuccessor(fctx, key) {
+			// A flight that ended just before this one rotated the
+			// credential: its record is for one client only, so every
+			// caller checks it for itself.
+			return refreshed{retry: true}
 		}
-		return m.doRefresh(fctx, key, cred), nil
+		if r, ok := m.failedGet(fctx, key); ok {
+			return refreshed{reason: r}
+		}
+		return m.doRefresh(fctx, key, cred, in.ClientID)
+	})
+	if !r.retry {
+		return r
+	}
+	if r, ok := m.successor(ctx, key, cred, in.ClientID); ok {
+		return r
+	}
+	// Another client holds the old credential: the backend decides (and
+	// detects the reuse).
+	return m.flight(ctx, g, "direct:"+key, func(fctx context.Context) refreshed {
+		if r, ok := m.failedGet(fctx, key); ok {
+			return refreshed{reason: r}
+		}
+		return m.doRefresh(fctx, key, cred, in.ClientID)
+	})
+}
+
+// flight runs fn as a shared refresh call.
+func (m *Manager) flight(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) refreshed) refreshed {
+	val, err := m.shared(ctx, g, key, func(fctx context.Context) (any, error) {
+		return fn(fctx), nil
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -268,7 +450,7 @@ func (m *Manager) refresh(ctx context.Context, cred string) refreshed {
 	return val.(refreshed)
 }
 
-func (m *Manager) doRefresh(ctx context.Context, key, cred string) refreshed {
+func (m *Manager) doRefresh(ctx context.Context, key, cred, client string) refreshed {
 	t, err := m.be.Refresh(ctx, cred)
 	if err != nil {
 		var re *backend.RefreshError
@@ -281,15 +463,69 @@ func (m *Manager) doRefresh(ctx context.Context, key, cred string) refreshed {
 	if t.Access == "" {
 		return m.refreshFailed(ctx, key, backend.ReasonUnknown)
 	}
-	e, err := m.ask(ctx, Key(t.Access), t.Access)
-	switch {
-	case err != nil:
-		m.log.Warn("session: refreshed token not validated: backend unavailable")
-		return refreshed{tokens: t}
-	case !e.Valid:
+	v := m.checkNew(ctx, t.Access)
+	if v.verdict == invalid {
 		return m.refreshFailed(ctx, key, backend.ReasonUnknown)
 	}
-	return refreshed{tokens: t, id: e.Identity}
+	// The credential is rotated away now, validated or not: record its
+	// successor before the flight ends, so no later request repeats it.
+	m.storeSuccessor(ctx, key, cred, client, t)
+	if v.verdict == unavailable {
+		m.log.Warn("session: refreshed token not validated: backend unavailable")
+		return refreshed{tokens: t}
+	}
+	return refreshed{tokens: t, id: v.id}
+}
+
+// storeSuccessor records t as the successor of cred for client.
+func (m *Manager) storeSuccessor(ctx context.Context, key, cred, client string, t Tokens) {
+	if m.successorTTL <= 0 || client == "" {
+		return
+	}
+	sealed, err := sealSuccessor(cred, key, client, t)
+	if err == nil {
+		err = m.successors.Set(ctx, key, sealed, m.successorTTL)
+	}
+	if err != nil {
+		m.log.Warn("session: successor record not stored", slog.Any("error", err))
+	}
+}
+
+// hasSuccessor reports whether cred (key) has a successor record.
+func (m *Manager) hasSuccessor(ctx context.Context, key string) bool {
+	if m.successorTTL <= 0 {
+		return false
+	}
+	_, ok, err := m.successors.Get(ctx, key)
+	return ok && err == nil
+}
+
+// successor returns the successor of cred when its record was sealed for
+// this client and the successor is still valid.
+func (m *Manager) successor(ctx context.Context, key, cred, client string) (refreshed, bool) {
+	if m.successorTTL <= 0 || client == "" {
+		return refreshed{}, false
+	}
+	sealed, ok, err := m.successors.Get(ctx, key)
+	if err != nil {
+		m.log.Warn("session: successor record get failed", slog.Any("error", err))
+	}
+	if !ok || err != nil {
+		return refreshed{}, false
+	}
+	t, err := openSuccessor(cred, key, client, sealed)
+	if err != nil {
+		m.log.Debug("session: successor record not served", slog.Any("error", err))
+		return refreshed{}, false
+	}
+	v := m.validate(ctx, t.Access)
+	switch v.verdict {
+	case valid:
+		return refreshed{tokens: t, id: v.id}, true
+	case unavailable:
+		return refreshed{tokens: t}, true
+	}
+	return refreshed{}, false // the successor is gone too: refresh as usual
 }
 
 func (m *Manager) refreshFailed(ctx context.Context, key string, r Reason) refreshed {

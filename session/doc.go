@@ -1,17 +1,41 @@
 // Package session is apilayer's token lifecycle: the token cascade, cached
-// and de-duplicated validation, transparent refresh, guest tokens and the
-// failure rules of SPEC.md sections 4.1 to 4.3.
+// and de-duplicated validation (against the backend or local), transparent
+// and proactive refresh, dual-token mode, successor records, guest tokens
+// and the failure rules of SPEC.md sections 4.1 to 4.3.
 //
 // A Manager turns the auth cookies of one request (Input) into an Outcome:
 // who the visitor is (State, Identity), which token to forward, and which
 // cookies to set or delete. It never writes HTTP responses; the pipeline
 // does, from the Outcome. "Not authenticated" is a State, never an error.
 //
+// The cascade is: the user cookie; else, in dual-token mode
+// (Options.DualToken), the refresh cookie, refreshed at once; else the
+// guest cookie; else a guest is minted. In dual-token mode every refresh
+// is authenticated with the refresh cookie, a rotated refresh token is
+// returned in Outcome.Set.Refresh, and a refresh failing as expired or
+// revoked deletes the refresh cookie too.
+//
+// In local mode (Options.Local) tokens are verified without a backend
+// call. With Options.RevalidateInterval a token's first request in the
+// process is confirmed with the backend, then at most once per interval,
+// tracked server-side (Revalidations), so a revoked token stops working
+// within one interval.
+//
+// After a refresh the old credential's successor is recorded for
+// Options.SuccessorTTL (Successors): a request still carrying the old
+// credential from the same client (Input.ClientID) gets the new tokens
+// without a second backend refresh, so racing tabs never meet the
+// backend's reuse detection, while a stolen old token used elsewhere does.
+// A record is AES-GCM sealed under a key derived (HKDF-SHA256) from the old
+// credential and bound to a SHA-256 of the client, so the store never
+// holds a readable token or the client's identity.
+//
 // Everything the Manager remembers (validation results, failed refreshes,
-// the guest-mint cap) lives behind small interfaces (Cache, Failures,
-// Limiter) keyed by the lowercase hex SHA-256 of a token (Key), never by
-// the token itself, so a shared store such as Redis can replace the
-// in-memory ones without touching the Manager.
+// revalidations, successor records, the guest-mint cap) lives behind small
+// interfaces (Cache, Failures, Revalidations, Successors, Limiter) keyed by
+// the lowercase hex SHA-256 of a token (Key), never by the token itself, so
+// a shared store such as Redis can replace the in-memory ones without
+// touching the Manager.
 //
 // A backend outage is never taken for an invalid token: no refresh, no
 // guest minting and no cookie change happen while the backend cannot

@@ -52,6 +52,10 @@ type fake struct {
 	gate    chan struct{}        // non-nil: validate and refresh wait for it
 	entered chan string          // non-nil: gets the endpoint of every call
 	rotate  bool                 // refresh answers a rotated refresh token
+	oneUse  bool                 // a refresh credential used twice answers 409 (reuse)
+	used    map[string]bool      // the refresh credentials used
+	creds   []string             // the credential of every refresh call
+	issued  map[string]tokenInfo // every token ever added ("signed"), revoked or not
 }
 
 type tokenInfo struct {
@@ -60,7 +64,8 @@ type tokenInfo struct {
 }
 
 func newFake(t testing.TB, c *clock) *fake {
-	f := &fake{clock: c, valid: map[string]tokenInfo{}, modes: map[string]string{}}
+	f := &fake{clock: c, valid: map[string]tokenInfo{}, modes: map[string]string{},
+		used: map[string]bool{}, issued: map[string]tokenInfo{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/auth/me", f.validate)
 	mux.HandleFunc("POST /api/auth/refresh", f.refresh)
@@ -84,6 +89,7 @@ func (f *fake) add(token, typ string, exp time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.valid[token] = tokenInfo{typ, exp}
+	f.issued[token] = tokenInfo{typ, exp}
 }
 
 func (f *fake) drop(token string) {
@@ -177,8 +183,21 @@ func (f *fake) validate(w http.ResponseWriter, r *http.Request) {
 
 func (f *fake) refresh(w http.ResponseWriter, r *http.Request) {
 	f.refreshes.Add(1)
+	cred := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	f.creds = append(f.creds, cred)
+	f.mu.Unlock()
 	mode, done := f.common(w, r, "refresh")
 	if done {
+		return
+	}
+	f.mu.Lock()
+	reused := f.oneUse && f.used[cred]
+	f.used[cred] = true
+	f.mu.Unlock()
+	if reused {
+		w.WriteHeader(http.StatusConflict)
+		io.WriteString(w, `{"success":false,"code":"token_reuse"}`)
 		return
 	}
 	switch mode {
@@ -228,4 +247,34 @@ type doneCounter struct {
 func (c doneCounter) Done() <-chan struct{} {
 	c.n <- struct{}{}
 	return c.Context.Done()
+}
+
+// usedCreds returns the credentials of the refresh calls so far.
+func (f *fake) usedCreds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.creds...)
+}
+
+// verifier is a local-mode verifier that signs nothing: a token is valid
+// when the fake backend ever issued it (revoked or not) and it has not
+// expired by the injected clock. Its user object is the "claim set".
+type verifier struct {
+	f     *fake
+	calls atomic.Int64
+	down  atomic.Bool // answers unavailable (its key set cannot be fetched)
+}
+
+func (v *verifier) Verify(_ context.Context, token string) (Identity, error) {
+	v.calls.Add(1)
+	if v.down.Load() {
+		return Identity{}, fmt.Errorf("verifier: jwks: %w", backend.ErrUnavailable)
+	}
+	v.f.mu.Lock()
+	ti, ok := v.f.issued[token]
+	v.f.mu.Unlock()
+	if !ok || (!ti.exp.IsZero() && !v.f.clock.Now().Before(ti.exp)) {
+		return Identity{}, backend.ErrInvalid
+	}
+	return Identity{Type: ti.typ, User: map[string]any{"sub": "id-" + token, "type": ti.typ}, Exp: ti.exp}, nil
 }

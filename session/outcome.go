@@ -31,16 +31,24 @@ func (s State) String() string {
 
 // Input is the auth cookies of one request ("" = absent) and its client.
 type Input struct {
+	// User, Guest and Refresh are the auth cookies. Refresh is used only in
+	// dual-token mode (Options.DualToken).
 	User, Guest, Refresh string
 	// Client is the client key (its IP) for the guest-mint cap.
 	Client string
+	// ClientID identifies the client for successor records (SPEC.md 4.3):
+	// its User-Agent and client IP. Only a SHA-256 of it is used, bound into
+	// the sealed record, never stored. Empty: no successor is recorded for
+	// or served to this request.
+	ClientID string
 }
 
 // LogValue implements slog.LogValuer without revealing the tokens.
 func (in Input) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Bool("user", in.User != ""), slog.Bool("guest", in.Guest != ""),
-		slog.Bool("refresh", in.Refresh != ""), slog.String("client", in.Client))
+		slog.Bool("refresh", in.Refresh != ""), slog.String("client", in.Client),
+		slog.Bool("clientID", in.ClientID != ""))
 }
 
 // Cookies are new cookie values to set ("" = no change).

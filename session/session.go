@@ -38,6 +38,16 @@ type Backend interface {
 	Guest(ctx context.Context) (string, error)
 }
 
+// LocalVerifier verifies a token without asking the backend (local mode);
+// *localjwt.Verifier implements it. Verify returns backend.ErrInvalid (or
+// any error not wrapping backend.ErrUnavailable) for an invalid token, and
+// an error wrapping backend.ErrUnavailable when it could not decide (its
+// key set could not be fetched). The identity's user object is the claim
+// set.
+type LocalVerifier interface {
+	Verify(ctx context.Context, token string) (Identity, error)
+}
+
 // Options configures a Manager.
 type Options struct {
 	// Backend validates, refreshes and mints tokens. Required.
@@ -72,6 +82,34 @@ type Options struct {
 	// GuestLimiter enforces GuestMaxPerMinute. If nil and the cap is set, in
 	// memory (CacheSize clients).
 	GuestLimiter Limiter
+	// Local, if set, is local mode: tokens are verified by it, without a
+	// backend call in the steady state. Nil: backend mode.
+	Local LocalVerifier
+	// RevalidateInterval (local mode): a locally valid token is confirmed
+	// with the backend's validate endpoint on its first request in this
+	// process, then at most once per interval (tracked in Revalidations,
+	// never in a client cookie). A backend "invalid" makes the token
+	// invalid; an unavailable backend keeps the local verdict. Zero: never.
+	RevalidateInterval time.Duration
+	// Revalidations remembers the backend confirmations of local mode. If
+	// nil, in memory (CacheSize tokens).
+	Revalidations Revalidations
+	// DualToken is dual-token mode (cookies.refresh set): Input.Refresh
+	// carries the refresh cookie, which authenticates every refresh call
+	// and is refreshed at once when the access cookie is absent.
+	DualToken bool
+	// Proactive refreshes a valid user token whose exp is at most
+	// ProactiveWindow away.
+	Proactive       bool
+	ProactiveWindow time.Duration
+	// SuccessorTTL is how long a request still carrying a token (dual
+	// mode: a refresh token) that was rotated away is answered with its
+	// successor, without a second backend refresh, when it comes from the
+	// same client (Input.ClientID). Zero disables successor records.
+	SuccessorTTL time.Duration
+	// Successors holds the successor records. If nil, in memory
+	// (CacheSize records).
+	Successors Successors
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives the Manager's logs (never a token). If nil, none.
@@ -91,6 +129,15 @@ type Manager struct {
 	limiter       Limiter
 	now           func() time.Time
 	log           *slog.Logger
+
+	local        LocalVerifier
+	revalidate   time.Duration
+	revals       Revalidations
+	dual         bool
+	proactive    bool
+	window       time.Duration
+	successorTTL time.Duration
+	successors   Successors
 
 	vg singleflight.Group // validations, by Key(token)
 	rg singleflight.Group // refreshes, by Key(credential)
@@ -123,6 +170,8 @@ func New(o Options) (*Manager, error) {
 	}{
 		{"cacheTTL", int64(o.CacheTTL)}, {"cacheSize", int64(o.CacheSize)},
 		{"staleIfError", int64(o.StaleIfError)}, {"guestMaxPerMinute", int64(o.GuestMaxPerMinute)},
+		{"revalidateInterval", int64(o.RevalidateInterval)}, {"proactiveWindow", int64(o.ProactiveWindow)},
+		{"successorTTL", int64(o.SuccessorTTL)},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("session: %s must not be negative (got %d)", d.name, d.v))
@@ -144,6 +193,16 @@ func New(o Options) (*Manager, error) {
 		now:           o.Now,
 		log:           o.Logger,
 		done:          make(chan struct{}),
+		local:         o.Local,
+		revals:        o.Revalidations,
+		dual:          o.DualToken,
+		proactive:     o.Proactive,
+		window:        o.ProactiveWindow,
+		successorTTL:  o.SuccessorTTL,
+		successors:    o.Successors,
+	}
+	if o.Local != nil {
+		m.revalidate = o.RevalidateInterval
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -163,6 +222,14 @@ func New(o Options) (*Manager, error) {
 	if m.failures == nil {
 		f := NewMemoryFailures(size, m.now)
 		m.failures, sweep = f, append(sweep, f)
+	}
+	if m.revals == nil && m.revalidate > 0 {
+		r := NewMemoryRevalidations(size, m.now)
+		m.revals, sweep = r, append(sweep, r)
+	}
+	if m.successors == nil && m.successorTTL > 0 {
+		s := NewMemorySuccessors(size, m.now)
+		m.successors, sweep = s, append(sweep, s)
 	}
 	if m.limiter == nil && o.GuestEnabled && o.GuestMaxPerMinute > 0 {
 		l := NewMemoryLimiter(o.GuestMaxPerMinute, size, m.now)
@@ -279,5 +346,29 @@ func (m *Manager) remember(ctx context.Context, key string, r Reason) {
 	d := max(m.ttl, time.Second)
 	if err := m.failures.Fail(ctx, key, r, m.now().Add(d)); err != nil {
 		m.log.Warn("session: failed-refresh memory set failed", slog.Any("error", err))
+	}
+}
+
+func (m *Manager) confirmedGet(ctx context.Context, key string) (valid, ok bool) {
+	valid, ok, err := m.revals.Confirmed(ctx, key)
+	if err != nil {
+		m.log.Warn("session: revalidation memory get failed", slog.Any("error", err))
+		return false, false
+	}
+	return valid, ok
+}
+
+// confirm remembers a backend verdict on a locally valid token until
+// now+d, never past exp.
+func (m *Manager) confirm(ctx context.Context, key string, valid bool, d time.Duration, exp time.Time) {
+	if m.revalidate <= 0 {
+		return
+	}
+	until := m.now().Add(d)
+	if !exp.IsZero() {
+		until = minTime(until, exp)
+	}
+	if err := m.revals.Confirm(ctx, key, valid, until); err != nil {
+		m.log.Warn("session: revalidation memory set failed", slog.Any("error", err))
 	}
 }

@@ -663,6 +663,11 @@ func TestNew(t *testing.T) {
 		{"negative size", Options{Backend: be, CacheSize: -1}, false},
 		{"negative stale", Options{Backend: be, StaleIfError: -1}, false},
 		{"negative cap", Options{Backend: be, GuestMaxPerMinute: -1}, false},
+		{"negative revalidate interval", Options{Backend: be, RevalidateInterval: -1}, false},
+		{"negative proactive window", Options{Backend: be, ProactiveWindow: -1}, false},
+		{"negative successor ttl", Options{Backend: be, SuccessorTTL: -1}, false},
+		{"full lifecycle", Options{Backend: be, Local: mapVerifier{}, RevalidateInterval: time.Minute,
+			DualToken: true, Proactive: true, ProactiveWindow: time.Minute, SuccessorTTL: time.Second}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -163,3 +163,93 @@ func (l *MemoryLimiter) Allow(_ context.Context, key string) bool {
 
 // Sweep drops the buckets that are full again.
 func (l *MemoryLimiter) Sweep() { l.l.sweep(l.now()) }
+
+// Revalidations remembers, in local mode, the backend's verdict on a
+// locally valid token keyed by Key(token), until the next confirmation is
+// due. It never holds a token.
+type Revalidations interface {
+	// Confirmed returns the remembered verdict while it is not due.
+	Confirmed(ctx context.Context, key string) (valid, ok bool, err error)
+	// Confirm remembers the verdict until the given time.
+	Confirm(ctx context.Context, key string, valid bool, until time.Time) error
+}
+
+// Successors holds successor records keyed by Key(old credential): the
+// tokens that replaced a rotated-away credential, sealed (AES-GCM under a
+// key derived from the old credential, bound to the client that refreshed),
+// so the store never holds a readable token.
+type Successors interface {
+	Get(ctx context.Context, key string) (sealed []byte, ok bool, err error)
+	// Set stores the record for ttl. The Manager does not modify sealed
+	// after the call.
+	Set(ctx context.Context, key string, sealed []byte, ttl time.Duration) error
+}
+
+// MemoryRevalidations is the in-memory Revalidations, bounded by its size.
+type MemoryRevalidations struct {
+	l   *lru[bool]
+	now func() time.Time
+}
+
+// NewMemoryRevalidations returns a Revalidations of at most size tokens.
+// If now is nil, time.Now is used.
+func NewMemoryRevalidations(size int, now func() time.Time) *MemoryRevalidations {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryRevalidations{l: newLRU[bool](size), now: now}
+}
+
+// Confirmed implements Revalidations.
+func (r *MemoryRevalidations) Confirmed(_ context.Context, key string) (bool, bool, error) {
+	v, ok := r.l.get(key, r.now())
+	return v, ok, nil
+}
+
+// Confirm implements Revalidations.
+func (r *MemoryRevalidations) Confirm(_ context.Context, key string, valid bool, until time.Time) error {
+	r.l.set(key, valid, until, r.now())
+	return nil
+}
+
+// Len returns the number of tokens held, expired ones included until they
+// are swept or looked up.
+func (r *MemoryRevalidations) Len() int { return r.l.len() }
+
+// Sweep drops the expired entries.
+func (r *MemoryRevalidations) Sweep() { r.l.sweep(r.now()) }
+
+// MemorySuccessors is the in-memory Successors, bounded by its size.
+type MemorySuccessors struct {
+	l   *lru[[]byte]
+	now func() time.Time
+}
+
+// NewMemorySuccessors returns a Successors of at most size records. If now
+// is nil, time.Now is used.
+func NewMemorySuccessors(size int, now func() time.Time) *MemorySuccessors {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemorySuccessors{l: newLRU[[]byte](size), now: now}
+}
+
+// Get implements Successors.
+func (s *MemorySuccessors) Get(_ context.Context, key string) ([]byte, bool, error) {
+	b, ok := s.l.get(key, s.now())
+	return b, ok, nil
+}
+
+// Set implements Successors.
+func (s *MemorySuccessors) Set(_ context.Context, key string, sealed []byte, ttl time.Duration) error {
+	now := s.now()
+	s.l.set(key, sealed, now.Add(ttl), now)
+	return nil
+}
+
+// Len returns the number of records held, expired ones included until they
+// are swept or looked up.
+func (s *MemorySuccessors) Len() int { return s.l.len() }
+
+// Sweep drops the expired records.
+func (s *MemorySuccessors) Sweep() { s.l.sweep(s.now()) }

@@ -1,34 +1,36 @@
-package backend
+// Package jsonpointer reads and removes values of decoded JSON documents by
+// JSON Pointer (RFC 6901), as the backend mapping and the role rules use it.
+package jsonpointer
 
 import (
 	"fmt"
 	"strings"
 )
 
-// pointer is a parsed JSON Pointer (RFC 6901). The empty pointer designates
+// Pointer is a parsed JSON Pointer (RFC 6901). The empty pointer designates
 // the whole document.
-type pointer []string
+type Pointer []string
 
-// parsePointer parses s as a JSON Pointer.
-func parsePointer(s string) (pointer, error) {
+// Parse parses s as a JSON Pointer.
+func Parse(s string) (Pointer, error) {
 	if s == "" {
-		return pointer{}, nil
+		return Pointer{}, nil
 	}
 	if s[0] != '/' {
-		return nil, fmt.Errorf("backend: json pointer %q must start with \"/\"", s)
+		return nil, fmt.Errorf("jsonpointer: %q must start with \"/\"", s)
 	}
 	parts := strings.Split(s[1:], "/")
 	for i, p := range parts {
 		if strings.Contains(p, "~") {
 			if err := checkEscapes(p); err != nil {
-				return nil, fmt.Errorf("backend: json pointer %q: %w", s, err)
+				return nil, fmt.Errorf("jsonpointer: %q: %w", s, err)
 			}
 			p = strings.ReplaceAll(p, "~1", "/")
 			p = strings.ReplaceAll(p, "~0", "~")
 		}
 		parts[i] = p
 	}
-	return pointer(parts), nil
+	return Pointer(parts), nil
 }
 
 func checkEscapes(p string) error {
@@ -40,8 +42,8 @@ func checkEscapes(p string) error {
 	return nil
 }
 
-// get returns the value p designates in doc (a decoded JSON value).
-func (p pointer) get(doc any) (any, bool) {
+// Get returns the value p designates in doc (a decoded JSON value).
+func (p Pointer) Get(doc any) (any, bool) {
 	cur := doc
 	for _, tok := range p {
 		switch v := cur.(type) {
@@ -64,13 +66,13 @@ func (p pointer) get(doc any) (any, bool) {
 	return cur, true
 }
 
-// remove deletes the object member p designates in doc. Array elements are
+// Remove deletes the object member p designates in doc. Array elements are
 // left alone (removing one would shift the others).
-func (p pointer) remove(doc any) {
+func (p Pointer) Remove(doc any) {
 	if len(p) == 0 {
 		return
 	}
-	parent, ok := p[:len(p)-1].get(doc)
+	parent, ok := p[:len(p)-1].Get(doc)
 	if !ok {
 		return
 	}
@@ -79,9 +81,9 @@ func (p pointer) remove(doc any) {
 	}
 }
 
-// under reports whether p points strictly inside the value q designates and
+// Under reports whether p points strictly inside the value q designates and
 // returns the part of p relative to q.
-func (p pointer) under(q pointer) (pointer, bool) {
+func (p Pointer) Under(q Pointer) (Pointer, bool) {
 	if len(p) <= len(q) {
 		return nil, false
 	}
