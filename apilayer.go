@@ -141,15 +141,20 @@ func (g *Gateway) provision(o options) error {
 		return fmt.Errorf("apilayer: backend: %w", err)
 	}
 	g.sessions, err = session.New(session.Options{
-		Backend:           g.backend,
-		CacheTTL:          *c.Validation.CacheTTL,
-		CacheSize:         c.Validation.CacheSize,
-		StaleIfError:      *c.Validation.StaleIfError,
-		SingleFlight:      *c.Refresh.SingleFlight,
-		GuestFallback:     *c.Refresh.GuestFallback,
-		GuestEnabled:      c.Guest.Enabled,
-		GuestMaxPerMinute: c.Guest.MaxPerMinute,
-		Logger:            g.log.With("component", "session"),
+		Backend:            g.backend,
+		CacheTTL:           *c.Validation.CacheTTL,
+		CacheSize:          c.Validation.CacheSize,
+		StaleIfError:       *c.Validation.StaleIfError,
+		SingleFlight:       *c.Refresh.SingleFlight,
+		GuestFallback:      *c.Refresh.GuestFallback,
+		GuestEnabled:       c.Guest.Enabled,
+		GuestMaxPerMinute:  c.Guest.MaxPerMinute,
+		DualToken:          c.Cookies.Refresh != "",
+		Proactive:          c.Refresh.Proactive,
+		ProactiveWindow:    c.Refresh.ProactiveWindow,
+		SuccessorTTL:       *c.Refresh.SuccessorTTL,
+		RevalidateInterval: c.Validation.RevalidateInterval,
+		Logger:             g.log.With("component", "session"),
 	})
 	if err != nil {
 		return fmt.Errorf("apilayer: session: %w", err)

@@ -76,12 +76,12 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 			respond.Error(w, http.StatusNotFound, "CSRF protection is disabled.")
 			return
 		}
-		out := g.sessions.Authenticate(r.Context(), g.input(t, info.IP.String()))
+		out := g.sessions.Authenticate(r.Context(), g.input(r, t, info.IP.String()))
 		g.writeCookies(w, t, out, false, secure)
 		tok := g.ensureCSRF(w, r, bindingOf(out), secure)
 		respond.JSON(w, http.StatusOK, success{Success: true, Data: map[string]string{"token": tok}})
 	case "me", "refresh":
-		in := g.input(t, info.IP.String())
+		in := g.input(r, t, info.IP.String())
 		var out session.Outcome
 		if endpoint == "me" {
 			out = g.sessions.Authenticate(r.Context(), in)
@@ -98,8 +98,15 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 	}
 }
 
-func (g *Gateway) input(t tokens, client string) session.Input {
-	return session.Input{User: t.user, Guest: t.guest, Refresh: t.refresh, Client: client}
+// input is what the session layer needs of a request: its token cookies and
+// who the client is (the guest-mint cap is per IP; successor records are
+// served only to the User-Agent and IP that refreshed).
+func (g *Gateway) input(r *http.Request, t tokens, ip string) session.Input {
+	return session.Input{
+		User: t.user, Guest: t.guest, Refresh: t.refresh,
+		Client:   ip,
+		ClientID: r.UserAgent() + "|" + ip,
+	}
 }
 
 func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint string, t tokens, secure bool) {

@@ -107,7 +107,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 			return
 		}
 	}
-	out := g.sessions.Authenticate(ctx, g.input(toks, info.IP.String()))
+	out := g.sessions.Authenticate(ctx, g.input(r, toks, info.IP.String()))
 	g.emitSession(r, toks, out)
 
 	// 12. The access decision.
