@@ -110,7 +110,9 @@ func (g *Gateway) provision(o options) error {
 	for _, p := range []string{"login", "logout", "me", "refresh", "register", "csrf"} {
 		authPaths = append(authPaths, g.prefix+"/auth/"+p)
 	}
-	g.access = access.New(c.Access, append([]string{c.Health.Path}, authPaths...)...)
+	if g.access, err = access.New(c.Access, append([]string{c.Health.Path}, authPaths...)...); err != nil {
+		return fmt.Errorf("apilayer: %w", err)
+	}
 	if !*c.AuthAPI.Enabled {
 		bypass := c.AuthAPI.BypassPaths
 		if len(bypass) == 0 {

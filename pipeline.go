@@ -119,6 +119,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		State:     stateOf(out),
 		TokenType: typeOf(out),
 	}
+	if out.Identity != nil {
+		req.User = out.Identity.User
+	}
 	if isAPI {
 		req.SkipAuth = g.skipAuth(r, clean)
 	}

@@ -1,11 +1,13 @@
 package access
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/route"
 )
@@ -31,6 +33,7 @@ type Request struct {
 	Query     string // raw query, kept in the return URL
 	State     State
 	TokenType string
+	User      map[string]any // the user object, for access.rules
 }
 
 // Action is what the pipeline does with a request.
@@ -67,11 +70,22 @@ type Policy struct {
 	allowed                           map[string]bool
 	login, home, returnParam          string
 	never                             route.List // never protected besides loginPath and homePath
+	rules                             []rule
+}
+
+// rule is a compiled access.rules entry: every user on a matching path must
+// hold one of roles.
+type rule struct {
+	path  route.Glob
+	roles map[string]bool
+	field jsonpointer.Pointer
 }
 
 // New compiles the access rules. never lists further paths that are never
-// protected (the health path, the built-in auth API).
-func New(c config.Access, never ...string) *Policy {
+// protected (the health path, the built-in auth API). It fails on a rule
+// whose path glob or rolesField is invalid (config.Validate reports those
+// first).
+func New(c config.Access, never ...string) (*Policy, error) {
 	p := &Policy{
 		protected:   route.NewList(c.ProtectedRoutes),
 		auth:        route.NewList(c.AuthRoutes),
@@ -89,7 +103,76 @@ func New(c config.Access, never ...string) *Policy {
 			p.allowed[t] = true
 		}
 	}
-	return p
+	for i, r := range c.Rules {
+		g, err := route.CompileGlob(r.Path)
+		if err != nil {
+			return nil, fmt.Errorf("access: rules[%d].path: %w", i, err)
+		}
+		field := r.RolesField
+		if field == "" {
+			field = "/roles"
+		}
+		ptr, err := jsonpointer.Parse(field)
+		if err != nil {
+			return nil, fmt.Errorf("access: rules[%d].rolesField: %w", i, err)
+		}
+		roles := make(map[string]bool, len(r.Roles))
+		for _, role := range r.Roles {
+			roles[role] = true
+		}
+		p.rules = append(p.rules, rule{path: g, roles: roles, field: ptr})
+	}
+	return p, nil
+}
+
+// ruled reports whether an access rule covers path.
+func (p *Policy) ruled(path string) bool {
+	for _, r := range p.rules {
+		if r.path.Match(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// RolesAllow reports whether user passes every access rule whose path
+// matches: each needs the user to hold any of its roles, read at its
+// rolesField (a list of strings or a single string; with the default
+// /roles, a single /role string is accepted too).
+func (p *Policy) RolesAllow(path string, user map[string]any) bool {
+	for _, r := range p.rules {
+		if r.path.Match(path) && !r.holds(user) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r rule) holds(user map[string]any) bool {
+	v, ok := r.field.Get(user)
+	if !ok && len(r.field) == 1 && r.field[0] == "roles" {
+		v, ok = user["role"]
+	}
+	if !ok {
+		return false
+	}
+	switch v := v.(type) {
+	case string:
+		return r.roles[v]
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok && r.roles[s] {
+				return true
+			}
+		}
+	case []string:
+		for _, s := range v {
+			if r.roles[s] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Excluded reports whether path is not authenticated at all (excludedPaths).
@@ -103,6 +186,9 @@ func (p *Policy) AuthRoute(path string) bool { return p.auth.Match(path) }
 func (p *Policy) Protected(path string) bool {
 	if p.onLogin(path) || trimSlash(path) == trimSlash(p.home) || p.never.Match(path) {
 		return false
+	}
+	if p.ruled(path) {
+		return true
 	}
 	if p.byDefault {
 		return !p.public.Match(path) && !p.auth.Match(path)
@@ -176,6 +262,9 @@ func (p *Policy) Decide(r Request) Decision {
 
 	case Guest:
 		if r.API {
+			if p.ruled(r.Path) {
+				return refuse(http.StatusUnauthorized, respond.MsgNotAuthenticated, true)
+			}
 			return Decision{Action: Forward}
 		}
 		return p.needsUser(r)
@@ -192,6 +281,13 @@ func (p *Policy) Decide(r Request) Decision {
 	}
 	if !r.API && p.AuthRoute(r.Path) {
 		return Decision{Action: Redirect, Location: p.home}
+	}
+	if !p.RolesAllow(r.Path, r.User) {
+		// The denial itself changes no cookie: the session is fine, only
+		// this path is out of reach.
+		d := refuse(http.StatusForbidden, respond.MsgNotAuthorized, r.API || r.Fetch)
+		d.Denied = true
+		return d
 	}
 	return Decision{Action: Forward}
 }

@@ -19,7 +19,11 @@ func policy(edit func(*config.Access)) *Policy {
 	if edit != nil {
 		edit(&c)
 	}
-	return New(c, "/_apilayer/health", "/api/auth/me")
+	p, err := New(c, "/_apilayer/health", "/api/auth/me")
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 func TestDecide(t *testing.T) {
@@ -163,6 +167,59 @@ func TestAcceptsHTML(t *testing.T) {
 		r.Header.Set("Accept", accept)
 		if got := AcceptsHTML(r); got != want {
 			t.Errorf("AcceptsHTML(%q) = %v, want %v", accept, got, want)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	p := policy(func(c *config.Access) {
+		c.Rules = []config.Rule{
+			{Path: "/admin/**", Roles: []string{"admin"}},
+			{Path: "/api/admin/**", Roles: []string{"admin"}},
+			{Path: "/reports/*/edit", Roles: []string{"editor", "admin"}, RolesField: "/perms/roles"},
+			{Path: "/admin/billing/**", Roles: []string{"billing"}},
+		}
+	})
+	admin := map[string]any{"roles": []any{"admin", "user"}}
+	user := map[string]any{"roles": []any{"user"}}
+	single := map[string]any{"role": "admin"}
+	editor := map[string]any{"perms": map[string]any{"roles": []any{"editor"}}}
+	denied := Decision{Action: Refuse, Status: 403, Message: respond.MsgNotAuthorized, Denied: true}
+	deniedJSON := Decision{Action: Refuse, Status: 403, Message: respond.MsgNotAuthorized, JSON: true, Denied: true}
+	tests := []struct {
+		name string
+		req  Request
+		want Decision
+	}{
+		{"admin on /admin", Request{Path: "/admin", State: User, TokenType: "user", User: admin}, Decision{Action: Forward}},
+		{"admin below /admin", Request{Path: "/admin/users/1", State: User, TokenType: "user", User: admin}, Decision{Action: Forward}},
+		{"user on /admin: 403 page, cookies kept", Request{Path: "/admin/users", State: User, TokenType: "user", User: user}, denied},
+		{"user fetch on /admin: 403 JSON", Request{Path: "/admin", Fetch: true, State: User, TokenType: "user", User: user}, deniedJSON},
+		{"user on admin API: 403 JSON", Request{Path: "/api/admin/stats", API: true, State: User, TokenType: "user", User: user}, deniedJSON},
+		{"single role string accepted", Request{Path: "/admin", State: User, TokenType: "user", User: single}, Decision{Action: Forward}},
+		{"custom rolesField", Request{Path: "/reports/7/edit", State: User, TokenType: "user", User: editor}, Decision{Action: Forward}},
+		{"custom rolesField missing", Request{Path: "/reports/7/edit", State: User, TokenType: "user", User: user}, denied},
+		{"every matching rule must pass", Request{Path: "/admin/billing/x", State: User, TokenType: "user", User: admin}, denied},
+		{"no roles at all", Request{Path: "/admin", State: User, TokenType: "user", User: map[string]any{}}, denied},
+		{"guest on rule path: login", Request{Path: "/admin", State: Guest, TokenType: "guest"}, Decision{Action: Redirect, Location: "/login"}},
+		{"anonymous on rule path: login", Request{Path: "/admin/x", State: Anonymous}, Decision{Action: Redirect, Location: "/login"}},
+		{"guest on rule API path: 401", Request{Path: "/api/admin/stats", API: true, State: Guest, TokenType: "guest"},
+			Decision{Action: Refuse, Status: 401, Message: respond.MsgNotAuthenticated, JSON: true}},
+		{"lookalike path not ruled", Request{Path: "/administrator", State: User, TokenType: "user", User: user}, Decision{Action: Forward}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Decide(tt.req); got != tt.want {
+				t.Errorf("Decide\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadRules(t *testing.T) {
+	for _, r := range []config.Rule{{Path: "/a**", Roles: []string{"x"}}, {Path: "/a", RolesField: "roles"}} {
+		if _, err := New(config.Access{LoginPath: "/login", HomePath: "/", Rules: []config.Rule{r}}); err == nil {
+			t.Errorf("New with rule %+v: nil error", r)
 		}
 	}
 }

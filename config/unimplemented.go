@@ -15,7 +15,6 @@ var Unimplemented = []string{
 	"validate.mode",
 	"validate.revalidateInterval",
 	"validate.local",
-	"access.rules",
 	"i18n.enabled",
 	"store.driver",
 	"metrics.enabled",
