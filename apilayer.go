@@ -49,6 +49,7 @@ type Gateway struct {
 	limiter  *ratelimit.Limiter // nil without rateLimit.enabled
 	byUser   bool               // rateLimit.by is user
 	audit    *audit.Logger      // nil without audit.enabled (a nil Logger emits nothing)
+	hooks    Hooks
 	closers  []io.Closer
 
 	closeOnce sync.Once
@@ -62,6 +63,7 @@ type options struct {
 	logger    *slog.Logger
 	transport http.RoundTripper
 	auditOut  io.Writer
+	hooks     Hooks
 }
 
 // WithAuditOutput sets where audit.output "stdout" writes (default
@@ -90,7 +92,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: &c, log: o.logger, prefix: strings.TrimSuffix(c.API.Prefix, "/")}
+	g := &Gateway{cfg: &c, log: o.logger, prefix: strings.TrimSuffix(c.API.Prefix, "/"), hooks: o.hooks}
 	if err := g.provision(o); err != nil {
 		g.Close()
 		return nil, err

@@ -89,6 +89,7 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 			out = g.sessions.Refresh(r.Context(), in)
 		}
 		g.emitSession(r, t, out)
+		g.refreshFailed(r, string(out.Reason))
 		g.writeCookies(w, t, out, false, secure)
 		if endpoint == "refresh" && needToken && out.State == session.StateUser && !g.checkToken(w, r, bindingOf(out)) {
 			return

@@ -72,6 +72,14 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
+	// The BeforeAuth hook may answer the request itself (it cannot forward).
+	if g.hooks.BeforeAuth != nil {
+		proxy.StripInternal(r.Header)
+		if g.hooks.BeforeAuth(w, r) {
+			return
+		}
+	}
+
 	// 9. Paths that are not authenticated at all.
 	toks := g.jar.read(r)
 	bare := ""
@@ -109,6 +117,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 	out := g.sessions.Authenticate(ctx, g.input(r, toks, info.IP.String()))
 	g.emitSession(r, toks, out)
+	g.refreshFailed(r, string(out.Reason))
 
 	// 12. The access decision.
 	req := access.Request{
@@ -171,6 +180,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		eff = effective{}
 	}
 	r = r.WithContext(withAuth(r.Context(), a))
+	if g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(w, r, *a) {
+		return
+	}
 	if isAPI {
 		g.forwardAPI(w, r, a, req.SkipAuth)
 		return
