@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
@@ -43,6 +42,7 @@ type tokenRecord struct {
 	until   time.Time // the record is dead (and pruned) after this
 	used    bool      // consumed by a refresh (rotated away)
 	revoked bool      // logged out
+	expired bool      // expired early by ExpireSession; still refreshable
 }
 
 // claims are the claims of a token about to be signed.
@@ -83,7 +83,7 @@ func (b *Backend) IssueGuest(ttl time.Duration) string {
 	b.mu.Unlock()
 	tok, err := b.sign(c)
 	if err != nil {
-		// HS256 signing with a non-empty key cannot fail.
+		// Signing with a generated key cannot fail.
 		panic(err)
 	}
 	return tok
@@ -172,7 +172,8 @@ func (b *Backend) countMintLocked(now time.Time) {
 	}
 }
 
-// sign returns c as an HS256 JWT.
+// sign returns c as a JWT signed with the current key (its kid in the
+// header).
 func (b *Backend) sign(c claims) (string, error) {
 	t, err := jwt.NewBuilder().
 		JwtID(c.jti).
@@ -187,17 +188,19 @@ func (b *Backend) sign(c claims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo: build token: %w", err)
 	}
-	s, err := jwt.Sign(t, jwt.WithKey(jwa.HS256(), b.key))
+	r := b.ring()
+	s, err := jwt.Sign(t, jwt.WithKey(r.alg, r.cur.priv))
 	if err != nil {
 		return "", fmt.Errorf("demo: sign token: %w", err)
 	}
 	return string(s), nil
 }
 
-// verify checks the signature of an access token (HS256 only) and returns
+// verify checks the signature of an access token with the current or the
+// previous key (picked by kid, with the backend's algorithm) and returns
 // its jti and exp. It does not check exp.
 func (b *Backend) verify(token string) (jti string, exp time.Time, err error) {
-	t, err := jwt.ParseString(token, jwt.WithKey(jwa.HS256(), b.key), jwt.WithValidate(false))
+	t, err := jwt.ParseString(token, jwt.WithKeySet(b.ring().set), jwt.WithValidate(false))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("%w: %w", errBadSignature, err)
 	}
@@ -258,7 +261,7 @@ func (b *Backend) authenticate(tok string) (identity, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	rec := b.access[jti]
-	if rec == nil || rec.used || rec.revoked || rec.family.revoked {
+	if rec == nil || rec.used || rec.revoked || rec.family.revoked || rec.expired {
 		return identity{}, false
 	}
 	id := identity{guest: rec.guestID, exp: exp}
