@@ -1,12 +1,14 @@
 package apilayer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/cors"
 	"github.com/apilayer/apilayer/csrf"
+	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/respond"
@@ -275,6 +278,38 @@ func (g *Gateway) provision(o options) error {
 	}
 	g.closers = append(g.closers, g.api)
 	return nil
+}
+
+// provisionLocal builds the local JWT verifier of validate.mode local.
+func (g *Gateway) provisionLocal(client *http.Client) (*localjwt.Verifier, error) {
+	l := g.cfg.Validation.Local
+	o := localjwt.Options{
+		Secret:         []byte(l.Secret),
+		JWKSURL:        l.JWKSURL,
+		Algorithms:     l.Algorithms,
+		Issuer:         l.Issuer,
+		Audience:       l.Audience,
+		Leeway:         *l.Leeway,
+		RequireExp:     *l.RequireExp,
+		TokenTypeClaim: l.TokenTypeClaim,
+		HTTPClient:     client,
+		Logger:         g.log.With("component", "localjwt"),
+	}
+	if l.PublicKeyFile != "" {
+		pem, err := os.ReadFile(l.PublicKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("apilayer: validate.local.publicKeyFile: %w", err)
+		}
+		o.PublicKeyPEM = pem
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.Backend.Timeout)
+	defer cancel()
+	v, err := localjwt.New(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("apilayer: validate.local: %w", err)
+	}
+	g.closers = append(g.closers, v)
+	return v, nil
 }
 
 // provisionCSRF builds the CSRF protection. Without csrf.secret a random

@@ -12,9 +12,6 @@ import (
 // a config never silently asks for something the gateway does not do.
 // Remove a path when its feature lands.
 var Unimplemented = []string{
-	"validate.mode",
-	"validate.revalidateInterval",
-	"validate.local",
 	"i18n.enabled",
 	"store.driver",
 	"metrics.enabled",
