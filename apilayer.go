@@ -147,8 +147,17 @@ func (g *Gateway) provision(o options) error {
 	if err != nil {
 		return fmt.Errorf("apilayer: backend: %w", err)
 	}
+	var local session.LocalVerifier
+	if c.Validation.Mode == "local" {
+		v, err := g.provisionLocal(client)
+		if err != nil {
+			return err
+		}
+		local = v
+	}
 	g.sessions, err = session.New(session.Options{
 		Backend:            g.backend,
+		Local:              local,
 		CacheTTL:           *c.Validation.CacheTTL,
 		CacheSize:          c.Validation.CacheSize,
 		StaleIfError:       *c.Validation.StaleIfError,
