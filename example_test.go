@@ -1,0 +1,162 @@
+package apilayer_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/apilayer/apilayer"
+	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/demo"
+)
+
+// A demo JWT backend stands in for yours in these examples.
+func exampleBackend() (url string, closeFn func()) {
+	srv := httptest.NewServer(demo.NewBackend(demo.BackendOptions{}))
+	return srv.URL + "/api/", srv.Close
+}
+
+// New builds a Gateway from a Config written in code. The same Config can
+// come from YAML with config.Load.
+func ExampleNew() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+
+	gw, err := apilayer.New(config.Config{
+		Backend:  config.Backend{URL: backendURL},
+		Upstream: config.Upstream{URL: "http://127.0.0.1:3000"},
+		Access: config.Access{
+			ProtectedRoutes: []string{"/dashboard"},
+			AuthRoutes:      []string{"/login"},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Close()
+	fmt.Println("gateway ready")
+	// Output: gateway ready
+}
+
+// An invalid Config reports every problem at once, by YAML path.
+func ExampleNew_invalid() {
+	_, err := apilayer.New(config.Config{
+		Cookies: config.Cookies{SameSite: "loose"},
+	})
+	fmt.Println(err)
+	// Output:
+	// backend.url: required
+	// cookies.sameSite: must be lax, strict or none (got "loose")
+}
+
+// Middleware puts the auth pipeline in front of a Go web app. Handlers read
+// the verified identity with AuthFrom.
+func ExampleGateway_Middleware() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+	gw, err := apilayer.New(config.Config{
+		Backend: config.Backend{URL: backendURL},
+		Guest:   config.Guest{Enabled: true, Credentials: demo.GuestCredentials()},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Close()
+
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := apilayer.AuthFrom(r.Context())
+		fmt.Fprintf(w, "authenticated=%v guest=%v type=%s", a.Authenticated, a.Guest, a.TokenType)
+	})
+	srv := httptest.NewServer(gw.Middleware(app))
+	defer srv.Close()
+
+	res, err := http.Get(srv.URL + "/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(string(body))
+	fmt.Println("guest cookie set:", strings.Contains(res.Header.Get("Set-Cookie"), "guestAuthToken="))
+	// Output:
+	// authenticated=false guest=true type=guest
+	// guest cookie set: true
+}
+
+// AuthFrom reads the identity in a handler behind Middleware. Outside the
+// gateway it is the zero Auth.
+func ExampleAuthFrom() {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := apilayer.AuthFrom(r.Context())
+		if !a.Authenticated {
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, "hello %v", a.User["name"])
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	fmt.Println(rec.Code)
+	// Output: 401
+}
+
+// Hooks take part in the pipeline without weakening it: BeforeAuth can
+// answer a request itself; AfterAuth can refuse a request the pipeline
+// would forward, never the other way round.
+func ExampleWithHooks() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+	gw, err := apilayer.New(config.Config{Backend: config.Backend{URL: backendURL}},
+		apilayer.WithHooks(apilayer.Hooks{
+			BeforeAuth: func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path == "/maintenance" {
+					http.Error(w, "back soon", http.StatusServiceUnavailable)
+					return true
+				}
+				return false
+			},
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Close()
+	rec := httptest.NewRecorder()
+	gw.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/maintenance", nil))
+	fmt.Println(rec.Code)
+	// Output: 503
+}
+
+// Handler is the whole gateway, as `apilayer serve` runs it; the health
+// endpoint answers without authentication.
+func ExampleGateway_Handler() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+	gw, err := apilayer.New(config.Config{Backend: config.Backend{URL: backendURL}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Close()
+	rec := httptest.NewRecorder()
+	gw.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_apilayer/health", nil))
+	fmt.Print(rec.Body.String())
+	// Output: {"status":"ok","backend":"ok","store":"memory"}
+}
+
+// APIProxy is the API proxy alone: the request must carry the
+// Authorization header to send.
+func ExampleGateway_APIProxy() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+	gw, err := apilayer.New(config.Config{Backend: config.Backend{URL: backendURL}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Close()
+	rec := httptest.NewRecorder()
+	gw.APIProxy().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/public/info", nil))
+	fmt.Println(rec.Code)
+	// Output: 200
+}
