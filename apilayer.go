@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/cors"
 	"github.com/apilayer/apilayer/csrf"
+	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
@@ -53,6 +55,7 @@ type Gateway struct {
 	byUser   bool               // rateLimit.by is user
 	audit    *audit.Logger      // nil without audit.enabled (a nil Logger emits nothing)
 	hooks    Hooks
+	i18n     *i18n.Router // nil without i18n.enabled
 	closers  []io.Closer
 
 	closeOnce sync.Once
@@ -248,6 +251,20 @@ func (g *Gateway) provision(o options) error {
 		}
 		g.closers = append(g.closers, g.audit)
 	}
+	if c.I18n.Enabled {
+		g.i18n, err = i18n.New(i18n.Options{
+			Locales:       c.I18n.Locales,
+			DefaultLocale: c.I18n.DefaultLocale,
+			ParamName:     c.I18n.ParamName,
+			Prefix:        c.I18n.Prefix,
+			Cookie:        c.I18n.Cookie,
+			CookiePath:    c.Cookies.Path,
+			CookieDomain:  c.Cookies.Domain,
+		})
+		if err != nil {
+			return fmt.Errorf("apilayer: i18n: %w", err)
+		}
+	}
 	var sanitizer proxy.Sanitizer
 	if s := c.API.Sanitize; s.Enabled {
 		sz, err := sanitize.New(sanitize.Options{
@@ -351,6 +368,14 @@ func (g *Gateway) provisionCSRF() error {
 	}
 	g.csrf = p
 	return nil
+}
+
+// apiQuery adds i18n's paramName=<locale> to API proxy calls.
+func (g *Gateway) apiQuery() func(*http.Request) url.Values {
+	if g.i18n == nil {
+		return nil
+	}
+	return func(r *http.Request) url.Values { return g.i18n.Query(AuthFrom(r.Context()).Locale) }
 }
 
 // noUpstream answers page requests when no web app is configured (a

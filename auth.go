@@ -29,6 +29,8 @@ type Auth struct {
 	// Bypassed is "excluded" or "auth-api" when the request skipped
 	// authentication (excludedPaths, authApi.bypassPaths); empty otherwise.
 	Bypassed string
+	// Locale is the request's locale when i18n is enabled.
+	Locale string
 	// Stale is true when the identity was served from the last good
 	// validation because the backend was unavailable (validate.staleIfError).
 	Stale bool

@@ -9,6 +9,7 @@ import (
 	"github.com/apilayer/apilayer/access"
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/clientip"
+	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/respond"
@@ -58,6 +59,21 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 	r.URL = withPath(r.URL, clean)
 	isAPI := route.Under(clean, g.prefix)
+	if strings.TrimSuffix(clean, "/") == strings.TrimSuffix(g.cfg.Health.Path, "/") {
+		g.health(w, r) // /_apilayer/health/ or //_apilayer/health: still never forwarded
+		return
+	}
+
+	// The locale: the path prefix, else the cookie, Accept-Language and the
+	// default. Route lists are matched on the path without the prefix.
+	match, loc := clean, i18n.Result{}
+	if g.i18n != nil {
+		loc = g.i18n.Resolve(r, clean, isAPI)
+		match = loc.Path
+		if loc.Locale != "" {
+			w.Header().Set(i18n.Header, loc.Locale)
+		}
+	}
 
 	// 7. Rate limit by client IP: a blocked request costs no backend call.
 	if g.limiter != nil && !g.byUser && !g.allow(w, r, "ip:"+info.IP.String()) {
@@ -84,7 +100,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	toks := g.jar.read(r)
 	bare := ""
 	switch {
-	case g.access.Excluded(clean):
+	case g.access.Excluded(clean) || g.access.Excluded(match):
 		bare = "excluded"
 	case g.bypass.Match(clean):
 		bare = "auth-api"
@@ -93,7 +109,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		if needToken && !g.checkToken(w, r, g.identify(ctx, toks)) {
 			return
 		}
-		g.forwardBare(w, r, isAPI, pages, bare)
+		g.forwardBare(w, r, isAPI, pages, &Auth{Bypassed: bare, Locale: loc.Locale})
 		return
 	}
 	if isAPI && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(r) && !access.IsFetch(r) {
@@ -121,7 +137,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 
 	// 12. The access decision.
 	req := access.Request{
-		Path:      clean,
+		Path:      match,
 		API:       isAPI,
 		Fetch:     !isAPI && access.IsFetch(r),
 		Query:     r.URL.RawQuery,
@@ -131,10 +147,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	if out.Identity != nil {
 		req.User = out.Identity.User
 	}
+	if loc.Prefixed {
+		req.Return = clean
+	}
 	if isAPI {
 		req.SkipAuth = g.skipAuth(r, clean)
 	}
 	d := g.access.Decide(req)
+	if d.Action == access.Redirect && g.i18n != nil {
+		d.Location = g.i18n.Localize(d.Location, loc) // /tr/dashboard => /tr/login
+	}
 	if d.Denied {
 		g.emit(r, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
 	}
@@ -159,6 +181,17 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	} else {
 		g.ensureCSRF(w, r, "", secure)
 	}
+	if loc.SetCookie {
+		c := g.i18n.Cookie(loc.Locale)
+		c.Secure = secure
+		http.SetCookie(w, c)
+	}
+	// A locale redirect of page routing (prefix as-needed or always) comes
+	// after the auth decision, which always wins over it.
+	if d.Action == access.Forward && loc.Redirect != "" {
+		http.Redirect(w, r, loc.Redirect, http.StatusTemporaryRedirect)
+		return
+	}
 
 	switch d.Action {
 	case access.Redirect:
@@ -179,6 +212,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		a = &Auth{}
 		eff = effective{}
 	}
+	a.Locale = loc.Locale
 	r = r.WithContext(withAuth(r.Context(), a))
 	if g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(w, r, *a) {
 		return
@@ -236,10 +270,16 @@ func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outc
 
 // forwardBare forwards a request that skips authentication. Forged identity
 // headers are stripped all the same.
-func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, why string) {
+func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, a *Auth) {
 	proxy.StripInternal(r.Header)
-	r = r.WithContext(withAuth(r.Context(), &Auth{Bypassed: why}))
-	if isAPI && why == "excluded" {
+	if a.Locale != "" {
+		r.Header.Set(proxy.HeaderLocale, a.Locale)
+	}
+	if g.cfg.Upstream.HideTokens {
+		g.rewriteCookieHeader(r.Header, effective{}, true)
+	}
+	r = r.WithContext(withAuth(r.Context(), a))
+	if isAPI && a.Bypassed == "excluded" {
 		r.Header.Del("Authorization")
 		g.api.ServeHTTP(w, r)
 		return
@@ -252,6 +292,9 @@ func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool
 func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http.Handler, a *Auth, e effective) {
 	h := r.Header
 	proxy.StripInternal(h)
+	if a.Locale != "" {
+		h.Set(proxy.HeaderLocale, a.Locale)
+	}
 	if a.TokenType != "" {
 		h.Set(proxy.HeaderTokenType, a.TokenType)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/apilayer/apilayer/audit"
@@ -94,5 +95,9 @@ func (g *Gateway) finish(rec *recorder, r *http.Request) {
 	if info, ok := clientip.FromContext(r.Context()); ok {
 		attrs = append(attrs, slog.String("ip", info.IP.String()))
 	}
-	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	level := slog.LevelInfo
+	if status == http.StatusOK && strings.HasPrefix(r.URL.Path, g.cfg.Health.Path) {
+		level = slog.LevelDebug // health checks are not logged at info level
+	}
+	g.log.LogAttrs(r.Context(), level, "request", attrs...)
 }

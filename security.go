@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/apilayer/apilayer/audit"
@@ -26,7 +27,7 @@ func (g *Gateway) checkOrigin(w http.ResponseWriter, r *http.Request) (needToken
 	case csrf.NeedToken:
 		return true, true
 	}
-	g.csrfFail(w, r, string(v.Reason))
+	g.csrfFail(w, r, string(v.Reason), "")
 	return false, false
 }
 
@@ -37,7 +38,7 @@ func (g *Gateway) checkToken(w http.ResponseWriter, r *http.Request, binding str
 	if err == nil {
 		return true
 	}
-	g.csrfFail(w, r, reasonOf(err))
+	g.csrfFail(w, r, reasonOf(err), binding)
 	return false
 }
 
@@ -48,9 +49,11 @@ func reasonOf(err error) string {
 	return "invalid"
 }
 
-func (g *Gateway) csrfFail(w http.ResponseWriter, r *http.Request, reason string) {
+// csrfFail refuses a request that failed a CSRF check; userID is the
+// session's user when it is known ("" before validation).
+func (g *Gateway) csrfFail(w http.ResponseWriter, r *http.Request, reason, userID string) {
 	g.log.Debug("csrf validation failed", "reason", reason, "path", r.URL.Path)
-	g.emit(r, audit.TypeCSRFFail, false, "", map[string]any{"reason": reason})
+	g.emit(r, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
 	respond.Error(w, http.StatusForbidden, respond.MsgCSRF)
 }
 
@@ -65,7 +68,11 @@ func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, key string) bool
 		d.SetHeaders(w.Header())
 		return true
 	}
-	g.emit(r, audit.TypeRateLimitExceeded, false, "", map[string]any{
+	uid, _ := strings.CutPrefix(key, "user:")
+	if uid == key {
+		uid = ""
+	}
+	g.emit(r, audit.TypeRateLimitExceeded, false, uid, map[string]any{
 		"limit": d.Limit, "resetAt": d.Reset.UTC().Format(time.RFC3339),
 	})
 	d.Deny(w)

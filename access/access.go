@@ -31,6 +31,7 @@ type Request struct {
 	Fetch     bool   // a fetch/XHR request: refusals are JSON, not redirects
 	SkipAuth  bool   // API request that needs no token (publicEndpoints, skipAuthByDefault, X-Skip-Auth)
 	Query     string // raw query, kept in the return URL
+	Return    string // the path to come back to after login ("" = Path); with i18n, the locale-prefixed path
 	State     State
 	TokenType string
 	User      map[string]any // the user object, for access.rules
@@ -238,7 +239,7 @@ func (p *Policy) Decide(r Request) Decision {
 		case p.onLogin(r.Path):
 			return Decision{Action: Forward, Anonymous: true}
 		}
-		return Decision{Action: Redirect, Location: p.LoginURL(r.Path, r.Query)}
+		return Decision{Action: Redirect, Location: p.LoginURL(r.back(), r.Query)}
 
 	case Unavailable:
 		switch {
@@ -277,7 +278,7 @@ func (p *Policy) Decide(r Request) Decision {
 			d.ClearAuth, d.Denied = true, true
 			return d
 		}
-		return Decision{Action: Redirect, Location: p.LoginURL(r.Path, r.Query), ClearAuth: true, Denied: true}
+		return Decision{Action: Redirect, Location: p.LoginURL(r.back(), r.Query), ClearAuth: true, Denied: true}
 	}
 	if !r.API && p.AuthRoute(r.Path) {
 		return Decision{Action: Redirect, Location: p.home}
@@ -292,6 +293,13 @@ func (p *Policy) Decide(r Request) Decision {
 	return Decision{Action: Forward}
 }
 
+func (r Request) back() string {
+	if r.Return != "" {
+		return r.Return
+	}
+	return r.Path
+}
+
 // needsUser decides a page request from a visitor without a user session.
 func (p *Policy) needsUser(r Request) Decision {
 	if !p.Protected(r.Path) {
@@ -300,7 +308,7 @@ func (p *Policy) needsUser(r Request) Decision {
 	if r.Fetch {
 		return refuse(http.StatusUnauthorized, respond.MsgNotAuthenticated, true)
 	}
-	return Decision{Action: Redirect, Location: p.LoginURL(r.Path, r.Query)}
+	return Decision{Action: Redirect, Location: p.LoginURL(r.back(), r.Query)}
 }
 
 func refuse(status int, msg string, json bool) Decision {

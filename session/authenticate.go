@@ -269,8 +269,8 @@ func (m *Manager) ask(ctx context.Context, key, token string) (Entry, error) {
 			e.Stale = now.Add(m.stale)
 		}
 		if !id.Exp.IsZero() { // an entry never outlives the token
-			e.Fresh = minTime(e.Fresh, id.Exp)
-			e.Stale = minTime(e.Stale, id.Exp)
+			e.Fresh = capTime(e.Fresh, id.Exp)
+			e.Stale = capTime(e.Stale, id.Exp)
 		}
 		m.cacheSet(ctx, key, e)
 		return e, nil
@@ -292,6 +292,15 @@ func fromEntry(e Entry) validation {
 		return validation{verdict: valid, id: e.Identity}
 	}
 	return validation{verdict: invalid}
+}
+
+// capTime returns the earlier of t and limit, but keeps a zero t (unset:
+// "not cached", "not served stale") zero.
+func capTime(t, limit time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return minTime(t, limit)
 }
 
 func minTime(a, b time.Time) time.Time {

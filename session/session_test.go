@@ -770,3 +770,18 @@ func TestIdentifyValidatesWithoutRefreshing(t *testing.T) {
 		t.Fatalf("calls = %v: Identify must never refresh nor mint", c)
 	}
 }
+
+// cacheTTL 0 disables the cache: a token with an exp is still asked about
+// on every request (an unset freshness must not become "until exp").
+func TestZeroCacheTTLAsksEveryTime(t *testing.T) {
+	e := setup(t, 0, func(o *Options) { o.CacheTTL = 0; o.StaleIfError = 0 })
+	e.f.add("U", "user", e.clock.Now().Add(time.Hour))
+	for range 3 {
+		if o := e.m.Authenticate(context.Background(), Input{User: "U"}); o.State != StateUser {
+			t.Fatalf("state %v, want user", o.State)
+		}
+	}
+	if got := e.f.validates.Load(); got != 3 {
+		t.Fatalf("validate calls = %d, want 3 with cacheTTL 0", got)
+	}
+}
