@@ -2,13 +2,16 @@
 #
 # `make test` installs what the tests need when it is missing (redis-server
 # and chromium from Debian packages when running as root; npm dependencies
-# with `npm ci`), then runs go vet, a gofmt check and the Go tests with -race.
+# with `npm ci`), then runs go vet, a gofmt check, the Go tests with -race,
+# and the React package's unit and browser tests (clients/react).
 
 GO        ?= go
 GOFLAGS   ?=
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
 .PHONY: all build test deps test-go lint fmt vet demo clean
+
+include clients/react/Makefile.inc
 
 all: build
 
@@ -18,7 +21,7 @@ build:
 demo:
 	$(GO) run ./cmd/apilayer demo
 
-test: deps lint test-go
+test: deps lint test-go test-react
 
 # deps installs the system packages the test suite uses, when missing.
 deps:

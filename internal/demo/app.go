@@ -2,7 +2,6 @@ package demo
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"html/template"
@@ -89,34 +88,40 @@ func (v viewer) Roles() []string {
 // Admin reports whether a signed-in visitor has the admin role.
 func (v viewer) Admin() bool { return v.SignedIn() && slices.Contains(v.Roles(), "admin") }
 
-// UserJSON is the user object, indented, for display.
-func (v viewer) UserJSON() string {
-	b, _ := json.MarshalIndent(v.User, "", "  ")
-	return string(b)
+// initialData is what the React app starts from: the page and the identity
+// the gateway handed this request. It is rendered as JSON in the page.
+type initialData struct {
+	Page      string         `json:"page"`
+	User      map[string]any `json:"user"`
+	TokenType string         `json:"tokenType"`
+	RequestID string         `json:"requestId"`
 }
 
-// pageData is what every page template receives.
+// pageData is what the page template receives.
 type pageData struct {
-	Page  string // the template name
-	Title string
-	Nonce string // the CSP nonce of this response's inline script and style
-	V     viewer
+	Title   string
+	V       viewer
+	Initial initialData
 }
 
 // NewApp returns the demo web app: the pages /, /login, /dashboard and
-// /admin, rendered on the server from the identity headers the gateway sets
-// (X-Auth-User, X-Auth-Token-Type, X-Request-ID).
+// /admin, each a small server-rendered shell (the visitor's name, for
+// readers without JavaScript) that loads the React app built with
+// @apilayer/react from /assets/ (embedded, see web/dist) and hands it the
+// identity the gateway set in X-Auth-User, X-Auth-Token-Type and
+// X-Request-ID as its initial user.
 //
 // The app believes those headers without question, so it must only be
 // reachable through the gateway, which removes any client-sent copy of them.
 func NewApp() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		render(w, http.StatusOK, "home", pageData{Title: "Home", V: viewerOf(r)})
-	})
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		render(w, http.StatusOK, "login", pageData{Title: "Sign in", V: viewerOf(r)})
-	})
+	page := func(name, title string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			render(w, http.StatusOK, name, title, viewerOf(r))
+		}
+	}
+	mux.HandleFunc("GET /{$}", page("home", "Home"))
+	mux.HandleFunc("GET /login", page("login", "Sign in"))
 	mux.HandleFunc("GET /dashboard", func(w http.ResponseWriter, r *http.Request) {
 		v := viewerOf(r)
 		if !v.SignedIn() {
@@ -124,7 +129,7 @@ func NewApp() http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		render(w, http.StatusOK, "dashboard", pageData{Title: "Dashboard", V: v})
+		render(w, http.StatusOK, "dashboard", "Dashboard", v)
 	})
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
 		v := viewerOf(r)
@@ -132,23 +137,30 @@ func NewApp() http.Handler {
 		case !v.SignedIn():
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 		case !v.Admin():
-			render(w, http.StatusForbidden, "forbidden", pageData{Title: "Forbidden", V: v})
+			render(w, http.StatusForbidden, "forbidden", "Forbidden", v)
 		default:
-			render(w, http.StatusOK, "admin", pageData{Title: "Admin", V: v})
+			render(w, http.StatusOK, "admin", "Admin", v)
 		}
 	})
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", assets()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		render(w, http.StatusNotFound, "notfound", pageData{Title: "Not found", V: viewerOf(r)})
+		render(w, http.StatusNotFound, "notfound", "Not found", viewerOf(r))
 	})
 	return mux
 }
 
-// render writes the page name with the security headers of an HTML page
+// render writes the page shell with the security headers of an HTML page
 // that depends on who is asking.
-func render(w http.ResponseWriter, status int, name string, d pageData) {
-	d.Page, d.Nonce = name, rand.Text()
+func render(w http.ResponseWriter, status int, name, title string, v viewer) {
+	d := pageData{Title: title, V: v, Initial: initialData{Page: name, TokenType: v.TokenType, RequestID: v.RequestID}}
+	switch {
+	case v.User != nil:
+		d.Initial.User = v.User
+	case v.Guest():
+		d.Initial.User = map[string]any{"name": "Guest", "type": TypeGuest}
+	}
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, d); err != nil {
+	if err := shell.Execute(&buf, d); err != nil {
 		log.Printf("demo: render %s: %v", name, err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -158,10 +170,14 @@ func render(w http.ResponseWriter, status int, name string, d pageData) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+d.Nonce+"'; style-src 'nonce-"+d.Nonce+
-		"'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
-var pages = template.Must(template.New("pages").Parse(pageTemplates))
+// contentSecurityPolicy allows only the embedded bundle: no inline script
+// runs (the initial data is an inert application/json block).
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+var shell = template.Must(template.New("shell").Parse(shellTemplate))

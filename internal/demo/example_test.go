@@ -32,6 +32,6 @@ func ExampleNewApp() {
 	req.Header.Set("X-Auth-Token-Type", "user")
 	rec := httptest.NewRecorder()
 	app.ServeHTTP(rec, req)
-	fmt.Println(rec.Code, strings.Contains(rec.Body.String(), "Signed in as Alice"))
-	// Output: 200 true
+	fmt.Println(rec.Code, strings.Contains(rec.Body.String(), "Signed in as Alice"), strings.Contains(rec.Body.String(), "/assets/app.js"))
+	// Output: 200 true true
 }

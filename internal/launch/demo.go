@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,18 @@ type DemoOptions struct {
 
 // DemoConfig returns the gateway configuration the demo runs with, for a demo
 // backend at backendURL (ending in /api/) and the demo web app at appURL.
+//
+// CSRF protection is on, with a secret made at random on each call (the demo
+// keeps no state across restarts). Validation results are (in effect) not
+// cached, so the demo's "expire my access token" button takes effect on the very next
+// request and shows a transparent refresh; a real deployment keeps the 2s
+// default. The React bundle under /assets is served without authentication.
 func DemoConfig(backendURL, appURL string) config.Config {
+	// The shortest cache there is. Zero ought to say "no cache", but the
+	// session package then keeps a valid answer until the token's exp
+	// (session.Manager.ask: minTime(zero Fresh, exp) = exp); use 0 once
+	// that is fixed.
+	noCache := time.Nanosecond
 	return config.Config{
 		Backend:  config.Backend{URL: backendURL},
 		Upstream: config.Upstream{URL: appURL},
@@ -37,8 +49,11 @@ func DemoConfig(backendURL, appURL string) config.Config {
 			ProtectedRoutes: []string{"/dashboard", "/admin"},
 			AuthRoutes:      []string{"/login"},
 			ReturnParam:     "next",
+			ExcludedPaths:   []string{"/assets"},
 		},
-		Log: config.Log{Level: "info", Format: "text"},
+		Validation: config.Validate{CacheTTL: &noCache},
+		CSRF:       config.CSRF{Enabled: true, Secret: rand.Text()},
+		Log:        config.Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -62,7 +77,7 @@ func Demo(ctx context.Context, opts DemoOptions) error {
 		return fmt.Errorf("launch: gateway listener: %w", err)
 	}
 
-	backend := &http.Server{Handler: demo.NewBackend(demo.BackendOptions{}), ReadHeaderTimeout: 10 * time.Second}
+	backend := &http.Server{Handler: demo.NewBackend(demo.BackendOptions{}).WithExpireSession(), ReadHeaderTimeout: 10 * time.Second}
 	app := &http.Server{Handler: demo.NewApp(), ReadHeaderTimeout: 10 * time.Second}
 	go backend.Serve(backendLn)
 	go app.Serve(appLn)

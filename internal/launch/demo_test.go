@@ -100,6 +100,15 @@ func TestDemoSmoke(t *testing.T) {
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		if method != http.MethodGet {
+			// The demo has CSRF protection on: send the double-submit token
+			// from the cookie, as the browser app does.
+			for _, c := range jar.Cookies(req.URL) {
+				if c.Name == "__csrf" {
+					req.Header.Set("x-csrf-token", c.Value)
+				}
+			}
+		}
 		res, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -150,6 +159,23 @@ func TestDemoSmoke(t *testing.T) {
 			}
 		}},
 		{"dashboard as guest redirects to login", expectLoginRedirect},
+		{"login without the CSRF token is refused", func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, base+"/api/auth/login",
+				strings.NewReader(`{"username":"alice","password":"`+demo.AlicePassword+`"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "CSRF validation failed.") {
+				t.Errorf("POST /api/auth/login without x-csrf-token = %d %s, want 403 CSRF validation failed.", res.StatusCode, b)
+			}
+		}},
 		{"login as alice", func(t *testing.T) {
 			res, body := send(t, http.MethodPost, "/api/auth/login",
 				`{"username":"alice","password":"`+demo.AlicePassword+`"}`)
