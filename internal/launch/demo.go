@@ -22,22 +22,22 @@ type DemoOptions struct {
 	Log    io.Writer // where the gateway logs (nil: discarded)
 	// Ready, if set, receives the gateway's URL once it is serving.
 	Ready func(url string)
+	// Validate is the gateway's validate.mode: "backend" (the default) or
+	// "local", where the demo backend signs EdDSA tokens and the gateway
+	// verifies them with the backend's JWKS, without a backend call.
+	Validate string
 }
 
 // DemoConfig returns the gateway configuration the demo runs with, for a demo
 // backend at backendURL (ending in /api/) and the demo web app at appURL.
 //
 // CSRF protection is on, with a secret made at random on each call (the demo
-// keeps no state across restarts). Validation results are (in effect) not
-// cached, so the demo's "expire my access token" button takes effect on the very next
+// keeps no state across restarts). Validation results are not cached
+// (cacheTTL 0), so the demo's "expire my access token" button takes effect on the very next
 // request and shows a transparent refresh; a real deployment keeps the 2s
 // default. The React bundle under /assets is served without authentication.
 func DemoConfig(backendURL, appURL string) config.Config {
-	// The shortest cache there is. Zero ought to say "no cache", but the
-	// session package then keeps a valid answer until the token's exp
-	// (session.Manager.ask: minTime(zero Fresh, exp) = exp); use 0 once
-	// that is fixed.
-	noCache := time.Nanosecond
+	noCache := time.Duration(0)
 	return config.Config{
 		Backend:  config.Backend{URL: backendURL},
 		Upstream: config.Upstream{URL: appURL},
@@ -77,7 +77,18 @@ func Demo(ctx context.Context, opts DemoOptions) error {
 		return fmt.Errorf("launch: gateway listener: %w", err)
 	}
 
-	backend := &http.Server{Handler: demo.NewBackend(demo.BackendOptions{}).WithExpireSession(), ReadHeaderTimeout: 10 * time.Second}
+	signing := "HS256"
+	switch opts.Validate {
+	case "", "backend":
+	case "local":
+		signing = "EdDSA"
+	default:
+		backendLn.Close()
+		appLn.Close()
+		gwLn.Close()
+		return fmt.Errorf("launch: --validate must be backend or local (got %q)", opts.Validate)
+	}
+	backend := &http.Server{Handler: demo.NewBackend(demo.BackendOptions{Signing: signing}).WithExpireSession(), ReadHeaderTimeout: 10 * time.Second}
 	app := &http.Server{Handler: demo.NewApp(), ReadHeaderTimeout: 10 * time.Second}
 	go backend.Serve(backendLn)
 	go app.Serve(appLn)
@@ -94,6 +105,10 @@ func Demo(ctx context.Context, opts DemoOptions) error {
 	}
 	cfg := DemoConfig("http://"+backendLn.Addr().String()+"/api/", "http://"+appLn.Addr().String())
 	cfg.Listen = gwLn.Addr().String()
+	if signing == "EdDSA" {
+		cfg.Validation.Mode = "local"
+		cfg.Validation.Local = config.Local{JWKSURL: cfg.Backend.URL + ".well-known/jwks.json", Algorithms: []string{"EdDSA"}}
+	}
 	gw, err := apilayer.New(cfg, apilayer.WithLogger(apilayer.NewLogger(cfg.Log, logOut)))
 	if err != nil {
 		gwLn.Close()
@@ -106,7 +121,11 @@ func Demo(ctx context.Context, opts DemoOptions) error {
 		fmt.Fprintf(opts.Out, "apilayer demo is running at %s\n\n", url)
 		fmt.Fprintf(opts.Out, "  sign in as   alice / %s   (role: user)\n", demo.AlicePassword)
 		fmt.Fprintf(opts.Out, "          or   admin / %s   (roles: admin, user)\n\n", demo.AdminPassword)
-		fmt.Fprintf(opts.Out, "  demo backend %s (JWT HS256, rotating refresh tokens)\n", cfg.Backend.URL)
+		mode := "validated by the backend on every request"
+		if signing == "EdDSA" {
+			mode = "verified locally against the backend's JWKS"
+		}
+		fmt.Fprintf(opts.Out, "  demo backend %s (JWT %s, rotating refresh tokens; tokens %s)\n", cfg.Backend.URL, signing, mode)
 		fmt.Fprintf(opts.Out, "  demo web app %s (reached only through the gateway)\n\n", cfg.Upstream.URL)
 		fmt.Fprintln(opts.Out, "Press Ctrl-C to stop.")
 	}

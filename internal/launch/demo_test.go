@@ -272,3 +272,73 @@ func TestDemoListenError(t *testing.T) {
 		t.Fatalf("Demo on a bad address = %v, want a gateway listener error", err)
 	}
 }
+
+// startDemo runs Demo until the test ends and returns its URL and banner.
+func startDemo(t *testing.T, opts launch.DemoOptions) (string, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	opts.Listen, opts.Out = "127.0.0.1:0", &out
+	opts.Ready = func(url string) { ready <- url }
+	go func() { done <- launch.Demo(ctx, opts) }()
+	select {
+	case base := <-ready:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Demo returned %v after cancel", err)
+			}
+		})
+		return base, &out
+	case err := <-done:
+		cancel()
+		t.Fatalf("Demo returned before it was ready: %v", err)
+	}
+	return "", nil
+}
+
+func TestDemoLocalValidation(t *testing.T) {
+	base, out := startDemo(t, launch.DemoOptions{Validate: "local"})
+	if !strings.Contains(out.String(), "JWT EdDSA") || !strings.Contains(out.String(), "verified locally") {
+		t.Fatalf("banner does not say tokens are verified locally:\n%s", out.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t.Cleanup(client.CloseIdleConnections)
+	res, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/auth/login", strings.NewReader(`{"username":"alice","password":"`+demo.AlicePassword+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	for _, c := range jar.Cookies(req.URL) {
+		if c.Name == "__csrf" {
+			req.Header.Set("x-csrf-token", c.Value)
+		}
+	}
+	if res, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("login status %d, want 200", res.StatusCode)
+	}
+	if res, err = client.Get(base + "/dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "Alice") {
+		t.Fatalf("dashboard in local mode: status %d, want 200 showing Alice", res.StatusCode)
+	}
+}
+
+func TestDemoRejectsAnUnknownValidateMode(t *testing.T) {
+	err := launch.Demo(context.Background(), launch.DemoOptions{Listen: "127.0.0.1:0", Validate: "psychic"})
+	if err == nil || !strings.Contains(err.Error(), "backend or local") {
+		t.Fatalf("Demo(validate psychic) = %v, want an error naming the choices", err)
+	}
+}
