@@ -24,6 +24,7 @@ import (
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
+	"github.com/apilayer/apilayer/redisstore"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/route"
 	"github.com/apilayer/apilayer/sanitize"
@@ -55,7 +56,8 @@ type Gateway struct {
 	byUser   bool               // rateLimit.by is user
 	audit    *audit.Logger      // nil without audit.enabled (a nil Logger emits nothing)
 	hooks    Hooks
-	i18n     *i18n.Router // nil without i18n.enabled
+	i18n     *i18n.Router      // nil without i18n.enabled
+	redis    *redisstore.Store // nil unless store.driver is redis
 	closers  []io.Closer
 
 	closeOnce sync.Once
@@ -158,7 +160,7 @@ func (g *Gateway) provision(o options) error {
 		}
 		local = v
 	}
-	g.sessions, err = session.New(session.Options{
+	so := session.Options{
 		Backend:            g.backend,
 		Local:              local,
 		CacheTTL:           *c.Validation.CacheTTL,
@@ -174,7 +176,13 @@ func (g *Gateway) provision(o options) error {
 		SuccessorTTL:       *c.Refresh.SuccessorTTL,
 		RevalidateInterval: c.Validation.RevalidateInterval,
 		Logger:             g.log.With("component", "session"),
-	})
+	}
+	if c.Store.Driver == "redis" {
+		if err := g.provisionRedis(&so); err != nil {
+			return err
+		}
+	}
+	g.sessions, err = session.New(so)
 	if err != nil {
 		return fmt.Errorf("apilayer: session: %w", err)
 	}
@@ -229,6 +237,7 @@ func (g *Gateway) provision(o options) error {
 			Rules:        rules,
 			SkipRoutes:   c.RateLimit.SkipRoutes,
 			SkipPrefetch: *c.RateLimit.SkipPrefetch,
+			Store:        g.rateStore(),
 			Logger:       g.log.With("component", "ratelimit"),
 		})
 		if err != nil {
@@ -304,6 +313,42 @@ func (g *Gateway) provision(o options) error {
 	}
 	g.closers = append(g.closers, g.api)
 	return nil
+}
+
+// provisionRedis connects the shared stores of distributed mode (SPEC.md
+// section 7). Each session store falls back to this instance's memory while
+// Redis is unavailable, so no request fails only because Redis is down; an
+// unreachable Redis at start is not an error either (the gateway starts on
+// per-instance state and recovers by itself).
+func (g *Gateway) provisionRedis(so *session.Options) error {
+	r := g.cfg.Store.Redis
+	s, err := redisstore.New(context.Background(), redisstore.Options{
+		URL:       r.URL,
+		KeyPrefix: r.KeyPrefix,
+		Timeout:   r.Timeout,
+		Logger:    g.log.With("component", "redis"),
+	})
+	if err != nil {
+		return fmt.Errorf("apilayer: store.redis: %w", err)
+	}
+	g.redis = s
+	g.closers = append(g.closers, s)
+	size := g.cfg.Validation.CacheSize
+	so.Cache = redisstore.CacheWithFallback(s.Cache(), session.NewMemoryCache(size, nil))
+	so.Failures = redisstore.FailuresWithFallback(s.Failures(), session.NewMemoryFailures(size, nil))
+	so.Successors = redisstore.SuccessorsWithFallback(s.Successors(), session.NewMemorySuccessors(size, nil))
+	so.Revalidations = redisstore.RevalidationsWithFallback(s.Revalidations(), session.NewMemoryRevalidations(size, nil))
+	so.GuestLimiter = s.GuestLimiter(g.cfg.Guest.MaxPerMinute, nil)
+	return nil
+}
+
+// rateStore is the rate limiter's storage: Redis in distributed mode (the
+// limiter falls back to memory on its own), else memory.
+func (g *Gateway) rateStore() ratelimit.Store {
+	if g.redis == nil {
+		return nil
+	}
+	return g.redis.RateLimit()
 }
 
 // provisionLocal builds the local JWT verifier of validate.mode local.

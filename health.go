@@ -23,5 +23,8 @@ func (g *Gateway) health(w http.ResponseWriter, r *http.Request) {
 	if !g.backend.Available() {
 		body.Status, body.Backend = "degraded", "unavailable"
 	}
+	if g.redis != nil && !g.redis.Healthy() {
+		body.Status, body.Store = "degraded", "unavailable"
+	}
 	respond.JSON(w, http.StatusOK, body)
 }

@@ -13,7 +13,6 @@ import (
 // Remove a path when its feature lands.
 var Unimplemented = []string{
 	"i18n.enabled",
-	"store.driver",
 	"metrics.enabled",
 }
 

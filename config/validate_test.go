@@ -166,7 +166,6 @@ func TestValidate(t *testing.T) {
 			c.Store.Driver = "redis"
 		}, []string{
 			"csrf.secret: required when store.driver is redis (every instance must sign with the same secret)",
-			"store.driver: not implemented yet",
 		}},
 		{"csrf strategy and names", func(c *Config) {
 			c.CSRF.Strategy = "origin"
