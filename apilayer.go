@@ -22,6 +22,7 @@ import (
 	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/localjwt"
+	"github.com/apilayer/apilayer/metrics"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/redisstore"
@@ -58,6 +59,8 @@ type Gateway struct {
 	hooks    Hooks
 	i18n     *i18n.Router      // nil without i18n.enabled
 	redis    *redisstore.Store // nil unless store.driver is redis
+	metrics  *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
+	metricsH http.Handler
 	closers  []io.Closer
 
 	closeOnce sync.Once
@@ -138,6 +141,16 @@ func (g *Gateway) provision(o options) error {
 	if o.transport != nil {
 		client = &http.Client{Transport: o.transport}
 	}
+	var wrap func(http.RoundTripper) http.RoundTripper
+	if c.Metrics.Enabled {
+		g.metrics = metrics.New()
+		g.metricsH = g.metrics.Handler()
+		base := c.Backend.URL
+		if u, err := url.Parse(base); err == nil {
+			base = u.Path
+		}
+		wrap = func(t http.RoundTripper) http.RoundTripper { return g.metrics.Transport(base, t) }
+	}
 	g.backend, err = backend.New(backend.Options{
 		URL:              c.Backend.URL,
 		Timeout:          c.Backend.Timeout,
@@ -147,6 +160,7 @@ func (g *Gateway) provision(o options) error {
 		ReuseCodes:       c.Refresh.ReuseCodes,
 		GuestCredentials: c.Guest.Credentials,
 		HTTPClient:       client,
+		WrapTransport:    wrap,
 		Logger:           g.log.With("component", "backend"),
 	})
 	if err != nil {

@@ -27,7 +27,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 2. Recover and access log.
+	if g.metricsH != nil && r.URL.Path == g.cfg.Metrics.Path {
+		g.metricsH.ServeHTTP(w, r) // never authenticated, never forwarded
+		return
+	}
+
+	// 2. Recover, access log and metrics.
 	rec := newRecorder(w)
 	w = rec
 	defer func() { g.finish(rec, r) }()
@@ -59,6 +64,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 	r.URL = withPath(r.URL, clean)
 	isAPI := route.Under(clean, g.prefix)
+	if isAPI {
+		rec.kind = "api"
+	}
 	if strings.TrimSuffix(clean, "/") == strings.TrimSuffix(g.cfg.Health.Path, "/") {
 		g.health(w, r) // /_apilayer/health/ or //_apilayer/health: still never forwarded
 		return
@@ -127,6 +135,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	// guest minting. The built-in auth API runs its own part of it.
 	if isAPI {
 		if ep := g.authEndpoint(clean); ep != "" {
+			rec.kind = "auth"
 			g.serveAuthAPI(w, r, ep, toks, needToken)
 			return
 		}
@@ -134,6 +143,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	out := g.sessions.Authenticate(ctx, g.input(r, toks, info.IP.String()))
 	g.emitSession(r, toks, out)
 	g.refreshFailed(r, string(out.Reason))
+	g.metrics.Session(stateName(out), refreshResult(out))
 
 	// 12. The access decision.
 	req := access.Request{
@@ -413,6 +423,23 @@ func withPath(u *url.URL, clean string) *url.URL {
 		c.RawPath = clean
 	}
 	return &c
+}
+
+// stateName names a session state for metrics.
+func stateName(out session.Outcome) string {
+	return [...]string{access.Anonymous: "anonymous", access.Guest: "guest", access.User: "user",
+		access.Expired: "expired", access.Unavailable: "unavailable"}[stateOf(out)]
+}
+
+// refreshResult is "ok", a failure reason, or "" when nothing was refreshed.
+func refreshResult(out session.Outcome) string {
+	switch {
+	case out.Reason != "":
+		return string(out.Reason)
+	case out.Refreshed:
+		return "ok"
+	}
+	return ""
 }
 
 func stateOf(out session.Outcome) access.State {

@@ -22,10 +22,11 @@ type recorder struct {
 	start  time.Time
 	status int
 	bytes  int64
+	kind   string // page, api or auth (metrics)
 }
 
 func newRecorder(w http.ResponseWriter) *recorder {
-	return &recorder{ResponseWriter: w, start: time.Now()}
+	return &recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -77,12 +78,13 @@ func (g *Gateway) finish(rec *recorder, r *http.Request) {
 			respond.Error(rec, http.StatusInternalServerError, "Internal error.")
 		}
 	}
-	if !g.cfg.Log.Access {
-		return
-	}
 	status := rec.status
 	if status == 0 {
 		status = 499 // the client went away before anything was written
+	}
+	g.metrics.Request(rec.kind, status, time.Since(rec.start))
+	if !g.cfg.Log.Access {
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),

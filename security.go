@@ -54,6 +54,7 @@ func reasonOf(err error) string {
 func (g *Gateway) csrfFail(w http.ResponseWriter, r *http.Request, reason, userID string) {
 	g.log.Debug("csrf validation failed", "reason", reason, "path", r.URL.Path)
 	g.emit(r, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
+	g.metrics.CSRFFailed()
 	respond.Error(w, http.StatusForbidden, respond.MsgCSRF)
 }
 
@@ -75,6 +76,7 @@ func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, key string) bool
 	g.emit(r, audit.TypeRateLimitExceeded, false, uid, map[string]any{
 		"limit": d.Limit, "resetAt": d.Reset.UTC().Format(time.RFC3339),
 	})
+	g.metrics.RateLimited()
 	d.Deny(w)
 	return false
 }

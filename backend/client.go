@@ -50,6 +50,9 @@ type Options struct {
 	// HTTPClient makes the calls. If nil, a dedicated client with its own
 	// keep-alive pool is used; it never follows redirects.
 	HTTPClient *http.Client
+	// WrapTransport, if set, wraps the transport of the client that makes
+	// the calls (metrics count them this way).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Logger receives warnings (never tokens). If nil, nothing is logged.
 	Logger *slog.Logger
 }
@@ -189,6 +192,15 @@ func New(o Options) (*Client, error) {
 	if c.hc == nil {
 		c.hc = newHTTPClient()
 		c.own = true
+	}
+	if o.WrapTransport != nil {
+		hc := *c.hc // a copy: the caller's client is never changed
+		t := hc.Transport
+		if t == nil {
+			t = http.DefaultTransport
+		}
+		hc.Transport = o.WrapTransport(t)
+		c.hc = &hc
 	}
 	return c, nil
 }
