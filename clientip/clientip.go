@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // DefaultHeaders are the client IP headers consulted, in this order, when
@@ -60,7 +62,7 @@ func New(trustedProxies []string, headers []string) (*Resolver, error) {
 	}
 	for i, h := range headers {
 		h = strings.TrimSpace(h)
-		if !validHeaderName(h) {
+		if !httpguts.ValidHeaderFieldName(h) {
 			return nil, fmt.Errorf("clientip: headers[%d]: %q is not a valid header name", i, headers[i])
 		}
 		r.headers = append(r.headers, http.CanonicalHeaderKey(h))
@@ -87,23 +89,6 @@ func parseTrusted(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap().WithZone("")
 	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// validHeaderName reports whether s is a non-empty HTTP token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // Trusted reports whether addr is a trusted proxy.

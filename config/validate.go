@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/text/language"
 )
 
@@ -276,7 +277,7 @@ func (v *checker) access(a Access) {
 	v.nonEmpty("access.allowedTokenTypes", a.AllowedTokenTypes)
 	v.route("access.loginPath", a.LoginPath)
 	v.route("access.homePath", a.HomePath)
-	if p := a.ReturnParam; p != "" && (!isToken(p) || strings.ContainsAny(p, "&=?#+%")) {
+	if p := a.ReturnParam; p != "" && (!httpguts.ValidHeaderFieldName(p) || strings.ContainsAny(p, "&=?#+%")) {
 		v.add("access.returnParam", "must be a query parameter name such as next (got %q)", p)
 	}
 	for i, r := range a.Rules {
@@ -302,7 +303,7 @@ func (v *checker) api(a API) {
 	v.nonNegative("api.timeout", a.Timeout)
 	v.positiveSize("api.maxBodySize", a.MaxBodySize)
 	v.oneOf("api.methodSpoofing.strategy", a.MethodSpoofing.Strategy, "body", "header")
-	if !isToken(a.MethodSpoofing.FieldName) {
+	if !httpguts.ValidHeaderFieldName(a.MethodSpoofing.FieldName) {
 		v.add("api.methodSpoofing.fieldName", "must be a field or header name such as _method (got %q)", a.MethodSpoofing.FieldName)
 	}
 	s := a.Sanitize
@@ -323,11 +324,11 @@ func (v *checker) csrf(c *Config) {
 		v.addAt("csrf", "csrf.secret", "required when store.driver is redis (every instance must sign with the same secret)")
 	}
 	v.nonEmpty("csrf.previousSecrets", cs.PreviousSecrets)
-	if !isToken(cs.HeaderName) {
+	if !httpguts.ValidHeaderFieldName(cs.HeaderName) {
 		v.add("csrf.headerName", "not a valid header name (got %q)", cs.HeaderName)
 	}
 	for i, m := range cs.IgnoreMethods {
-		if !isToken(m) {
+		if !httpguts.ValidHeaderFieldName(m) {
 			v.add(index("csrf.ignoreMethods", i), "not a valid HTTP method (got %q)", m)
 		}
 	}
@@ -394,7 +395,7 @@ func (v *checker) audit(a Audit) {
 
 func (v *checker) i18n(in I18n) {
 	v.oneOf("i18n.prefix", in.Prefix, "never", "as-needed", "always")
-	if !isToken(in.ParamName) || strings.ContainsAny(in.ParamName, "&=?#+%") {
+	if !httpguts.ValidHeaderFieldName(in.ParamName) || strings.ContainsAny(in.ParamName, "&=?#+%") {
 		v.add("i18n.paramName", "must be a query parameter name such as lang (got %q)", in.ParamName)
 	}
 	for i, l := range in.Locales {
@@ -572,7 +573,7 @@ func (v *checker) origins(path string, list []string) {
 
 func (v *checker) headers(path string, list []string) {
 	for i, h := range list {
-		if !isToken(h) {
+		if !httpguts.ValidHeaderFieldName(h) {
 			v.add(index(path, i), "not a valid header name (got %q)", h)
 		}
 	}
@@ -611,24 +612,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// isToken reports whether s is an HTTP token (RFC 9110): a valid header
-// name or method.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func isTagName(s string) bool {

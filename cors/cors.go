@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // DefaultAllowedHeaders are the request headers a cross-origin front end may
@@ -75,7 +77,7 @@ func New(o Options) (*Policy, error) {
 	names := make([]string, 0, len(headers))
 	for i, h := range headers {
 		h = strings.TrimSpace(h)
-		if !isToken(h) || h == "*" {
+		if !httpguts.ValidHeaderFieldName(h) || h == "*" {
 			errs = append(errs, fmt.Errorf("cors: allowedHeaders[%d]: not a header name (got %q)", i, headers[i]))
 			continue
 		}
@@ -194,21 +196,4 @@ func (p *Policy) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// isToken reports whether s is a non-empty RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/apilayer/apilayer/respond"
+	"golang.org/x/net/http/httpguts"
 )
 
 // The strategies of SPEC.md section 5.
@@ -130,13 +131,13 @@ func New(o Options) (*Protection, error) {
 	if p.cookieName == "" {
 		p.cookieName = DefaultCookieName
 	}
-	if !isToken(p.cookieName) {
+	if !httpguts.ValidHeaderFieldName(p.cookieName) {
 		errs = append(errs, fmt.Errorf("csrf: cookieName: not a valid cookie name (got %q)", p.cookieName))
 	}
 	if p.headerName == "" {
 		p.headerName = DefaultHeaderName
 	}
-	if !isToken(p.headerName) {
+	if !httpguts.ValidHeaderFieldName(p.headerName) {
 		errs = append(errs, fmt.Errorf("csrf: headerName: not a valid header name (got %q)", p.headerName))
 	}
 
@@ -146,7 +147,7 @@ func New(o Options) (*Protection, error) {
 	}
 	for i, m := range methods {
 		m = strings.TrimSpace(m)
-		if !isToken(m) {
+		if !httpguts.ValidHeaderFieldName(m) {
 			errs = append(errs, fmt.Errorf("csrf: ignoreMethods[%d]: not a valid method (got %q)", i, methods[i]))
 			continue
 		}
@@ -295,21 +296,3 @@ func (p *Protection) Handler(next http.Handler) http.Handler {
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
-
-// isToken reports whether s is a non-empty RFC 9110 token (method and
-// header names, cookie names).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
