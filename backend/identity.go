@@ -62,13 +62,18 @@ func (c *Client) identity(doc any) (Identity, bool) {
 			rel.Remove(user)
 		}
 	}
-	stripTokens(user)
-	id.UserJSON = c.userJSON(user)
+	id.UserJSON = PublicUser(user, c.log)
 	return id, true
 }
 
-// userJSON encodes user, reducing it when it is too large for a header.
-func (c *Client) userJSON(user map[string]any) json.RawMessage {
+// PublicUser makes user fit to leave the gateway (SPEC.md section 4.4): it
+// removes the token fields (token, accessToken, refreshToken, access_token,
+// refresh_token) from every object in it, at any depth, and returns its
+// JSON. When that is MaxUserJSON bytes or more, the JSON is reduced to the
+// keys id, sub, email, name, type, role and roles, with a warning in log
+// (which never shows a value). user is changed in place.
+func PublicUser(user map[string]any, log *slog.Logger) json.RawMessage {
+	stripTokens(user)
 	b, err := encode(user)
 	if err == nil && len(b) < MaxUserJSON {
 		return b
@@ -84,7 +89,7 @@ func (c *Client) userJSON(user map[string]any) json.RawMessage {
 			delete(small, k) // this one value alone is too large: leave it out
 		}
 	}
-	c.log.Warn("backend: user object reduced for X-Auth-User",
+	log.Warn("user object reduced for X-Auth-User",
 		slog.Int("bytes", len(b)), slog.Int("keys", len(user)), slog.Int("kept", len(small)))
 	b, _ = encode(small)
 	return b

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -158,63 +157,4 @@ func (v *Verifier) tokenType(c map[string]any) string {
 		}
 	}
 	return "user"
-}
-
-// tokenNames are the fields removed from every user object (as package
-// backend does; its helper is unexported).
-var tokenNames = [...]string{"token", "accessToken", "refreshToken", "access_token", "refresh_token"}
-
-// reducedKeys are the keys kept in a reduced UserJSON, in this order.
-var reducedKeys = [...]string{"id", "sub", "email", "name", "type", "role", "roles"}
-
-// stripTokens removes the token fields from every object in x, at any depth.
-func stripTokens(x any) {
-	switch x := x.(type) {
-	case map[string]any:
-		for _, name := range tokenNames {
-			delete(x, name)
-		}
-		for _, e := range x {
-			stripTokens(e)
-		}
-	case []any:
-		for _, e := range x {
-			stripTokens(e)
-		}
-	}
-}
-
-// userJSON encodes user, reduced to reducedKeys when the whole object would
-// take backend.MaxUserJSON bytes or more (SPEC.md section 4.4).
-func (v *Verifier) userJSON(user map[string]any) json.RawMessage {
-	b, err := encode(user)
-	if err == nil && len(b) < backend.MaxUserJSON {
-		return b
-	}
-	small := make(map[string]any, len(reducedKeys))
-	for _, k := range reducedKeys {
-		e, ok := user[k]
-		if !ok {
-			continue
-		}
-		small[k] = e
-		if nb, err := encode(small); err != nil || len(nb) >= backend.MaxUserJSON {
-			delete(small, k) // this one value alone is too large: leave it out
-		}
-	}
-	v.log.Warn("localjwt: user object reduced for X-Auth-User",
-		slog.Int("bytes", len(b)), slog.Int("keys", len(user)), slog.Int("kept", len(small)))
-	b, _ = encode(small)
-	return b
-}
-
-// encode is json.Marshal without HTML escaping.
-func encode(x any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

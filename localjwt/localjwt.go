@@ -265,8 +265,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (backend.Identity, 
 		return backend.Identity{}, err
 	}
 	id := backend.Identity{Type: v.tokenType(claims), User: claims, Exp: exp}
-	stripTokens(claims)
-	id.UserJSON = v.userJSON(claims)
+	id.UserJSON = backend.PublicUser(claims, v.log)
 	return id, nil
 }
 
