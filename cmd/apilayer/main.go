@@ -30,8 +30,11 @@ const usage = `apilayer: an auth gateway for web apps with an external JWT backe
 
 Usage:
   apilayer serve   [--config FILE]   run the gateway
-  apilayer demo    [--listen :8080]  run a demo backend and web app behind the gateway
+  apilayer demo    [--listen :8080] [--validate backend|local]
+                                     run a demo backend and web app behind the gateway
   apilayer check   [--config FILE]   validate a config and print it resolved
+  apilayer init    [--yes] [--force] [--out FILE]
+                                     write a commented apilayer.yaml from a few questions
   apilayer version                   print the version
 
 --config defaults to $APILAYER_CONFIG, then ./apilayer.yaml.
@@ -54,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(args, stdout, stderr)
 	case "demo":
 		return runDemo(args, stdout, stderr)
+	case "init":
+		return runInit(args, os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "apilayer %s%s %s\n", version, commitSuffix(), runtime.Version())
 		return 0
@@ -135,12 +140,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "gateway address")
+	validate := fs.String("validate", "backend", "validate.mode of the demo gateway: backend or local (EdDSA JWTs checked against the demo backend's JWKS)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := launch.Demo(ctx, launch.DemoOptions{Listen: *listen, Out: stdout, Log: stderr})
+	err := launch.Demo(ctx, launch.DemoOptions{Listen: *listen, Out: stdout, Log: stderr, Validate: *validate})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "apilayer demo:", err)
 		return 1
