@@ -318,6 +318,7 @@ func (g *Gateway) provision(o options) error {
 		SanitizeResponses: c.API.Sanitize.Responses,
 		ReservedCookies:   reserved,
 		DropHeaders:       []string{c.CSRF.HeaderName},
+		Query:             g.apiQuery(),
 		ClientInfo:        info,
 		Transport:         o.transport,
 		Logger:            g.log.With("component", "api"),

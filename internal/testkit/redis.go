@@ -46,7 +46,7 @@ func StartRedis(t testing.TB) *Redis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Fatalf(redisNotFound)
+		t.Fatal(redisNotFound)
 	}
 	r := &Redis{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(r.Stop)
