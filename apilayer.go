@@ -451,15 +451,18 @@ func (g *Gateway) Handler() http.Handler {
 }
 
 // Middleware returns the whole gateway with next in place of the upstream:
-// it serves the built-in auth API and the API proxy itself and hands every
-// other request, after the auth pipeline, to next. Handlers read the
-// identity with AuthFrom(r.Context()).
+// it serves the built-in auth API and the API proxy itself (paths under
+// api.prefix never reach next) and hands every other request, after the
+// auth pipeline, to next; the upstream.* settings are not used. Handlers
+// read the identity with AuthFrom(r.Context()).
 func (g *Gateway) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serve(w, r, next) })
 }
 
 // APIProxy returns the API proxy alone, without the auth pipeline: requests
-// must already carry the Authorization header they should send.
+// keep the api.prefix in their path (/api/posts is sent to
+// backend.url + "posts") and must already carry the Authorization header
+// they should send.
 func (g *Gateway) APIProxy() http.Handler { return g.api }
 
 // Close releases the gateway's background work and idle connections. It is

@@ -26,15 +26,24 @@ type Auth struct {
 	// Token is the effective token: the one refreshed or minted in this
 	// request, else the cookie's.
 	Token string
-	// Bypassed is "excluded" or "auth-api" when the request skipped
-	// authentication (excludedPaths, authApi.bypassPaths); empty otherwise.
+	// Bypassed is BypassedExcluded or BypassedAuthAPI when the request
+	// skipped authentication (access.excludedPaths, authApi.bypassPaths);
+	// empty otherwise.
 	Bypassed string
-	// Locale is the request's locale when i18n is enabled.
+	// Locale is the request's locale: the path's locale prefix, else the
+	// i18n.cookie cookie, else the best match of Accept-Language, else
+	// i18n.defaultLocale. It is "" when i18n is off.
 	Locale string
 	// Stale is true when the identity was served from the last good
 	// validation because the backend was unavailable (validate.staleIfError).
 	Stale bool
 }
+
+// The values of Auth.Bypassed.
+const (
+	BypassedExcluded = "excluded" // access.excludedPaths
+	BypassedAuthAPI  = "auth-api" // authApi.bypassPaths (authApi.enabled false)
+)
 
 type authKey struct{}
 

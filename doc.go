@@ -23,17 +23,22 @@
 //     every other request, after authentication, to next. Read the identity
 //     with [AuthFrom].
 //   - [Gateway.APIProxy]: the API proxy alone.
+//   - [Gateway.ListenAndServe] and [Gateway.Serve]: run Handler on an HTTP
+//     (or HTTPS, with tls set) server with the config's timeouts and a
+//     graceful shutdown when the context ends.
 //
 // # The pipeline
 //
-// Every request goes through the same steps, in the order of SPEC.md
-// section 4 (see pipeline.go, which holds the whole order in one function):
-// health → recover → request ID → client IP (forwarded headers believed only
-// from trusted proxies) → CORS → path cleaning → rate limit by IP → CSRF
-// Fetch Metadata check → BeforeAuth hook → excluded and bypassed paths →
-// rate limit by user → token cascade, validation, refresh and guest minting
-// → access decision (route lists, token types, role rules) → CSRF
-// double-submit check → AfterAuth hook → forward.
+// Every request goes through the same steps, in this order (the file
+// pipeline.go holds the whole order in one function): health and metrics →
+// recover → request ID → client IP (forwarded headers believed only from
+// trusted proxies) → CORS → path cleaning (a path escaping "/" is 400) →
+// locale (i18n: path prefix, cookie, Accept-Language, default; the prefix is
+// stripped for route matching) → rate limit by IP → CSRF Fetch Metadata
+// check → BeforeAuth hook → excluded and bypassed paths → rate limit by user
+// → token cascade, validation, refresh and guest minting → access decision
+// (route lists, token types, access.rules role rules) → CSRF double-submit
+// check → locale redirect → AfterAuth hook → forward.
 //
 // A backend that cannot answer is never taken for an invalid token: no
 // cookie is cleared, no token refreshed and no guest minted because the

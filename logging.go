@@ -8,8 +8,9 @@ import (
 	"github.com/apilayer/apilayer/config"
 )
 
-// NewLogger returns the logger the binary uses for cfg (config.Log): JSON
-// or text at the configured level. As a second line of defence behind code
+// NewLogger returns the logger cmd/apilayer uses for cfg (config.Log), for
+// programs that embed the gateway and want the same: JSON or text at the
+// configured level. As a second line of defence behind code
 // that never logs secrets, attributes whose key names a secret (token,
 // authorization, cookie, password, secret) are written as "REDACTED".
 func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {

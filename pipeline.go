@@ -109,9 +109,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	bare := ""
 	switch {
 	case g.access.Excluded(clean) || g.access.Excluded(match):
-		bare = "excluded"
+		bare = BypassedExcluded
 	case g.bypass.Match(clean):
-		bare = "auth-api"
+		bare = BypassedAuthAPI
 	}
 	if bare != "" {
 		if needToken && !g.checkToken(w, r, g.identify(ctx, toks)) {
@@ -289,7 +289,7 @@ func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool
 		g.rewriteCookieHeader(r.Header, effective{}, true)
 	}
 	r = r.WithContext(withAuth(r.Context(), a))
-	if isAPI && a.Bypassed == "excluded" {
+	if isAPI && a.Bypassed == BypassedExcluded {
 		r.Header.Del("Authorization")
 		g.api.ServeHTTP(w, r)
 		return
