@@ -354,6 +354,10 @@ func (g *Gateway) provisionRedis(so *session.Options) error {
 	so.Successors = redisstore.SuccessorsWithFallback(s.Successors(), session.NewMemorySuccessors(size, nil))
 	so.Revalidations = redisstore.RevalidationsWithFallback(s.Revalidations(), session.NewMemoryRevalidations(size, nil))
 	so.GuestLimiter = s.GuestLimiter(g.cfg.Guest.MaxPerMinute, nil)
+	so.RefreshLock = s.Locks()
+	// The lock covers the refresh call and the validation of its new
+	// token, each bounded by backend.timeout, with room to spare.
+	so.RefreshLockTTL = 3 * g.cfg.Backend.Timeout
 	return nil
 }
 

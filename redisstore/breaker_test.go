@@ -136,6 +136,7 @@ func TestTimeoutBoundsEveryCall(t *testing.T) {
 		{"rate limit", func(ctx context.Context) error { _, err := s.RateLimit().Allow(ctx, "k", rlLimit); return err }},
 		{"lock", func(ctx context.Context) error { _, _, err := s.Locks().TryLock(ctx, k, time.Second); return err }},
 		{"wait", func(ctx context.Context) error { return s.Locks().Wait(ctx, k) }},
+		{"holder", func(ctx context.Context) error { _, _, err := s.Locks().Holder(ctx, k); return err }},
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {

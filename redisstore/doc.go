@@ -12,8 +12,10 @@
 //     session.Successors and session.Revalidations.
 //   - [Store.GuestLimiter]: session.Limiter, the guest-mint cap, a GCRA of
 //     N per minute through the same script.
-//   - [Store.Locks]: cross-instance refresh coordination, a lock with a
-//     fencing token, Unlock by its holder only, and Wait for the release.
+//   - [Store.Locks]: session.RefreshLock, cross-instance refresh
+//     coordination: a lock with a fencing token (a refused TryLock tells
+//     the holder's), Unlock by its holder only, Holder, and Wait for the
+//     release.
 //
 // # Redis never holds a raw token
 //

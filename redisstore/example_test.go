@@ -39,6 +39,8 @@ func ExampleNew() {
 		Revalidations:     redisstore.RevalidationsWithFallback(s.Revalidations(), session.NewMemoryRevalidations(size, nil)),
 		GuestMaxPerMinute: 10,
 		GuestLimiter:      s.GuestLimiter(10, nil),
+		RefreshLock:       s.Locks(),
+		RefreshLockTTL:    3 * 5 * time.Second, // three backend timeouts
 	})
 	if err != nil {
 		panic(err)
@@ -62,7 +64,9 @@ func ExampleNew() {
 
 // Coordinating the refresh of one credential across instances: the
 // instance that takes the lock refreshes; the others wait for its release
-// and read the winner's successor record. (Not run: it needs a Redis.)
+// and read the winner's result. package session does this when the Locks
+// are its Options.RefreshLock; this is the protocol by hand. (Not run: it
+// needs a Redis.)
 func ExampleLocks() {
 	ctx := context.Background()
 	s, err := redisstore.New(ctx, redisstore.Options{URL: "redis://127.0.0.1:6379/0"})
@@ -81,10 +85,12 @@ func ExampleLocks() {
 		// Refresh with the backend, store the successor record, then:
 		_ = locks.Unlock(ctx, key, token)
 	default:
+		// token is the holder's fencing token: the winner stores its
+		// result under a key derived from it.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := locks.Wait(wctx, key); err == nil {
-			// Read the successor record the winner stored.
+			// Read the result the holder of token stored.
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/apilayer/apilayer/session"
 )
 
 // ErrNotHeld is returned by Locks.Unlock when the lock is not held under
@@ -16,7 +18,9 @@ var ErrNotHeld = errors.New("redisstore: lock not held")
 
 // Locks coordinates work across instances: the refresh of one credential
 // is done by the instance holding its lock; the others Wait for the
-// release and read the winner's result (the successor record). Keys are
+// release and read the winner's result (the flight record package session
+// stores under the holder's fencing token). It implements
+// session.RefreshLock. Keys are
 // session.Key of the credential; a key that is not a SHA-256 hex digest
 // is refused.
 //
@@ -28,13 +32,18 @@ type Locks struct{ s *Store }
 // Locks returns the Store's locks.
 func (s *Store) Locks() *Locks { return &Locks{s: s} }
 
+var _ session.RefreshLock = (*Locks)(nil)
+
 // lockScript takes the lock KEYS[1] for ARGV[1] ms if it is free. Its
 // fencing token comes from the counter KEYS[2] (same hash slot), seeded
 // from Redis TIME in microseconds when absent, so tokens keep increasing
 // even after the counter expired (ARGV[2] ms after the last acquisition).
-// Returns the token, or 0 when the lock is held.
+// Returns the token, or minus the holder's token when the lock is held
+// (0 if the holder's value is not a number). Tokens are below 2^53, so
+// they survive Lua's numbers.
 var lockScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local held = redis.call('GET', KEYS[1])
+if held then return -(tonumber(held) or 0) end
 local t = redis.call('INCR', KEYS[2])
 if t == 1 then
   local now = redis.call('TIME')
@@ -68,6 +77,9 @@ func (l *Locks) lockKeys(key string) []string {
 
 // TryLock takes the lock of key for ttl if it is free. ok reports whether
 // it was taken; token is its fencing token (positive), which Unlock needs.
+// When the lock is held, ok is false and token is the holder's fencing
+// token, read in the same atomic step (so a waiter knows which
+// acquisition it waits for even if it is released at once); 0 if unknown.
 func (l *Locks) TryLock(ctx context.Context, key string, ttl time.Duration) (token int64, ok bool, err error) {
 	if err := checkTokenKey(key); err != nil {
 		return 0, false, err
@@ -84,7 +96,35 @@ func (l *Locks) TryLock(ctx context.Context, key string, ttl time.Duration) (tok
 	if err != nil {
 		return 0, false, err
 	}
-	return token, token > 0, nil
+	if token <= 0 {
+		return -token, false, nil
+	}
+	return token, true, nil
+}
+
+// Holder returns the fencing token of the current holder of the lock of
+// key; ok is false when the lock is free.
+func (l *Locks) Holder(ctx context.Context, key string) (token int64, ok bool, err error) {
+	if err := checkTokenKey(key); err != nil {
+		return 0, false, err
+	}
+	var v string
+	err = l.s.do(ctx, "lock holder", func(ctx context.Context) error {
+		var err error
+		v, err = l.s.rdb.Get(ctx, l.lockKeys(key)[0]).Result()
+		return err
+	})
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	token, err = strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, true, nil // held, by a value that is not ours
+	}
+	return token, true, nil
 }
 
 // Unlock releases the lock of key if it is held under token, and wakes

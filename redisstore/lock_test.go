@@ -33,8 +33,11 @@ func TestLockExclusiveAcrossInstances(t *testing.T) {
 	if err != nil || !ok || tok1 <= 0 {
 		t.Fatalf("a.TryLock = %d, %v, %v; want a positive token", tok1, ok, err)
 	}
-	if tok, ok, err := b.TryLock(ctx, k, time.Minute); err != nil || ok {
-		t.Fatalf("b.TryLock while a holds it = %d, %v, %v; want refused", tok, ok, err)
+	if tok, ok, err := b.TryLock(ctx, k, time.Minute); err != nil || ok || tok != tok1 {
+		t.Fatalf("b.TryLock while a holds it = %d, %v, %v; want refused, with the holder's token %d", tok, ok, err, tok1)
+	}
+	if tok, ok, err := b.Holder(ctx, k); err != nil || !ok || tok != tok1 {
+		t.Fatalf("b.Holder = %d, %v, %v; want %d, true", tok, ok, err, tok1)
 	}
 	if held, err := b.Held(ctx, k); err != nil || !held {
 		t.Fatalf("b.Held = %v, %v; want true", held, err)
@@ -56,6 +59,9 @@ func TestLockExclusiveAcrossInstances(t *testing.T) {
 
 	if err := a.Unlock(ctx, k, tok1); err != nil {
 		t.Fatalf("holder Unlock: %v", err)
+	}
+	if tok, ok, err := b.Holder(ctx, k); err != nil || ok {
+		t.Fatalf("b.Holder after release = %d, %v, %v; want free", tok, ok, err)
 	}
 	tok2, ok, err := b.TryLock(ctx, k, time.Minute)
 	if err != nil || !ok {

@@ -131,6 +131,7 @@ func TestTokenStoresRefuseRawTokens(t *testing.T) {
 		{"revalidations get", func(k string) error { _, _, err := s.Revalidations().Confirmed(ctx, k); return err }},
 		{"revalidations set", func(k string) error { return s.Revalidations().Confirm(ctx, k, true, time.Now().Add(time.Hour)) }},
 		{"lock", func(k string) error { _, _, err := s.Locks().TryLock(ctx, k, time.Minute); return err }},
+		{"lock holder", func(k string) error { _, _, err := s.Locks().Holder(ctx, k); return err }},
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {

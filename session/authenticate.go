@@ -403,8 +403,9 @@ type refreshed struct {
 // credential's successor record when it was rotated away less than
 // SuccessorTTL ago by a refresh from the same client, else one backend call
 // for every concurrent caller when single-flight is on (joining a flight is
-// open to any request with the credential). Failures other than network
-// are remembered for max(CacheTTL, 1s).
+// open to any request with the credential), and with a RefreshLock one
+// call across instances. Failures other than network are remembered for
+// max(CacheTTL, 1s).
 func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed {
 	key := Key(cred)
 	if r, ok := m.successor(ctx, key, cred, in.ClientID); ok {
@@ -418,6 +419,13 @@ func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed 
 		g = &m.rg
 	}
 	r := m.flight(ctx, g, key, func(fctx context.Context) refreshed {
+		if m.lock != nil {
+			// Across instances: the lock's state, not the stores, tells
+			// whether a refresh is in flight (whose result any request
+			// may join) or has finished (whose successor is for one
+			// client).
+			return m.coordinated(fctx, key, cred, in.ClientID)
+		}
 		if m.hasSuccessor(fctx, key) {
 			// A flight that ended just before this one rotated the
 			// credential: its record is for one client only, so every

@@ -30,6 +30,18 @@
 // credential and bound to a SHA-256 of the client, so the store never
 // holds a readable token or the client's identity.
 //
+// With Options.RefreshLock (distributed mode, *redisstore.Locks) the
+// refresh of one credential is one backend call across every instance
+// sharing the lock and the stores: the instance that takes the lock
+// refreshes, records the successor and a flight record (the result, sealed
+// under a key derived from the old credential and the lock's fencing
+// token, for RefreshLockTTL), then unlocks; an instance that found the lock
+// held waits for the release and reads that flight record, whichever
+// client its requests come from, since they joined a refresh in flight. A
+// request arriving after the refresh finished finds the lock free and gets
+// only the successor record, for the same client. A lock that cannot be
+// used (Redis down) means refreshing in this instance alone.
+//
 // Everything the Manager remembers (validation results, failed refreshes,
 // revalidations, successor records, the guest-mint cap) lives behind small
 // interfaces (Cache, Failures, Revalidations, Successors, Limiter) keyed by

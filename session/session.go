@@ -107,9 +107,23 @@ type Options struct {
 	// successor, without a second backend refresh, when it comes from the
 	// same client (Input.ClientID). Zero disables successor records.
 	SuccessorTTL time.Duration
-	// Successors holds the successor records. If nil, in memory
-	// (CacheSize records).
+	// Successors holds the successor records, and the flight records of
+	// RefreshLock. If nil, in memory (CacheSize records).
 	Successors Successors
+	// RefreshLock, if set, makes the refresh of one credential one backend
+	// call across every Manager sharing the lock and the stores (Cache,
+	// Failures, Successors): distributed mode. The Manager that takes the
+	// lock refreshes and leaves its result; the others wait for the
+	// release (at most RefreshLockTTL) and read it, whichever client their
+	// requests come from, since those requests joined a refresh in flight
+	// (SPEC.md 5a). A lock error means refreshing in this instance alone.
+	// Nil: refreshes are coalesced within this process only.
+	RefreshLock RefreshLock
+	// RefreshLockTTL is how long a refresh holds the lock at most, and how
+	// long another instance waits for it: more than a refresh call and the
+	// validation of its new token take (twice the backend timeout). If
+	// zero, DefaultRefreshLockTTL.
+	RefreshLockTTL time.Duration
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives the Manager's logs (never a token). If nil, none.
@@ -138,6 +152,8 @@ type Manager struct {
 	window       time.Duration
 	successorTTL time.Duration
 	successors   Successors
+	lock         RefreshLock
+	lockTTL      time.Duration
 
 	vg singleflight.Group // validations, by Key(token)
 	rg singleflight.Group // refreshes, by Key(credential)
@@ -171,7 +187,7 @@ func New(o Options) (*Manager, error) {
 		{"cacheTTL", int64(o.CacheTTL)}, {"cacheSize", int64(o.CacheSize)},
 		{"staleIfError", int64(o.StaleIfError)}, {"guestMaxPerMinute", int64(o.GuestMaxPerMinute)},
 		{"revalidateInterval", int64(o.RevalidateInterval)}, {"proactiveWindow", int64(o.ProactiveWindow)},
-		{"successorTTL", int64(o.SuccessorTTL)},
+		{"successorTTL", int64(o.SuccessorTTL)}, {"refreshLockTTL", int64(o.RefreshLockTTL)},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("session: %s must not be negative (got %d)", d.name, d.v))
@@ -200,6 +216,11 @@ func New(o Options) (*Manager, error) {
 		window:        o.ProactiveWindow,
 		successorTTL:  o.SuccessorTTL,
 		successors:    o.Successors,
+		lock:          o.RefreshLock,
+		lockTTL:       o.RefreshLockTTL,
+	}
+	if m.lockTTL == 0 {
+		m.lockTTL = DefaultRefreshLockTTL
 	}
 	if o.Local != nil {
 		m.revalidate = o.RevalidateInterval
@@ -227,7 +248,7 @@ func New(o Options) (*Manager, error) {
 		r := NewMemoryRevalidations(size, m.now)
 		m.revals, sweep = r, append(sweep, r)
 	}
-	if m.successors == nil && m.successorTTL > 0 {
+	if m.successors == nil && (m.successorTTL > 0 || m.lock != nil) {
 		s := NewMemorySuccessors(size, m.now)
 		m.successors, sweep = s, append(sweep, s)
 	}

@@ -22,13 +22,20 @@ var errSealed = errors.New("session: successor record not readable")
 // its key is HKDF-SHA256 of the credential, so only a holder of the old
 // credential can read its successor.
 func successorAEAD(cred string) (cipher.AEAD, error) {
-	k, err := hkdf.Key(sha256.New, []byte(cred), nil, successorInfo, 32)
+	return credentialAEAD(cred, nil, successorInfo)
+}
+
+// credentialAEAD returns an AES-256-GCM whose key is HKDF-SHA256 of the
+// credential with salt and info: only a holder of the credential can
+// derive it.
+func credentialAEAD(cred string, salt []byte, info string) (cipher.AEAD, error) {
+	k, err := hkdf.Key(sha256.New, []byte(cred), salt, info, 32)
 	if err != nil {
-		return nil, fmt.Errorf("session: successor key: %w", err)
+		return nil, fmt.Errorf("session: record key: %w", err)
 	}
 	b, err := aes.NewCipher(k)
 	if err != nil {
-		return nil, fmt.Errorf("session: successor key: %w", err)
+		return nil, fmt.Errorf("session: record key: %w", err)
 	}
 	return cipher.NewGCM(b)
 }
