@@ -1,0 +1,29 @@
+// Command bench is apilayer's load harness: it measures the gateway side by
+// side with a bare httputil.ReverseProxy in front of the same upstream, on
+// loopback, on the same machine, in one run.
+//
+// Usage:
+//
+//	go run ./bench                       # full run (about 10 minutes)
+//	go run ./bench -quick                # smoke run (under 2 minutes)
+//	go run ./bench -out bench/results/2026-01-02.md
+//	go run ./bench -quick -profile /tmp/prof   # CPU and heap profiles of each gateway
+//
+// It starts every server in its own process (it re-executes itself with a
+// hidden role argument), so that the peak RSS of each one (VmHWM in
+// /proc/<pid>/status) is its own: the demo JWT backend (EdDSA tokens, JWKS),
+// an upstream serving a 2 KB page, a bare reverse proxy to that upstream, a
+// bare reverse proxy to the backend (for the API scenario), and one
+// apilayer gateway per scenario. It then drives keep-alive load at a fixed
+// concurrency with a closed-loop load generator, alternating the setups in
+// each round (forward, then reverse order in the next round), and reports
+// medians of per-round figures, the backend calls per request, and the
+// peak RSS of each process.
+//
+// The last line of the output is machine-readable:
+//
+//	RESULT cached_vs_bare=<x> local_vs_bare=<x> miss_vs_bare=<x> full_vs_cached=<x> validate_calls_per_token=<n> p99_added_ms=<x> bytes_per_session=<n>
+//
+// Absolute numbers on a shared machine are noise: only the ratios measured
+// in one run are meant to be compared. See docs/benchmarks.md.
+package main

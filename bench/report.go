@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// figures are the results of a run: the inputs of the tables and of the
+// RESULT line.
+type figures struct {
+	setups   []*setup
+	rss      map[string]int64 // peak RSS by process name
+	lat      latency
+	storm    stormResult
+	session  int64                // heap bytes per cached session
+	second   int64                // backend calls of the second pass over the cached sessions
+	allocs   int64                // allocations per cache-hit request in the pipeline
+	ratios   map[string]float64   // median of paired ratios, by setup
+	paired   map[string][]float64 // throughput over its reference's, per pair run
+	started  time.Time
+	took     time.Duration
+	loadAvg  [2]string // /proc/loadavg at the start and the end
+	settings settings
+}
+
+// harness runs the whole benchmark and writes its report to w; the last
+// line is the RESULT line.
+func harness(ctx context.Context, s settings, w io.Writer) (err error) {
+	f := &figures{started: time.Now(), settings: s, rss: map[string]int64{}, ratios: map[string]float64{}, paired: map[string][]float64{}}
+	f.loadAvg[0] = loadAvg()
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
+
+	logf("starting the backend, upstream, bare proxies and %d gateways", len(gateways))
+	e, err := start(ctx, s)
+	defer func() {
+		if serr := e.stop(); err == nil && serr != nil {
+			err = serr
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	toks := make([]string, s.conns)
+	for i := range toks {
+		if toks[i], err = e.issue(ctx, []string{"alice", "admin"}[i%2], 24*time.Hour); err != nil {
+			return err
+		}
+	}
+	f.setups = e.setups(toks)
+	for _, st := range f.setups {
+		if err := prime(ctx, st); err != nil {
+			return err
+		}
+	}
+
+	// A B A B: each comparison is measured as an adjacent pair, the pairs
+	// and the order inside each pair reversed every other round, so that
+	// drift (other work on the machine) hits both sides alike.
+	for round := range s.rounds {
+		order := slices.Clone(pairs)
+		if round%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, pr := range order {
+			ref, sub := f.byName(pr[0]), f.byName(pr[1])
+			runs := []*setup{ref, sub}
+			if round%2 == 1 {
+				runs = []*setup{sub, ref}
+			}
+			got := map[string]float64{}
+			for _, st := range runs {
+				smp, err := e.measure(ctx, st)
+				if err != nil {
+					return err
+				}
+				st.samples = append(st.samples, smp)
+				got[st.name] = smp.rps
+				logf("round %d/%d %-8s %8.0f req/s  p99 %6.2f ms  calls/req %.3f  errors %d",
+					round+1, s.rounds, st.name, smp.rps, ms(smp.p99), smp.calls, smp.errors)
+			}
+			if got[ref.name] > 0 {
+				f.paired[sub.name] = append(f.paired[sub.name], got[sub.name]/got[ref.name])
+			}
+		}
+	}
+
+	logf("latency at %d req/s (paced), %d rounds", s.latRate, s.latRound)
+	if f.lat, err = e.latencies(ctx, f.setups); err != nil {
+		return err
+	}
+	logf("storms: %d tokens x %d concurrent requests", s.storms, s.stormN)
+	if f.storm, err = e.storms(ctx); err != nil {
+		return err
+	}
+	for _, p := range e.procs {
+		if f.rss[p.name], err = p.peakRSS(); err != nil {
+			return err
+		}
+	}
+	logf("memory per session: %d sessions", s.sessions)
+	if f.session, f.second, f.allocs, err = sessionFigures(ctx, s.sessions); err != nil {
+		return err
+	}
+	f.took = time.Since(f.started)
+	f.loadAvg[1] = loadAvg()
+	f.compute()
+
+	md := f.markdown()
+	if s.out != "" {
+		if err := os.WriteFile(s.out, []byte(md), 0o644); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		logf("wrote %s", s.out)
+	}
+	fmt.Fprint(w, md)
+	fmt.Fprintln(w, f.resultLine())
+	return f.failures()
+}
+
+// failures is an error when the harness did not work: a request answered
+// with an unexpected status or not at all, or a storm request refused. It
+// never judges a speed: the goals are reported, not enforced.
+func (f *figures) failures() error {
+	n := f.lat.errors + int64(f.storm.failed)
+	for _, s := range f.setups {
+		for _, smp := range s.samples {
+			n += smp.errors
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("bench: %d requests failed (see the errors column)", n)
+	}
+	if f.second != 0 {
+		return fmt.Errorf("bench: the second pass over the cached sessions made %d backend calls, want 0", f.second)
+	}
+	return nil
+}
+
+// byName returns the setup called name.
+func (f *figures) byName(name string) *setup {
+	for _, s := range f.setups {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// pairs are the comparisons, reference first.
+var pairs = [][2]string{
+	{"bare", "cached"}, {"bare", "local"}, {"bare", "miss"},
+	{"cached", "full"}, {"bare", "guest"}, {"api-bare", "api"},
+}
+
+// compute derives the ratios: for each setup, the median over rounds of
+// its throughput divided by its reference's, measured next to each other.
+func (f *figures) compute() {
+	for name, rs := range f.paired {
+		f.ratios[name] = median(rs)
+	}
+}
+
+// rssRatio is the peak RSS of the cache-hit gateway over the bare proxy's.
+func (f *figures) rssRatio() float64 {
+	bare := f.rss[f.byName("bare").proc.name]
+	if bare == 0 {
+		return 0
+	}
+	return float64(f.rss[f.byName("cached").proc.name]) / float64(bare)
+}
+
+func (f *figures) p99Added() float64 { return ms(medianDur(f.lat.addedP99)) }
+
+func (f *figures) resultLine() string {
+	return fmt.Sprintf("RESULT cached_vs_bare=%.2f local_vs_bare=%.2f miss_vs_bare=%.2f full_vs_cached=%.2f validate_calls_per_token=%s p99_added_ms=%.3f bytes_per_session=%d",
+		f.ratios["cached"], f.ratios["local"], f.ratios["miss"], f.ratios["full"],
+		strconv.FormatFloat(f.storm.validatePerToken, 'f', -1, 64), f.p99Added(), f.session)
+}
+
+// markdown is the report: machine, settings, the throughput table, the
+// goals, and the other figures.
+func (f *figures) markdown() string {
+	var b strings.Builder
+	s := f.settings
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# apilayer benchmark results, %s\n\n", f.started.UTC().Format("2006-01-02 15:04 MST"))
+	p("## Machine\n\n")
+	p("- CPU: %s, %d logical CPUs (GOMAXPROCS %d)\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	p("- OS: %s/%s, kernel %s\n", runtime.GOOS, runtime.GOARCH, kernel())
+	p("- Go: %s; apilayer commit: %s\n", runtime.Version(), commit())
+	p("- load average at start / end: %s / %s (other work on the machine shows here)\n", f.loadAvg[0], f.loadAvg[1])
+	p("- run: `go run ./bench%s`, %s; %d rounds of A/B pairs, %s per run at %d connections (after %s warm-up), order reversed every other round; latency: %d rounds x %s paced at %d req/s\n\n",
+		map[bool]string{true: " -quick", false: ""}[s.quick], f.took.Round(time.Second), s.rounds, s.duration, s.conns, s.warmup,
+		s.latRound, s.latDur, s.latRate)
+
+	p("## Throughput (%d keep-alive connections, medians over rounds; \"vs reference\" is the median of the ratios of adjacent A/B runs)\n\n", s.conns)
+	p("| setup | what | req/s | vs reference | p50 ms | p99 ms | backend calls/req | errors | peak RSS MiB |\n")
+	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, st := range f.setups {
+		var rps, calls []float64
+		var p50, p99 []time.Duration
+		var errs int64
+		firstErr := ""
+		for _, smp := range st.samples {
+			rps, calls = append(rps, smp.rps), append(calls, smp.calls)
+			p50, p99 = append(p50, smp.p50), append(p99, smp.p99)
+			errs += smp.errors
+			if firstErr == "" {
+				firstErr = smp.firstErr
+			}
+		}
+		vs := "baseline"
+		if st.ref != "" {
+			vs = fmt.Sprintf("%.2fx %s", f.ratios[st.name], st.ref)
+		}
+		errCell := strconv.FormatInt(errs, 10)
+		if firstErr != "" {
+			errCell += " (" + firstErr + ")"
+		}
+		p("| %s | %s | %.0f | %s | %.2f | %.2f | %.3f | %s | %.1f |\n", st.name, st.what, median(rps), vs,
+			ms(medianDur(p50)), ms(medianDur(p99)), median(calls), errCell, mib(f.rss[st.proc.name]))
+	}
+
+	p("\n## Goals\n\n")
+	p("| figure | goal | measured | met |\n| --- | --- | ---: | --- |\n")
+	goal := func(figure, want, got string, ok bool) {
+		p("| %s | %s | %s | %s |\n", figure, want, got, map[bool]string{true: "yes", false: "**no**"}[ok])
+	}
+	goal("page request, cache hit, vs bare proxy (req/s)", ">= 0.85x", fmt.Sprintf("%.2fx", f.ratios["cached"]), f.ratios["cached"] >= 0.85)
+	goal("same, local JWT mode", ">= 0.90x", fmt.Sprintf("%.2fx", f.ratios["local"]), f.ratios["local"] >= 0.90)
+	goal("validation on every request (cacheTTL 0) vs bare proxy", ">= 0.45x", fmt.Sprintf("%.2fx", f.ratios["miss"]), f.ratios["miss"] >= 0.45)
+	goal(fmt.Sprintf("peak RSS of the gateway vs bare proxy (%d connections)", s.conns), "<= 2x",
+		fmt.Sprintf("%.2fx (%.1f / %.1f MiB)", f.rssRatio(), mib(f.rss[f.byName("cached").proc.name]), mib(f.rss[f.byName("bare").proc.name])), f.rssRatio() <= 2)
+	goal("CSRF + rate limit + audit (file) vs cache hit alone", ">= 0.90x", fmt.Sprintf("%.2fx", f.ratios["full"]), f.ratios["full"] >= 0.90)
+	goal(fmt.Sprintf("added p99 latency, cache hit vs bare proxy (paced %d req/s)", s.latRate), "< 1 ms",
+		fmt.Sprintf("%.3f ms", f.p99Added()), f.p99Added() < 1)
+	goal(fmt.Sprintf("%d concurrent requests with one uncached token", s.stormN), "1 backend validation",
+		fmt.Sprintf("%s per token (%d tokens)", strconv.FormatFloat(f.storm.validatePerToken, 'f', -1, 64), s.storms), f.storm.validatePerToken == 1)
+	goal(fmt.Sprintf("memory per cached session (%d sessions)", s.sessions), "< 2 KB (2048 B)", fmt.Sprintf("%d B", f.session), f.session > 0 && f.session < 2048)
+	p("| allocations per cache-hit request in the pipeline's own code | report, then drive down | %d | - |\n", f.allocs)
+
+	p("\n## Other figures\n\n")
+	p("- Refresh storm: %d concurrent requests with one expired (refreshable) token: %s refresh call(s) and %s validate call(s) per token (%d tokens); median burst %.1f ms.\n",
+		s.stormN, strconv.FormatFloat(f.storm.refreshPerToken, 'f', -1, 64), strconv.FormatFloat(f.storm.refreshMePer, 'f', -1, 64), s.storms, ms(f.storm.refreshBurst))
+	p("- Storm requests not answered 200: %d.\n", f.storm.failed)
+	p("- Second pass over the %d cached sessions: %d backend calls (0: every session was served from the cache).\n", s.sessions, f.second)
+	p("- Paced latency (median over rounds), p50 / p99 ms: bare %.2f / %.2f, cached %.2f / %.2f, local %.2f / %.2f; local mode adds %.3f ms at p99; errors %d.\n",
+		ms(medianDur(f.lat.p50["bare"])), ms(medianDur(f.lat.p99["bare"])),
+		ms(medianDur(f.lat.p50["cached"])), ms(medianDur(f.lat.p99["cached"])),
+		ms(medianDur(f.lat.p50["local"])), ms(medianDur(f.lat.p99["local"])),
+		ms(medianDur(f.lat.addedP99L)), f.lat.errors)
+	p("- Peak RSS of every process (MiB):")
+	names := make([]string, 0, len(f.rss))
+	for n := range f.rss {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for i, n := range names {
+		sep := ","
+		if i == len(names)-1 {
+			sep = "."
+		}
+		p(" %s %.1f%s", n, mib(f.rss[n]), sep)
+	}
+	p("\n\n```\n%s\n```\n", f.resultLine())
+	return b.String()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianDur(v []time.Duration) time.Duration {
+	f := make([]float64, len(v))
+	for i, d := range v {
+		f[i] = float64(d)
+	}
+	return time.Duration(median(f))
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func kernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// commit is the apilayer commit the harness was built from, when known.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		c += " (with uncommitted changes)"
+	}
+	return c
+}
