@@ -34,6 +34,8 @@ type Auth struct {
 	// i18n.cookie cookie, else the best match of Accept-Language, else
 	// i18n.defaultLocale. It is "" when i18n is off.
 	Locale string
+	// header is the X-Auth-User value (UserJSON in base64).
+	header string
 	// Stale is true when the identity was served from the last good
 	// validation because the backend was unavailable (validate.staleIfError).
 	Stale bool

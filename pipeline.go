@@ -1,7 +1,6 @@
 package apilayer
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -238,6 +237,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 // cookie changes: what the web app's server code should see.
 type effective struct {
 	user, guest, refresh string
+	// changed is set when a value differs from the request's Cookie header.
+	changed bool
 	// refreshed is the token minted or refreshed in this request.
 	refreshed string
 }
@@ -254,17 +255,17 @@ func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outc
 				g.jar.del(w, c.name, secure)
 			}
 		}
-		return effective{}
+		return effective{changed: true}
 	}
-	e := effective{user: t.user, guest: t.guest, refresh: t.refresh}
+	e := effective{user: t.user, guest: t.guest, refresh: t.refresh, changed: len(t.junk) > 0}
 	change := func(name string, carried string, set string, del bool, dst *string) {
 		switch {
 		case set != "":
 			g.jar.set(w, name, set, secure)
-			*dst = set
+			*dst, e.changed = set, true
 		case del && carried != "":
 			g.jar.del(w, name, secure)
-			*dst = ""
+			*dst, e.changed = "", true
 		}
 	}
 	change(g.jar.user, t.user, out.Set.User, out.Delete.User, &e.user)
@@ -308,8 +309,8 @@ func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http
 	if a.TokenType != "" {
 		h.Set(proxy.HeaderTokenType, a.TokenType)
 	}
-	if len(a.UserJSON) > 0 {
-		h.Set(proxy.HeaderAuthUser, base64.StdEncoding.EncodeToString(a.UserJSON))
+	if a.header != "" {
+		h.Set(proxy.HeaderAuthUser, a.header)
 	}
 	hide := g.cfg.Upstream.HideTokens
 	if e.refreshed != "" && !hide {
@@ -321,7 +322,9 @@ func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http
 			h.Set("Authorization", "Bearer "+a.Token)
 		}
 	}
-	g.rewriteCookieHeader(h, e, hide)
+	if e.changed || hide || !g.cookiesAsEffective(h, e) {
+		g.rewriteCookieHeader(h, e, hide)
+	}
 	pages.ServeHTTP(w, r)
 }
 
@@ -392,6 +395,35 @@ func (g *Gateway) rewriteCookieHeader(h http.Header, e effective, hide bool) {
 		return
 	}
 	h.Set("Cookie", b.String())
+}
+
+// cookiesAsEffective reports whether every auth cookie in the Cookie header
+// already has its effective value, once (the common case: nothing to
+// rewrite, and no allocation to find it out).
+func (g *Gateway) cookiesAsEffective(h http.Header, e effective) bool {
+	for _, line := range h.Values("Cookie") {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			name, value, _ := strings.Cut(part, "=")
+			var want string
+			switch {
+			case name == g.jar.user:
+				want = e.user
+			case name == g.jar.guest:
+				want = e.guest
+			case g.jar.refresh != "" && name == g.jar.refresh:
+				want = e.refresh
+			default:
+				continue
+			}
+			if value != want || want == "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (g *Gateway) isAuthCookie(name string) bool {
@@ -481,6 +513,7 @@ func authOf(out session.Outcome) *Auth {
 	if out.Identity != nil {
 		a.User = out.Identity.User
 		a.UserJSON = out.Identity.UserJSON
+		a.header = out.Identity.HeaderValue()
 	}
 	return a
 }

@@ -341,7 +341,7 @@ func prefersJSON(accept string) bool {
 		return false
 	}
 	jsonQ, htmlQ := -1.0, -1.0
-	for _, part := range strings.Split(accept, ",") {
+	for part := range strings.SplitSeq(accept, ",") {
 		typ, q := parseAcceptPart(part)
 		switch {
 		case typ == "application/json" || strings.HasSuffix(typ, "+json"):
@@ -401,7 +401,7 @@ func parseQ(s string) float64 {
 // AcceptsHTML reports whether an Accept header asks for an HTML page
 // (blockBrowserApiAccess, a UX feature, not a security control).
 func AcceptsHTML(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
 		if typ, q := parseAcceptPart(part); typ == "text/html" && q > 0 {
 			return true
 		}

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"log/slog"
@@ -26,8 +27,21 @@ type Identity struct {
 	// email, name, type, role and roles when the whole object would take
 	// 16 KiB or more (SPEC.md section 4.4).
 	UserJSON json.RawMessage `json:"userJSON"`
+	// Header is UserJSON in standard base64, the value of X-Auth-User,
+	// encoded once when the identity is made rather than on every request.
+	// It is not stored (an identity read back from a shared cache has it
+	// empty; HeaderValue encodes it then).
+	Header string `json:"-"`
 	// Exp is the token's expiry from mapping.expiresAt; zero when unknown.
 	Exp time.Time `json:"exp"`
+}
+
+// HeaderValue returns the X-Auth-User value of the identity.
+func (id *Identity) HeaderValue() string {
+	if id.Header != "" || len(id.UserJSON) == 0 {
+		return id.Header
+	}
+	return base64.StdEncoding.EncodeToString(id.UserJSON)
 }
 
 // MaxUserJSON is the size from which Identity.UserJSON is reduced.
@@ -63,6 +77,7 @@ func (c *Client) identity(doc any) (Identity, bool) {
 		}
 	}
 	id.UserJSON = PublicUser(user, c.log)
+	id.Header = base64.StdEncoding.EncodeToString(id.UserJSON)
 	return id, true
 }
 

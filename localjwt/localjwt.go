@@ -2,6 +2,7 @@ package localjwt
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -266,6 +267,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (backend.Identity, 
 	}
 	id := backend.Identity{Type: v.tokenType(claims), User: claims, Exp: exp}
 	id.UserJSON = backend.PublicUser(claims, v.log)
+	id.Header = base64.StdEncoding.EncodeToString(id.UserJSON)
 	return id, nil
 }
 

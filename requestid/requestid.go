@@ -10,8 +10,10 @@ import (
 	"encoding/hex"
 )
 
-// Header is the header that carries the request ID.
-const Header = "X-Request-ID"
+// Header is the header that carries the request ID (X-Request-ID), in the
+// canonical form of net/http, so that Header.Get and Set need not
+// canonicalize it on every request.
+const Header = "X-Request-Id"
 
 type ctxKey struct{}
 

@@ -122,6 +122,9 @@ func (m *Manager) Forget(token string) {
 	}
 	ctx := context.Background()
 	if m.local != nil {
+		if m.verified != nil {
+			m.verified.Delete(ctx, Key(token))
+		}
 		m.confirm(ctx, Key(token), false, m.revalidate, time.Time{})
 		return
 	}
@@ -314,19 +317,18 @@ func minTime(a, b time.Time) time.Time {
 // with the backend on the token's first request and then at most once per
 // RevalidateInterval (if set).
 func (m *Manager) validateLocal(ctx context.Context, token string) validation {
-	id, err := m.local.Verify(ctx, token)
+	key := Key(token)
+	id, ok := m.verifyLocal(ctx, key, token)
 	switch {
-	case err == nil:
-	case errors.Is(err, backend.ErrUnavailable):
+	case ok == unavailable:
 		return validation{verdict: unavailable}
-	default:
+	case ok == invalid:
 		return validation{verdict: invalid}
 	}
-	v := validation{verdict: valid, id: &id}
+	v := validation{verdict: valid, id: id}
 	if m.revalidate <= 0 {
 		return v
 	}
-	key := Key(token)
 	if ok, found := m.confirmedGet(ctx, key); found {
 		if !ok {
 			return validation{verdict: invalid}
@@ -347,6 +349,40 @@ func (m *Manager) validateLocal(ctx context.Context, token string) validation {
 		return validation{verdict: invalid}
 	}
 	return v
+}
+
+// verifyLocal verifies token locally, remembering the verdict in this
+// process for CacheTTL (never past the token's exp): the key is the SHA-256
+// of the whole token, signature included, so a forged token never matches a
+// verified one, and the signature check is not repeated on every request.
+func (m *Manager) verifyLocal(ctx context.Context, key, token string) (*Identity, verdict) {
+	if m.verified != nil {
+		if e, ok, _ := m.verified.Get(ctx, key); ok && m.now().Before(e.Fresh) {
+			if e.Valid && e.Identity != nil {
+				return e.Identity, valid
+			}
+			return nil, invalid
+		}
+	}
+	id, err := m.local.Verify(ctx, token)
+	switch {
+	case err == nil:
+	case errors.Is(err, backend.ErrUnavailable):
+		return nil, unavailable
+	default:
+		if m.verified != nil {
+			m.verified.Set(ctx, key, Entry{Fresh: m.now().Add(m.ttl)})
+		}
+		return nil, invalid
+	}
+	if m.verified != nil {
+		fresh := m.now().Add(m.ttl)
+		if !id.Exp.IsZero() {
+			fresh = minTime(fresh, id.Exp)
+		}
+		m.verified.Set(ctx, key, Entry{Valid: true, Identity: &id, Fresh: fresh})
+	}
+	return &id, valid
 }
 
 // revalidateToken confirms a locally valid token with the backend and

@@ -39,8 +39,38 @@ func TestLocalMode(t *testing.T) {
 		if got := e.f.calls(); got != [3]int64{0, 0, 0} {
 			t.Fatalf("calls (validate, refresh, guest) = %v, want none", got)
 		}
-		if got := v.calls.Load(); got != 10 {
-			t.Fatalf("verifier calls = %d, want 10", got)
+		if got := v.calls.Load(); got != 1 {
+			t.Fatalf("verifier calls = %d, want 1: the verdict is kept for cacheTTL", got)
+		}
+	})
+	t.Run("a local verdict is kept for cacheTTL, never past exp", func(t *testing.T) {
+		e, v := setupLocal(t, nil) // cacheTTL 2s
+		e.f.add("L", "user", e.clock.Now().Add(3*time.Second))
+		auth := func() State { return e.m.Authenticate(context.Background(), Input{User: "L"}).State }
+		auth()
+		e.clock.Advance(1500 * time.Millisecond)
+		auth()
+		if got := v.calls.Load(); got != 1 {
+			t.Fatalf("verifier calls within cacheTTL = %d, want 1", got)
+		}
+		e.clock.Advance(time.Second) // past cacheTTL
+		auth()
+		if got := v.calls.Load(); got != 2 {
+			t.Fatalf("verifier calls after cacheTTL = %d, want 2", got)
+		}
+		e.clock.Advance(time.Second) // past exp, within the new cacheTTL
+		if o := e.m.Authenticate(context.Background(), Input{User: "L"}); o.Token == "L" {
+			t.Fatalf("a token past its exp was still served from the local verdict: %+v", o)
+		}
+	})
+	t.Run("cacheTTL 0 verifies every request", func(t *testing.T) {
+		e, v := setupLocal(t, func(o *Options) { o.CacheTTL = 0 })
+		e.f.add("L", "user", e.clock.Now().Add(time.Hour))
+		for range 3 {
+			e.m.Authenticate(context.Background(), Input{User: "L"})
+		}
+		if got := v.calls.Load(); got != 3 {
+			t.Fatalf("verifier calls = %d, want 3 with cacheTTL 0", got)
 		}
 	})
 	t.Run("a locally invalid token is refreshed and the new one verified locally", func(t *testing.T) {

@@ -145,6 +145,7 @@ type Manager struct {
 	log           *slog.Logger
 
 	local        LocalVerifier
+	verified     *MemoryCache // local mode: verdicts of this process for CacheTTL (never shared: a round trip would cost more than the crypto)
 	revalidate   time.Duration
 	revals       Revalidations
 	dual         bool
@@ -243,6 +244,10 @@ func New(o Options) (*Manager, error) {
 	if m.failures == nil {
 		f := NewMemoryFailures(size, m.now)
 		m.failures, sweep = f, append(sweep, f)
+	}
+	if m.local != nil && m.ttl > 0 {
+		m.verified = NewMemoryCache(size, m.now)
+		sweep = append(sweep, m.verified)
 	}
 	if m.revals == nil && m.revalidate > 0 {
 		r := NewMemoryRevalidations(size, m.now)
