@@ -9,7 +9,10 @@ GO        ?= go
 GOFLAGS   ?=
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build test deps test-go lint fmt vet demo clean
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+.PHONY: all build test deps test-go lint fmt vet staticcheck demo clean bench bench-smoke bench-go
 
 include clients/react/Makefile.inc
 
@@ -21,7 +24,7 @@ build:
 demo:
 	$(GO) run ./cmd/apilayer demo
 
-test: deps lint test-go test-react
+test: deps lint test-go test-react bench-smoke
 
 # deps installs the system packages the test suite uses, when missing.
 deps:
@@ -38,9 +41,13 @@ deps:
 	  fi; \
 	fi
 
-lint: vet
+lint: vet staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+staticcheck:
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
 
 vet:
 	$(GO) vet ./...
@@ -50,6 +57,18 @@ test-go:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# bench runs the full load harness and writes bench/results/<date>.md;
+# bench-smoke is the quick run CI makes to show the harness works (it
+# asserts no speed); bench-go runs the Go benchmarks.
+bench:
+	$(GO) run ./bench -out bench/results/$$(date -u +%Y-%m-%d).md
+
+bench-smoke:
+	$(GO) run ./bench -quick
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
 	rm -rf bin dist
