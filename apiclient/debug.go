@@ -74,7 +74,7 @@ func (c *Client) logRequest(ctx context.Context, p *prepared, attempt int) {
 		attrs = append(attrs, slog.String("spoofed", p.method))
 	}
 	if id := p.header.Get(c.cfg.RequestID.Header); id != "" {
-		attrs = append(attrs, slog.String("request_id", id))
+		attrs = append(attrs, slog.String("requestId", id))
 	}
 	if c.cfg.Debug.Headers {
 		attrs = append(attrs, slog.Any("headers", c.headerPreview(p.header)))

@@ -316,7 +316,7 @@ func (a *API) Close() error {
 func (a *API) logAttrs(r *http.Request, call *apiCall, status int) []any {
 	attrs := []any{
 		"method", r.Method,
-		"request_id", requestid.FromContext(r.Context()),
+		"requestId", requestid.FromContext(r.Context()),
 		"status", status,
 	}
 	if call != nil {

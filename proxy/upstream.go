@@ -206,7 +206,7 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// complete-looking one.
 		if v == http.ErrAbortHandler && errors.Is(r.Context().Err(), context.Canceled) {
 			u.log.Debug("proxy: upstream: client gone mid-response",
-				"method", r.Method, "path", r.URL.Path, "request_id", requestid.FromContext(r.Context()))
+				"method", r.Method, "path", r.URL.Path, "requestId", requestid.FromContext(r.Context()))
 			return
 		}
 		panic(v)
@@ -278,7 +278,7 @@ func (u *Upstream) handleError(w http.ResponseWriter, r *http.Request, err error
 	attrs := []any{
 		"method", r.Method,
 		"path", r.URL.Path,
-		"request_id", requestid.FromContext(r.Context()),
+		"requestId", requestid.FromContext(r.Context()),
 		"failure", f.String(),
 		"status", f.Status(),
 	}
