@@ -18,6 +18,7 @@ import (
 	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/launch"
+	"github.com/apilayer/apilayer/redisstore"
 )
 
 // Set by the release build with -ldflags "-X main.version=... -X main.commit=...".
@@ -111,6 +112,9 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	log := apilayer.NewLogger(cfg.Log, stderr)
+	if cfg.Store.Driver == "redis" {
+		redisstore.SetDriverLogger(log.With("component", "redis")) // go-redis logs process-wide
+	}
 	gw, err := apilayer.New(*cfg, apilayer.WithLogger(log))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
