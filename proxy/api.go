@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
@@ -149,7 +148,7 @@ func NewAPI(o APIOptions) (*API, error) {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.transport == nil {
-		a.owned = apiNewTransport()
+		a.owned = newTransport() // api.timeout is applied by a wrapper, also around a caller's transport
 		a.transport = a.owned
 	}
 	a.rp = &httputil.ReverseProxy{
@@ -193,29 +192,6 @@ func apiParseBackend(raw string) (*url.URL, error) {
 		}
 	}
 	return u, nil
-}
-
-// apiNewTransport is the transport of one backend: every connection goes
-// to the same host, so the per-host pool is the whole pool.
-func apiNewTransport() *http.Transport {
-	return &http.Transport{
-		// The backend is infrastructure, usually on a private network: an
-		// HTTP_PROXY meant for outbound traffic must not capture it.
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		// Pass the client's Accept-Encoding and the backend's
-		// Content-Encoding through instead of decompressing in the gateway.
-		DisableCompression: true,
-	}
 }
 
 // apiCall is what one proxied request carries from ServeHTTP to the

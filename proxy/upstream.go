@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
@@ -159,28 +158,12 @@ func parseUpstreamURL(raw string) (*url.URL, error) {
 	return target, nil
 }
 
-// newUpstreamTransport is the transport of one web app: every idle
-// connection goes to the same host, so the per-host pool is the whole pool.
+// newUpstreamTransport is the transport of one web app, waiting at most
+// timeout for its response headers.
 func newUpstreamTransport(timeout time.Duration) *http.Transport {
-	return &http.Transport{
-		// The web app is usually on loopback or a private network: an
-		// HTTP_PROXY meant for outbound traffic must not capture it.
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: timeout,
-		// Pass the client's Accept-Encoding and the app's Content-Encoding
-		// through untouched instead of decompressing in the gateway.
-		DisableCompression: true,
-	}
+	t := newTransport()
+	t.ResponseHeaderTimeout = timeout
+	return t
 }
 
 // ServeHTTP forwards r to the web app (or serves it from the static
