@@ -1,4 +1,4 @@
-// Command backend serves apilayer's demo JWT backend on 127.0.0.1:8000, for
+// Command demobackend serves apilayer's demo JWT backend on 127.0.0.1:8000, for
 // the examples: users alice / alice-password and admin / admin-password,
 // guest tokens for guest / guest-password, rotating refresh tokens. Replace
 // it with your own backend by setting API_BASE_URL for the gateway.
