@@ -20,14 +20,14 @@ import (
 // first. pages receives the page requests that are allowed through (the
 // upstream proxy, or the next handler of Middleware).
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handler) {
-	// 1. Health: never authenticated, never forwarded.
+	// 1. Health and metrics: never authenticated, never forwarded.
+	// (A health path in another spelling is answered after step 6.)
 	if r.URL.Path == g.cfg.Health.Path {
 		g.health(w, r)
 		return
 	}
-
 	if g.metricsH != nil && r.URL.Path == g.cfg.Metrics.Path {
-		g.metricsH.ServeHTTP(w, r) // never authenticated, never forwarded
+		g.metricsH.ServeHTTP(w, r)
 		return
 	}
 
@@ -71,7 +71,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// The locale: the path prefix, else the cookie, Accept-Language and the
+	// 7. Locale: the path prefix, else the cookie, Accept-Language and the
 	// default. Route lists are matched on the path without the prefix.
 	match, loc := clean, i18n.Result{}
 	if g.i18n != nil {
@@ -82,12 +82,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		}
 	}
 
-	// 7. Rate limit by client IP: a blocked request costs no backend call.
+	// 8. Rate limit by client IP: a blocked request costs no backend call.
 	if g.limiter != nil && !g.byUser && !g.allow(w, r, "ip:"+info.IP.String()) {
 		return
 	}
 
-	// 8. CSRF, Fetch Metadata part: a cross-site request is refused before
+	// 9. CSRF, Fetch Metadata part: a cross-site request is refused before
 	// it costs a backend call. needToken: the double-submit part must pass
 	// once the session is known.
 	needToken, ok := g.checkOrigin(w, r)
@@ -95,7 +95,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// The BeforeAuth hook may answer the request itself (it cannot forward).
+	// 10. The BeforeAuth hook may answer the request itself (it cannot forward).
 	if g.hooks.BeforeAuth != nil {
 		proxy.StripInternal(r.Header)
 		if g.hooks.BeforeAuth(w, r) {
@@ -103,7 +103,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		}
 	}
 
-	// 9. Paths that are not authenticated at all.
+	// 11. Paths that are not authenticated at all.
 	toks := g.jar.read(r)
 	bare := ""
 	switch {
@@ -124,13 +124,13 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 10. Rate limit by user: keyed by the user's id once its token is
+	// 12. Rate limit by user: keyed by the user's id once its token is
 	// validated (cached); guests, anonymous visitors and invalid tokens by IP.
 	if g.limiter != nil && g.byUser && !g.allow(w, r, g.userKey(ctx, toks, info.IP.String())) {
 		return
 	}
 
-	// 11. Token cascade, validation (cached, single-flight), refresh and
+	// 13. Token cascade, validation (cached, single-flight), refresh and
 	// guest minting. The built-in auth API runs its own part of it.
 	if isAPI {
 		if ep := g.authEndpoint(clean); ep != "" {
@@ -144,7 +144,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	g.refreshFailed(r, string(out.Reason))
 	g.metrics.Session(stateName(out), refreshResult(out))
 
-	// 12. The access decision.
+	// 14. The access decision.
 	req := access.Request{
 		Path:      match,
 		API:       isAPI,
@@ -170,12 +170,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		g.emit(r, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
 	}
 
-	// 13. Cookie changes are written on whatever response ends the request;
+	// 15. Cookie changes are written on whatever response ends the request;
 	// every visitor gets a CSRF token bound to its session.
 	secure := g.jar.secureFor(info.Proto)
 	eff := g.writeCookies(w, toks, out, d.ClearAuth, secure)
 	if d.Action == access.Forward && needToken {
-		// 14. CSRF, double-submit part: it needs the user, known only now.
+		// 16. CSRF, double-submit part: it needs the user, known only now.
 		if d.Anonymous {
 			// The backend is unavailable: the binding cannot be known.
 			g.refuse(w, r, isAPI, http.StatusServiceUnavailable, respond.MsgUnavailable)
@@ -195,7 +195,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		c.Secure = secure
 		http.SetCookie(w, c)
 	}
-	// A locale redirect of page routing (prefix as-needed or always) comes
+	// 17. A locale redirect of page routing (prefix as-needed or always) comes
 	// after the auth decision, which always wins over it.
 	if d.Action == access.Forward && loc.Redirect != "" {
 		http.Redirect(w, r, loc.Redirect, http.StatusTemporaryRedirect)
@@ -215,7 +215,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		return
 	}
 
-	// 15. Forward, with the verified identity (or none).
+	// 18. AfterAuth hook, then forward with the verified identity (or none).
 	a := authOf(out)
 	if d.Anonymous {
 		a = &Auth{}
