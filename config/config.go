@@ -67,10 +67,12 @@ type Endpoints struct {
 	Logout   string `yaml:"logout"`   // default auth/logout
 }
 
-// Mapping holds JSON Pointers (RFC 6901) into backend responses.
+// Mapping holds JSON Pointers (RFC 6901) into backend responses, in the
+// string form (/data/user) or the URI fragment form (#/data/user); "#" is
+// the whole answer, for a backend that answers a bare user object.
 type Mapping struct {
 	Success      string `yaml:"success"`      // default /success; present and false => failure
-	User         string `yaml:"user"`         // default /data
+	User         string `yaml:"user"`         // default /data; "#" = the whole answer
 	TokenType    string `yaml:"tokenType"`    // default /data/type; missing => "user"
 	ExpiresAt    string `yaml:"expiresAt"`    // default /data/exp (unix seconds)
 	AccessToken  string `yaml:"accessToken"`  // default /data/accessToken

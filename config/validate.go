@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/text/language"
 )
@@ -531,17 +532,12 @@ func (v *checker) globs(path string, list []string, absolute bool) {
 	}
 }
 
-// pointer checks a JSON Pointer (RFC 6901): empty, or /-separated tokens
-// where ~ is followed by 0 or 1.
+// pointer checks a JSON Pointer (RFC 6901): empty (the default), /-separated
+// tokens where ~ is followed by 0 or 1, or the URI fragment form ("#" for
+// the whole answer, "#/data/user").
 func (v *checker) pointer(path, p string) {
-	ok := p == "" || strings.HasPrefix(p, "/")
-	for i := 0; ok && i < len(p); i++ {
-		if p[i] == '~' && (i+1 >= len(p) || (p[i+1] != '0' && p[i+1] != '1')) {
-			ok = false
-		}
-	}
-	if !ok {
-		v.add(path, "must be a JSON Pointer such as /data/user (got %q)", p)
+	if _, err := jsonpointer.Parse(p); err != nil {
+		v.add(path, "must be a JSON Pointer such as /data/user, or # for the whole answer (got %q)", p)
 	}
 }
 

@@ -4,6 +4,7 @@ package jsonpointer
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -11,8 +12,18 @@ import (
 // the whole document.
 type Pointer []string
 
-// Parse parses s as a JSON Pointer.
+// Parse parses s as a JSON Pointer, in its string form ("/data/user") or
+// its URI fragment form (RFC 6901 section 6: "#/data/user", percent-encoded).
+// The fragment form can name the whole document, "#", which the string form
+// names with "" (used as "unset, take the default" in apilayer's config).
 func Parse(s string) (Pointer, error) {
+	if frag, ok := strings.CutPrefix(s, "#"); ok {
+		u, err := url.PathUnescape(frag)
+		if err != nil {
+			return nil, fmt.Errorf("jsonpointer: %q: bad percent-encoding", s)
+		}
+		s = u
+	}
 	if s == "" {
 		return Pointer{}, nil
 	}

@@ -72,3 +72,38 @@ func TestRemoveAndUnder(t *testing.T) {
 		}
 	}
 }
+
+func TestFragmentForm(t *testing.T) {
+	doc, _ := decode([]byte(`{"id":7,"a b":{"c/d":1}}`))
+	for _, tt := range []struct {
+		ptr  string
+		want any
+	}{
+		{"#", doc},
+		{"#/id", json.Number("7")},
+		{"#/a%20b/c~1d", json.Number("1")},
+	} {
+		p, err := Parse(tt.ptr)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.ptr, err)
+		}
+		got, ok := p.Get(doc)
+		if !ok {
+			t.Fatalf("Get(%q) found nothing", tt.ptr)
+		}
+		if m, isMap := tt.want.(map[string]any); isMap {
+			if gm, _ := got.(map[string]any); len(gm) != len(m) {
+				t.Fatalf("Get(%q) = %v, want the whole document", tt.ptr, got)
+			}
+			continue
+		}
+		if got != tt.want {
+			t.Fatalf("Get(%q) = %v, want %v", tt.ptr, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"#data", "#/%zz"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) = nil error", bad)
+		}
+	}
+}
