@@ -47,34 +47,57 @@ type tokens struct {
 }
 
 // read takes the auth cookies from r. When a name is sent twice, the first
-// one wins, as browsers send the most specific path first.
+// one wins, as browsers send the most specific path first. It scans the
+// Cookie header in place (r.Cookies would allocate every cookie of the
+// site on every request); a value that is not RFC 6265 cookie-octets is
+// ignored.
 func (j *jar) read(r *http.Request) tokens {
 	var t tokens
-	for _, c := range r.Cookies() {
-		var dst *string
-		switch c.Name {
-		case j.user:
-			dst = &t.user
-		case j.guest:
-			dst = &t.guest
-		case j.refresh:
-			if j.refresh == "" {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok {
 				continue
 			}
-			dst = &t.refresh
-		default:
-			continue
+			var dst *string
+			switch name = strings.TrimSpace(name); {
+			case name == j.user:
+				dst = &t.user
+			case name == j.guest:
+				dst = &t.guest
+			case j.refresh != "" && name == j.refresh:
+				dst = &t.refresh
+			default:
+				continue
+			}
+			value, ok = cookieValue(value)
+			if !ok || *dst != "" || value == "" {
+				continue
+			}
+			if len(value) > maxTokenLen {
+				t.junk = append(t.junk, name)
+				continue
+			}
+			*dst = value
 		}
-		if *dst != "" || c.Value == "" {
-			continue
-		}
-		if len(c.Value) > maxTokenLen {
-			t.junk = append(t.junk, c.Name)
-			continue
-		}
-		*dst = c.Value
 	}
 	return t
+}
+
+// cookieValue unquotes a cookie value and reports whether it is made of
+// RFC 6265 cookie-octets (no space, quote, comma, semicolon or backslash).
+func cookieValue(v string) (string, bool) {
+	if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+			return "", false
+		}
+	}
+	return v, true
 }
 
 // secureFor reports whether cookies set on a response to a request that came
