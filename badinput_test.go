@@ -287,3 +287,26 @@ func TestClientDisconnectLeaksNoGoroutine(t *testing.T) {
 		})
 	}
 }
+
+// The auth cookies are read from the Cookie header in place: a quoted value
+// is unquoted, a value with bytes outside RFC 6265 cookie-octets is ignored,
+// other cookies and odd spacing do not matter.
+func TestCookieHeaderParsing(t *testing.T) {
+	e := newEnv(t, noGuest)
+	tok := e.login("alice")
+	for _, tc := range []struct {
+		name, line, wantType string
+	}{
+		{"quoted", "Cookie: " + userCookie + `="` + tok + `"`, "user"},
+		{"among others, with spaces", "Cookie: theme=dark;   " + userCookie + "=" + tok + " ; lang=tr", "user"},
+		{"split over two lines", "Cookie: theme=dark\r\nCookie: " + userCookie + "=" + tok, "user"},
+		{"a backslash makes it no cookie", "Cookie: " + userCookie + "=" + tok + `\x`, ""},
+		{"a comma makes it no cookie", "Cookie: " + userCookie + "=" + tok + ",x", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.raw("/about", tc.line)
+			wantForwarded(t, res, "/about")
+			wantIdentity(t, e.lastUpstream(), tc.wantType, map[string]string{"user": "alice", "": ""}[tc.wantType])
+		})
+	}
+}
