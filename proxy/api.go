@@ -142,7 +142,7 @@ func NewAPI(o APIOptions) (*API, error) {
 		a.drop = append(a.drop, http.CanonicalHeaderKey(h))
 	}
 	if a.client == nil {
-		a.client = apiDefaultClientInfo
+		a.client = defaultClientInfo
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -161,6 +161,7 @@ func NewAPI(o APIOptions) (*API, error) {
 		// Flush every write: server-sent events and other streams reach
 		// the browser as the backend produces them.
 		FlushInterval:  -1,
+		BufferPool:     bufferPool{},
 		ModifyResponse: a.modifyResponse,
 		ErrorHandler:   a.handleError,
 		ErrorLog:       slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
@@ -300,19 +301,4 @@ func (a *API) logAttrs(r *http.Request, call *apiCall, status int) []any {
 		attrs = append(attrs, "endpoint", call.endpoint)
 	}
 	return attrs
-}
-
-// apiDefaultClientInfo reads who the client is from the connection itself.
-func apiDefaultClientInfo(r *http.Request) (netip.Addr, string, string) {
-	var ip netip.Addr
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		ip = ap.Addr()
-	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
-		ip = a
-	}
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	return ip, proto, r.Host
 }
