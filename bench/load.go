@@ -46,6 +46,33 @@ type run struct {
 	firstErr string        // the first error, for the report
 }
 
+// add counts one answer: status and err from do, latency since the
+// request was due.
+func (r *run) add(t target, status int, err error, latency time.Duration) {
+	if err == nil && status != t.want {
+		err = fmt.Errorf("status %d, want %d", status, t.want)
+	}
+	if err != nil {
+		r.errors++
+		if r.firstErr == "" {
+			r.firstErr = err.Error()
+		}
+		return
+	}
+	r.hist.record(latency)
+	r.requests++
+}
+
+// merge adds one worker's run into r.
+func (r *run) merge(own *run) {
+	r.requests += own.requests
+	r.errors += own.errors
+	r.hist.merge(&own.hist)
+	if r.firstErr == "" {
+		r.firstErr = own.firstErr
+	}
+}
+
 // rps is the throughput of the run in requests per second.
 func (r *run) rps() float64 {
 	if r.elapsed <= 0 {
@@ -119,26 +146,10 @@ func closedLoop(ctx context.Context, c *http.Client, ts []target, conns int, d t
 				if ctx.Err() != nil {
 					break // cut by the deadline: neither a success nor an error
 				}
-				if err == nil && status != t.want {
-					err = fmt.Errorf("status %d, want %d", status, t.want)
-				}
-				if err != nil {
-					own.errors++
-					if own.firstErr == "" {
-						own.firstErr = err.Error()
-					}
-					continue
-				}
-				own.hist.record(time.Since(t0))
-				own.requests++
+				own.add(t, status, err, time.Since(t0))
 			}
 			mu.Lock()
-			total.requests += own.requests
-			total.errors += own.errors
-			total.hist.merge(&own.hist)
-			if total.firstErr == "" {
-				total.firstErr = own.firstErr
-			}
+			total.merge(&own)
 			mu.Unlock()
 		})
 	}
@@ -174,26 +185,10 @@ func paced(ctx context.Context, c *http.Client, ts []target, rate int, d time.Du
 			for j := range due {
 				t, at := j.t, j.at
 				status, err := do(ctx, c, t)
-				if err == nil && status != t.want {
-					err = fmt.Errorf("status %d, want %d", status, t.want)
-				}
-				if err != nil {
-					own.errors++
-					if own.firstErr == "" {
-						own.firstErr = err.Error()
-					}
-					continue
-				}
-				own.hist.record(time.Since(at))
-				own.requests++
+				own.add(t, status, err, time.Since(at))
 			}
 			mu.Lock()
-			total.requests += own.requests
-			total.errors += own.errors
-			total.hist.merge(&own.hist)
-			if total.firstErr == "" {
-				total.firstErr = own.firstErr
-			}
+			total.merge(&own)
 			mu.Unlock()
 		})
 	}
