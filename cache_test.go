@@ -3,8 +3,6 @@ package apilayer_test
 import (
 	"net"
 	"net/http"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,31 +89,6 @@ func TestInvalidTokensAreCachedToo(t *testing.T) {
 	e.wantCalls(map[string]int64{"auth/me": 1, "auth/refresh": 1})
 }
 
-// waitParked waits until n goroutines have a frame whose function name
-// contains fn in their stack, or fails after a bounded wait. It is for the
-// one state no channel can report: callers parked inside the gateway on a
-// single-flight call they joined.
-func waitParked(t *testing.T, fn string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	buf := make([]byte, 1<<22)
-	got := 0
-	for time.Now().Before(deadline) {
-		m := runtime.Stack(buf, true)
-		got = 0
-		for g := range strings.SplitSeq(string(buf[:m]), "\n\n") {
-			if strings.Contains(g, fn) {
-				got++
-			}
-		}
-		if got >= n {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("%d goroutines parked in %s, want %d", got, fn, n)
-}
-
 func TestRefreshIsSingleFlight(t *testing.T) {
 	const n = 50
 	arrived := make(chan struct{}, 4*n)
@@ -127,7 +100,9 @@ func TestRefreshIsSingleFlight(t *testing.T) {
 		// The one refresh call is held at the backend; release it once
 		// every request waits on it.
 		<-arrived
-		waitParked(t, "session.(*Manager).shared(", n)
+		if err := testkit.WaitParked(n, "session.(*Manager).shared("); err != nil {
+			t.Error(err) // not Fatal: this is not the test's goroutine; release anyway
+		}
 		close(release)
 	}()
 

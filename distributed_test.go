@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,39 +214,6 @@ func (c *cluster) noRawTokens(t *testing.T, tokens ...string) {
 	}
 }
 
-// waitParkedIn waits (bounded) until n goroutines are blocked in a select
-// or a channel operation with every one of frames on their stack: the one
-// state no channel reports (requests parked on a refresh flight, instances
-// waiting for another instance's lock).
-func waitParkedIn(n int, frames ...string) error {
-	buf := make([]byte, 8<<20)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		m := runtime.Stack(buf, true)
-		got := 0
-	next:
-		for g := range strings.SplitSeq(string(buf[:m]), "\n\n") {
-			head, _, _ := strings.Cut(g, "\n")
-			if !strings.Contains(head, "[select") && !strings.Contains(head, "[chan ") {
-				continue
-			}
-			for _, f := range frames {
-				if !strings.Contains(g, f) {
-					continue next
-				}
-			}
-			got++
-		}
-		if got >= n {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d goroutines parked in %v, want %d", got, frames, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestDistributedRefresh: 300 concurrent requests spread over 3 instances
 // with one expired token make exactly one backend refresh and all succeed
 // with the same new token, whether they come from one client (late ones
@@ -280,9 +246,9 @@ func TestDistributedRefresh(t *testing.T) {
 					<-c.refresh // the one refresh is held at the backend
 					// Every request waits on its instance's flight, the
 					// other instances wait for the lock.
-					err := waitParkedIn(n, "session.(*Manager).refresh(", "session.(*Manager).shared(")
+					err := testkit.WaitParked(n, "session.(*Manager).refresh(", "session.(*Manager).shared(")
 					if err == nil {
-						err = waitParkedIn(instances-1, "redisstore.(*Locks).Wait(")
+						err = testkit.WaitParked(instances-1, "redisstore.(*Locks).Wait(")
 					}
 					if err != nil {
 						t.Error(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -29,40 +28,6 @@ type arrivals struct {
 func (a arrivals) RoundTrip(r *http.Request) (*http.Response, error) {
 	a.ch <- r.URL.Path
 	return a.base.RoundTrip(r)
-}
-
-// waitParked waits until n goroutines are blocked (in a select or on a
-// channel) with every one of frames on their stack: the one state no
-// channel reports (requests parked on a shared refresh, instances waiting
-// for another's lock). It fails after a bounded wait.
-func waitParked(t *testing.T, n int, frames ...string) {
-	t.Helper()
-	buf := make([]byte, 1<<22)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		m := runtime.Stack(buf, true)
-		got := 0
-	next:
-		for g := range strings.SplitSeq(string(buf[:m]), "\n\n") {
-			head, _, _ := strings.Cut(g, "\n")
-			if !strings.Contains(head, "[select") && !strings.Contains(head, "[chan receive") {
-				continue
-			}
-			for _, f := range frames {
-				if !strings.Contains(g, f) {
-					continue next
-				}
-			}
-			got++
-		}
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines parked in %v, want %d", got, frames, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // TestRefreshLockOnRedis: three Managers, each with its own connection to
@@ -129,11 +94,15 @@ func TestRefreshLockOnRedis(t *testing.T) {
 	}
 	// Every request waits on its instance's refresh flight, the one
 	// refresh is at the backend, the other instances wait for its lock.
-	waitParked(t, n, "session.(*Manager).refresh(", "session.(*Manager).shared(")
+	if err := testkit.WaitParked(n, "session.(*Manager).refresh(", "session.(*Manager).shared("); err != nil {
+		t.Fatal(err)
+	}
 	if p := <-arrived; !strings.HasSuffix(p, "/auth/refresh") {
 		t.Fatalf("backend call to %s, want the refresh", p)
 	}
-	waitParked(t, instances-1, "redisstore.(*Locks).Wait(")
+	if err := testkit.WaitParked(instances-1, "redisstore.(*Locks).Wait("); err != nil {
+		t.Fatal(err)
+	}
 	close(release)
 	wg.Wait()
 
