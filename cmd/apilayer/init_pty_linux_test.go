@@ -62,8 +62,12 @@ func TestInitTerminal(t *testing.T) {
 			// The context only guards against a hung process.
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, scriptBin, "-qec", bin+" init --out "+path, "/dev/null")
-			cmd.Env = append(os.Environ(), "API_BASE_URL=")
+			// script(1) runs the command with $SHELL -c. "exec" replaces that
+			// shell with apilayer, so Ctrl-C reaches apilayer alone: a shell
+			// left waiting (dash, /bin/sh on Debian) would itself die of the
+			// SIGINT and script would report 130 whatever apilayer returned.
+			cmd := exec.CommandContext(ctx, scriptBin, "-qec", "exec "+bin+" init --out "+path, "/dev/null")
+			cmd.Env = append(os.Environ(), "API_BASE_URL=", "SHELL=/bin/sh")
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
