@@ -2,17 +2,21 @@ package apilayer_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apilayer/apilayer"
+	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/demo"
 	"github.com/apilayer/apilayer/internal/testkit"
+	"github.com/apilayer/apilayer/requestid"
 )
 
 // libEnv is a gateway used as net/http middleware in front of next.
@@ -209,5 +213,71 @@ func TestAPIProxyAlone(t *testing.T) {
 	}
 	if got := e.backend.Last().Header.Get("Authorization"); got != "Bearer "+tok {
 		t.Fatalf("backend saw Authorization %q", got)
+	}
+}
+
+// The handler behind the middleware reads the request ID, the client and
+// the Auth from its request context, also through contexts derived from
+// it, and the values of the server's own base context are still there.
+func TestMiddlewareRequestContext(t *testing.T) {
+	type baseKey struct{}
+	type got struct {
+		id, derivedID string
+		info, derived clientip.Info
+		auth, dAuth   apilayer.Auth
+		base          any
+	}
+	seen := make(chan got, 1)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		d, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), baseKey{}, "shadowed"))
+		defer cancel()
+		var g got
+		g.id, g.derivedID = requestid.FromContext(ctx), requestid.FromContext(d)
+		g.info, _ = clientip.FromContext(ctx)
+		g.derived, _ = clientip.FromContext(d)
+		g.auth, g.dAuth = apilayer.AuthFrom(ctx), apilayer.AuthFrom(d)
+		g.base = ctx.Value(baseKey{})
+		seen <- g
+	})
+	b := testkit.NewBackend(t, demo.BackendOptions{})
+	gw, err := apilayer.New(config.Config{
+		Backend: config.Backend{URL: b.URL()},
+		Guest:   config.Guest{Enabled: true, Credentials: demo.GuestCredentials()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(gw.Middleware(next))
+	srv.Config.BaseContext = func(net.Listener) context.Context {
+		return context.WithValue(context.Background(), baseKey{}, "base")
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); gw.Close() })
+
+	tok, err := b.Demo().Issue("alice", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+	req.AddCookie(&http.Cookie{Name: "userAuthToken", Value: tok})
+	req.Header.Set("X-Request-ID", "req-42")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	g := <-seen
+	if g.id != "req-42" || g.derivedID != "req-42" || res.Header.Get("X-Request-ID") != "req-42" {
+		t.Errorf("request ID %q, derived %q, response %q; want req-42 everywhere", g.id, g.derivedID, res.Header.Get("X-Request-ID"))
+	}
+	if ip := netip.MustParseAddr("127.0.0.1"); g.info.IP != ip || g.derived.IP != ip || g.info.Proto != "http" {
+		t.Errorf("client %+v, derived %+v; want 127.0.0.1 over http", g.info, g.derived)
+	}
+	if !g.auth.Authenticated || g.auth.Token != tok || g.auth.User["name"] != "Alice" || g.dAuth.Token != tok {
+		t.Errorf("AuthFrom = %+v, derived %+v; want alice with her token", g.auth, g.dAuth)
+	}
+	if g.base != "base" {
+		t.Errorf("base context value = %v, want it seen through the request context", g.base)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/apilayer/apilayer/access"
 	"github.com/apilayer/apilayer/audit"
-	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/requestid"
@@ -39,13 +38,15 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	// 3. Request ID: kept when well-formed, sent on to the web app and the
 	// backend, returned to the browser.
 	id := requestid.Accept(r.Header.Get(requestid.Header))
-	w.Header().Set(requestid.Header, id)
+	idv := []string{id} // Set would replace it, Add copy it: safe to share
+	w.Header()[requestid.Header] = idv
 
 	// 4. Client IP: forwarded headers believed only from trusted proxies.
+	// Both go into the request's context with, later, its Auth.
 	info := g.clientIP.Resolve(r)
-	ctx := clientip.NewContext(requestid.NewContext(r.Context(), id), info)
-	r = r.WithContext(ctx)
-	r.Header.Set(requestid.Header, id)
+	r = withContext(r, id, info)
+	ctx := r.Context()
+	r.Header[requestid.Header] = idv
 
 	// 5. CORS: preflights are answered here, and every later response to an
 	// allowed origin, refusals included, carries the CORS headers.
@@ -116,7 +117,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		if needToken && !g.checkToken(w, r, g.identify(ctx, toks)) {
 			return
 		}
-		g.forwardBare(w, r, isAPI, pages, &Auth{Bypassed: bare, Locale: loc.Locale})
+		g.forwardBare(w, r, isAPI, pages, Auth{Bypassed: bare, Locale: loc.Locale})
 		return
 	}
 	if isAPI && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(r) && !access.IsFetch(r) {
@@ -216,13 +217,13 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 
 	// 18. AfterAuth hook, then forward with the verified identity (or none).
-	a := authOf(out)
+	var a *Auth
 	if d.Anonymous {
-		a = &Auth{}
+		r, a = withAuth(r, Auth{Locale: loc.Locale})
 		eff = effective{}
+	} else {
+		r, a = withAuth(r, authOf(out, loc.Locale))
 	}
-	a.Locale = loc.Locale
-	r = r.WithContext(withAuth(r.Context(), a))
 	if g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(w, r, *a) {
 		return
 	}
@@ -281,7 +282,7 @@ func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outc
 
 // forwardBare forwards a request that skips authentication. Forged identity
 // headers are stripped all the same.
-func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, a *Auth) {
+func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, a Auth) {
 	proxy.StripInternal(r.Header)
 	if a.Locale != "" {
 		r.Header.Set(proxy.HeaderLocale, a.Locale)
@@ -289,7 +290,7 @@ func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool
 	if g.cfg.Upstream.HideTokens {
 		g.rewriteCookieHeader(r.Header, effective{}, true)
 	}
-	r = r.WithContext(withAuth(r.Context(), a))
+	r, _ = withAuth(r, a)
 	if isAPI && a.Bypassed == BypassedExcluded {
 		r.Header.Del("Authorization")
 		g.api.ServeHTTP(w, r)
@@ -440,12 +441,13 @@ func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, isAPI bool, sta
 	respond.Page(w, status, msg)
 }
 
-// withPath returns a copy of u with the cleaned (escaped) path.
+// withPath returns u with the cleaned (escaped) path: u itself when its
+// path is already clean, else a copy (the caller's URL is never changed).
 func withPath(u *url.URL, clean string) *url.URL {
-	c := *u
-	if c.RawPath == "" && c.Path == clean {
-		return &c
+	if u.RawPath == "" && u.Path == clean {
+		return u // nothing changes: no copy
 	}
+	c := *u
 	dec, err := url.PathUnescape(clean)
 	if err != nil {
 		dec = clean
@@ -499,15 +501,15 @@ func typeOf(out session.Outcome) string {
 }
 
 // authOf describes the request's identity for AuthFrom and the forwarders.
-func authOf(out session.Outcome) *Auth {
-	a := &Auth{Token: out.Token, Stale: out.Stale}
+func authOf(out session.Outcome, locale string) Auth {
+	a := Auth{Token: out.Token, Stale: out.Stale, Locale: locale}
 	switch out.State {
 	case session.StateUser:
 		a.Authenticated = true
 	case session.StateGuest:
 		a.Guest = true
 	default:
-		return &Auth{}
+		return Auth{Locale: locale}
 	}
 	a.TokenType = typeOf(out)
 	if out.Identity != nil {

@@ -359,6 +359,12 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 
 type ctxKey struct{}
 
+// ContextKey returns the context key of the Info. [NewContext] is the
+// usual way to store it; a Context implementation of its own that answers
+// Value(ContextKey()) with an Info or a *Info (as the gateway's per-request
+// context does) is read by [FromContext] just the same.
+func ContextKey() any { return ctxKey{} }
+
 // NewContext returns a copy of ctx that carries info.
 func NewContext(ctx context.Context, info Info) context.Context {
 	return context.WithValue(ctx, ctxKey{}, info)
@@ -367,6 +373,13 @@ func NewContext(ctx context.Context, info Info) context.Context {
 // FromContext returns the Info stored in ctx by [NewContext] or
 // [Resolver.Middleware].
 func FromContext(ctx context.Context) (Info, bool) {
-	info, ok := ctx.Value(ctxKey{}).(Info)
-	return info, ok
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case Info:
+		return v, true
+	case *Info:
+		if v != nil {
+			return *v, true
+		}
+	}
+	return Info{}, false
 }

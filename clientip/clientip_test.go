@@ -1,6 +1,7 @@
 package clientip
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"net/http"
@@ -252,6 +253,15 @@ func TestContext(t *testing.T) {
 	got, ok := FromContext(NewContext(t.Context(), want))
 	if !ok || got != want {
 		t.Fatalf("FromContext = %+v, %v; want %+v", got, ok, want)
+	}
+	// A context of its own may answer ContextKey with a *Info.
+	got, ok = FromContext(context.WithValue(t.Context(), ContextKey(), &want))
+	if !ok || got != want {
+		t.Fatalf("FromContext(*Info) = %+v, %v; want %+v", got, ok, want)
+	}
+	var none *Info
+	if _, ok := FromContext(context.WithValue(t.Context(), ContextKey(), none)); ok {
+		t.Fatal("FromContext(nil *Info) reported an Info")
 	}
 }
 

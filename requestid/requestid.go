@@ -6,8 +6,9 @@ package requestid
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 )
 
 // Header is the header that carries the request ID (X-Request-ID), in the
@@ -17,6 +18,13 @@ const Header = "X-Request-Id"
 
 type ctxKey struct{}
 
+// ContextKey returns the context key of the ID. [NewContext] is the usual
+// way to store an ID; a Context implementation of its own that answers
+// Value(ContextKey()) with the ID as a string or a *string (as the
+// gateway's per-request context does) is read by [FromContext] just the
+// same.
+func ContextKey() any { return ctxKey{} }
+
 // NewContext returns a copy of ctx that carries id.
 func NewContext(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, ctxKey{}, id)
@@ -24,8 +32,15 @@ func NewContext(ctx context.Context, id string) context.Context {
 
 // FromContext returns the request ID in ctx, or "".
 func FromContext(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case string:
+		return v
+	case *string:
+		if v != nil {
+			return *v
+		}
+	}
+	return ""
 }
 
 // Accept returns in if it is a valid incoming request ID, else a new one.
@@ -52,9 +67,15 @@ func Valid(s string) bool {
 	return true
 }
 
-// New returns a random 32-character hex ID.
+// New returns a random 32-character hex ID. The 128 bits come from the
+// runtime's per-thread ChaCha8 generator (math/rand/v2), seeded from the
+// system's randomness: unique without a system call per request. An ID
+// correlates log lines; it is not a secret and guards nothing.
 func New() string {
 	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	var out [32]byte
+	hex.Encode(out[:], b[:])
+	return string(out[:])
 }
