@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/cookieheader"
 )
 
 // maxTokenLen bounds a token cookie's value. A longer value is never sent
@@ -53,51 +54,29 @@ type tokens struct {
 // ignored.
 func (j *jar) read(r *http.Request) tokens {
 	var t tokens
-	for _, line := range r.Header["Cookie"] {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if !ok {
-				continue
-			}
-			var dst *string
-			switch name = strings.TrimSpace(name); {
-			case name == j.user:
-				dst = &t.user
-			case name == j.guest:
-				dst = &t.guest
-			case j.refresh != "" && name == j.refresh:
-				dst = &t.refresh
-			default:
-				continue
-			}
-			value, ok = cookieValue(value)
-			if !ok || *dst != "" || value == "" {
-				continue
-			}
-			if len(value) > maxTokenLen {
-				t.junk = append(t.junk, name)
-				continue
-			}
-			*dst = value
+	for name, value := range cookieheader.All(r.Header) {
+		var dst *string
+		switch {
+		case name == j.user:
+			dst = &t.user
+		case name == j.guest:
+			dst = &t.guest
+		case j.refresh != "" && name == j.refresh:
+			dst = &t.refresh
+		default:
+			continue
 		}
+		value, ok := cookieheader.Value(value)
+		if !ok || *dst != "" || value == "" {
+			continue
+		}
+		if len(value) > maxTokenLen {
+			t.junk = append(t.junk, name)
+			continue
+		}
+		*dst = value
 	}
 	return t
-}
-
-// cookieValue unquotes a cookie value and reports whether it is made of
-// RFC 6265 cookie-octets (no space, quote, comma, semicolon or backslash).
-func cookieValue(v string) (string, bool) {
-	if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	for i := 0; i < len(v); i++ {
-		if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
-			return "", false
-		}
-	}
-	return v, true
 }
 
 // secureFor reports whether cookies set on a response to a request that came

@@ -84,7 +84,7 @@ type Options struct {
 // concurrent use; it holds no per-request state.
 type Protection struct {
 	strategy      string
-	keys          [][]byte // keys[0] signs; all verify
+	keys          []*signer // keys[0] signs; all verify
 	cookieName    string
 	headerName    string
 	ignore        map[string]bool // upper-case methods
@@ -114,18 +114,18 @@ func New(o Options) (*Protection, error) {
 	}
 
 	if len(o.Secret) > 0 {
-		p.keys = append(p.keys, clone(o.Secret))
+		p.keys = append(p.keys, newSigner(o.Secret))
 	} else {
 		key := make([]byte, 32)
 		rand.Read(key) // never fails (crypto/rand aborts the program instead)
-		p.keys = append(p.keys, key)
+		p.keys = append(p.keys, newSigner(key))
 	}
 	for i, s := range o.PreviousSecrets {
 		if len(s) == 0 {
 			errs = append(errs, fmt.Errorf("csrf: previousSecrets[%d]: empty secret", i))
 			continue
 		}
-		p.keys = append(p.keys, clone(s))
+		p.keys = append(p.keys, newSigner(s))
 	}
 
 	if p.cookieName == "" {
@@ -294,5 +294,3 @@ func (p *Protection) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -1,6 +1,7 @@
 package csrf
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,9 @@ import (
 	"encoding/hex"
 	"hash"
 	"net/http"
+	"sync"
+
+	"github.com/apilayer/apilayer/internal/cookieheader"
 )
 
 // Token layout: "<hex hmac>.<hex random>", both parts 32 bytes.
@@ -34,9 +38,10 @@ const macContext = "apilayer-csrf-v1"
 func (p *Protection) Mint(binding string) string {
 	var random [randomLen]byte
 	rand.Read(random[:]) // never fails (crypto/rand aborts the program instead)
+	var mac [macLen]byte
+	p.keys[0].sign(&mac, &random, binding)
 	var buf [tokenLen]byte
-	mac := sign(p.keys[0], random[:], binding)
-	hex.Encode(buf[:2*macLen], mac)
+	hex.Encode(buf[:2*macLen], mac[:])
 	buf[2*macLen] = '.'
 	hex.Encode(buf[2*macLen+1:], random[:])
 	return string(buf[:])
@@ -51,64 +56,105 @@ func (p *Protection) Valid(token, binding string) bool {
 	if !ok {
 		return false
 	}
-	return p.verify(mac, random, binding)
+	return p.verify(&mac, &random, binding)
 }
 
 // current reports whether token is valid for binding under the current
 // secret (not merely a previous one).
 func (p *Protection) current(token, binding string) bool {
 	mac, random, ok := parse(token)
-	return ok && hmac.Equal(mac, sign(p.keys[0], random, binding))
+	if !ok {
+		return false
+	}
+	var want [macLen]byte
+	p.keys[0].sign(&want, &random, binding)
+	return hmac.Equal(mac[:], want[:])
 }
 
-func (p *Protection) verify(mac, random []byte, binding string) bool {
+func (p *Protection) verify(mac *[macLen]byte, random *[randomLen]byte, binding string) bool {
 	match := 0
+	var want [macLen]byte
 	for _, key := range p.keys {
-		match |= subtle.ConstantTimeCompare(mac, sign(key, random, binding))
+		key.sign(&want, random, binding)
+		match |= subtle.ConstantTimeCompare(mac[:], want[:])
 	}
 	return match == 1
 }
 
-func sign(key, random []byte, binding string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(macContext))
-	writeField(m, random)
-	writeField(m, []byte(binding))
-	return m.Sum(nil)
+// signer computes the token MACs of one secret. Keyed HMAC states are
+// pooled with a scratch buffer: setting one up costs several allocations,
+// Reset brings a used one back to its keyed start, and a message built in
+// the pooled buffer reaches the hash without escaping to the heap.
+type signer struct{ pool sync.Pool }
+
+type macState struct {
+	h   hash.Hash
+	msg []byte
+	sum [macLen]byte
 }
 
-func writeField(h hash.Hash, b []byte) {
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-	h.Write(n[:])
-	h.Write(b)
+func newSigner(key []byte) *signer {
+	key = bytes.Clone(key)
+	return &signer{pool: sync.Pool{New: func() any {
+		return &macState{h: hmac.New(sha256.New, key)}
+	}}}
+}
+
+// sign writes to out the MAC of macContext, then random and binding, each
+// prefixed with its length as 8 big-endian bytes.
+func (s *signer) sign(out *[macLen]byte, random *[randomLen]byte, binding string) {
+	st := s.pool.Get().(*macState)
+	st.msg = append(st.msg[:0], macContext...)
+	st.msg = binary.BigEndian.AppendUint64(st.msg, randomLen)
+	st.msg = append(st.msg, random[:]...)
+	st.msg = binary.BigEndian.AppendUint64(st.msg, uint64(len(binding)))
+	st.msg = append(st.msg, binding...)
+	st.h.Reset()
+	st.h.Write(st.msg)
+	st.h.Sum(st.sum[:0])
+	*out = st.sum
+	if cap(st.msg) > 4<<10 {
+		st.msg = nil // a huge binding is not kept in the pool
+	}
+	s.pool.Put(st)
 }
 
 // parse splits a token into its MAC and random value. Only the exact form
 // Mint produces is accepted: 64 lower-case hex digits, a dot, 64 lower-case
 // hex digits.
-func parse(token string) (mac, random []byte, ok bool) {
+func parse(token string) (mac [macLen]byte, random [randomLen]byte, ok bool) {
 	if len(token) != tokenLen || token[2*macLen] != '.' {
-		return nil, nil, false
+		return mac, random, false
 	}
-	if !lowerHex(token[:2*macLen]) || !lowerHex(token[2*macLen+1:]) {
-		return nil, nil, false
-	}
-	mac, err1 := hex.DecodeString(token[:2*macLen])
-	random, err2 := hex.DecodeString(token[2*macLen+1:])
-	if err1 != nil || err2 != nil {
-		return nil, nil, false
-	}
-	return mac, random, true
+	ok = decodeLowerHex(mac[:], token[:2*macLen]) && decodeLowerHex(random[:], token[2*macLen+1:])
+	return mac, random, ok
 }
 
-func lowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+// decodeLowerHex decodes s, which must be len(dst)*2 lower-case hex digits,
+// into dst.
+func decodeLowerHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := lowerHexDigit(s[2*i])
+		lo, ok2 := lowerHexDigit(s[2*i+1])
+		if !ok1 || !ok2 {
 			return false
 		}
+		dst[i] = hi<<4 | lo
 	}
 	return true
+}
+
+func lowerHexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // CheckToken is the double-submit part of the check, run after the session
@@ -124,13 +170,14 @@ func lowerHex(s string) bool {
 func (p *Protection) CheckToken(r *http.Request, binding string) error {
 	header := r.Header.Get(p.headerName)
 	var found, present bool
-	for _, c := range r.CookiesNamed(p.cookieName) {
-		if c.Value == "" {
+	for name, value := range cookieheader.All(r.Header) {
+		value, ok := cookieheader.Value(value)
+		if name != p.cookieName || !ok || value == "" {
 			continue
 		}
 		present = true
-		if header != "" && len(c.Value) == len(header) &&
-			subtle.ConstantTimeCompare([]byte(c.Value), []byte(header)) == 1 {
+		if header != "" && len(value) == len(header) &&
+			subtle.ConstantTimeCompare([]byte(value), []byte(header)) == 1 {
 			found = true
 		}
 	}
@@ -146,7 +193,7 @@ func (p *Protection) CheckToken(r *http.Request, binding string) error {
 	if !ok {
 		return ReasonBadFormat
 	}
-	if !p.verify(mac, random, binding) {
+	if !p.verify(&mac, &random, binding) {
 		return ReasonBadSignature
 	}
 	return nil
@@ -182,9 +229,9 @@ func (p *Protection) Cookie(token string, secure bool, domain string) *http.Cook
 // Ensure is idempotent within a request: a token it already set on w for
 // this binding is returned again instead of minting a second one.
 func (p *Protection) Ensure(w http.ResponseWriter, r *http.Request, binding string, secure bool, domain string) string {
-	for _, c := range r.CookiesNamed(p.cookieName) {
-		if p.current(c.Value, binding) {
-			return c.Value
+	for name, value := range cookieheader.All(r.Header) {
+		if name == p.cookieName && p.current(value, binding) {
+			return value // a valid token is hex: never quoted, never unsafe
 		}
 	}
 	for _, line := range w.Header()["Set-Cookie"] {

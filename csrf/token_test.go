@@ -1,6 +1,9 @@
 package csrf
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -23,7 +26,9 @@ func TestTokenFormat(t *testing.T) {
 	p := mustNew(t, Options{Secret: []byte("s")})
 	tok := p.Mint("u1")
 	mac, random, ok := strings.Cut(tok, ".")
-	if !ok || len(mac) != 64 || len(random) != 64 || !lowerHex(mac) || !lowerHex(random) {
+	var m [macLen]byte
+	var r [randomLen]byte
+	if !ok || !decodeLowerHex(m[:], mac) || !decodeLowerHex(r[:], random) {
 		t.Fatalf("token %q is not <64 hex>.<64 hex>", tok)
 	}
 	if p.Mint("u1") == tok {
@@ -31,14 +36,35 @@ func TestTokenFormat(t *testing.T) {
 	}
 }
 
-// The binding is length-prefixed: moving bytes between the random value and
-// the binding never yields the same message.
-func TestSignUnambiguous(t *testing.T) {
+// The MAC is HMAC-SHA256 over the context label, then the random value and
+// the binding, each prefixed with its length as 8 big-endian bytes, so that
+// no two (random, binding) pairs share a message. Computed here without the
+// pool, and asked of one signer twice: a pooled HMAC must be back at its
+// keyed start.
+func TestSignerMAC(t *testing.T) {
 	key := []byte("k")
-	a := sign(key, []byte("ab"), "c")
-	b := sign(key, []byte("a"), "bc")
-	if string(a) == string(b) {
-		t.Error("sign(ab, c) == sign(a, bc)")
+	var random [randomLen]byte
+	copy(random[:], "some random bytes")
+	want := func(binding string) [macLen]byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte("apilayer-csrf-v1"))
+		m.Write([]byte{0, 0, 0, 0, 0, 0, 0, randomLen})
+		m.Write(random[:])
+		n := make([]byte, 8)
+		binary.BigEndian.PutUint64(n, uint64(len(binding)))
+		m.Write(n)
+		m.Write([]byte(binding))
+		var out [macLen]byte
+		m.Sum(out[:0])
+		return out
+	}
+	s := newSigner(key)
+	for _, binding := range []string{"u1", "u1", "", "u2", strings.Repeat("x", 300)} {
+		var got [macLen]byte
+		s.sign(&got, &random, binding)
+		if got != want(binding) {
+			t.Errorf("sign(%q) = %x, want %x", binding, got, want(binding))
+		}
 	}
 }
 
