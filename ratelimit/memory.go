@@ -69,14 +69,9 @@ func (s *MemoryStore) Allow(_ context.Context, key string, l Limit) (Result, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	for i := 0; i < sweepPerCall; i++ {
-		e := s.lru.Front()
-		if e == nil || e.Value.(*memEntry).tat.After(now) {
-			break
-		}
-		s.remove(e)
-	}
-
+	// The key's own entry is used even when expired (an expired TAT counts
+	// as none), before the sweep: a key used more slowly than its limit
+	// refills is updated in place, not dropped and allocated again.
 	var tat time.Time
 	el, ok := s.keys[key]
 	if ok {
@@ -97,6 +92,14 @@ func (s *MemoryStore) Allow(_ context.Context, key string, l Limit) (Result, err
 			s.remove(s.lru.Front())
 		}
 		s.keys[key] = s.lru.PushBack(&memEntry{key: key, tat: newTAT})
+	}
+
+	for i := 0; i < sweepPerCall; i++ {
+		e := s.lru.Front()
+		if e == nil || e.Value.(*memEntry).tat.After(now) {
+			break
+		}
+		s.remove(e)
 	}
 	return res, nil
 }

@@ -17,13 +17,23 @@ func (d Decision) SetHeaders(h http.Header) {
 	if d.Skipped {
 		return
 	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(ceilUnix(d.Reset), 10))
+	// The names in net/http's canonical form, set directly: Header.Set
+	// would allocate a canonical copy of "X-RateLimit-Limit" every time.
+	h[headerLimit] = []string{strconv.Itoa(d.Limit)}
+	h[headerRemaining] = []string{strconv.Itoa(d.Remaining)}
+	h[headerReset] = []string{strconv.FormatInt(ceilUnix(d.Reset), 10)}
 	if !d.Allowed {
-		h.Set("Retry-After", strconv.FormatInt(d.retryAfterSeconds(), 10))
+		h["Retry-After"] = []string{strconv.FormatInt(d.retryAfterSeconds(), 10)}
 	}
 }
+
+// X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset as
+// http.CanonicalHeaderKey spells them (header names are case-insensitive).
+const (
+	headerLimit     = "X-Ratelimit-Limit"
+	headerRemaining = "X-Ratelimit-Remaining"
+	headerReset     = "X-Ratelimit-Reset"
+)
 
 // Deny answers a blocked request: the headers of SetHeaders, status 429 and
 // {"success":false,"message":"Too many requests. Please try again later.","retryAfter":N}
