@@ -74,19 +74,9 @@ type wireEvent struct {
 	Metadata  map[string]any `json:"metadata,omitempty"`
 }
 
-// MarshalJSON encodes e in the documented shape.
+// MarshalJSON encodes e in the documented shape (see [Event.AppendJSON]).
 func (e Event) MarshalJSON() ([]byte, error) {
-	return json.Marshal(wireEvent{
-		Type:      e.Type,
-		Timestamp: e.Timestamp.UTC().Format(TimeFormat),
-		IP:        e.IP,
-		UserID:    e.UserID,
-		Path:      e.Path,
-		Method:    e.Method,
-		Success:   e.Success,
-		RequestID: e.RequestID,
-		Metadata:  e.Metadata,
-	})
+	return e.AppendJSON(nil)
 }
 
 // UnmarshalJSON decodes the documented shape (for consumers and tests).

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -259,6 +258,9 @@ func (l *Logger) Dropped() uint64 {
 
 const dropLogEvery = 10 * time.Second
 
+// maxArena bounds the encoding buffer the writer keeps between batches.
+const maxArena = 1 << 20
+
 func (l *Logger) drop(n int, reason error) {
 	total := l.dropped.Add(uint64(n))
 	now := time.Now().UnixNano()
@@ -315,6 +317,7 @@ func (l *Logger) run() {
 	defer close(l.done)
 	_, isStream := l.out.(*streamSink)
 	batch := make([][]byte, 0, l.batchSize)
+	var arena []byte
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	waiting := false // timer armed for the current batch
@@ -332,14 +335,22 @@ func (l *Logger) run() {
 		}
 		clear(batch)
 		batch = batch[:0]
+		if cap(arena) > maxArena {
+			arena = nil // a burst of large events is not kept
+		}
+		arena = arena[:0]
 	}
 	add := func(e Event) {
-		b, err := json.Marshal(e)
-		if err != nil {
-			l.drop(1, fmt.Errorf("audit: encode %s event: %w", e.Type, err))
+		// Every event of a batch is encoded into one arena; the sinks copy
+		// the batch before send returns. A grown arena leaves the earlier
+		// events in the old array, still referenced by batch.
+		start := len(arena)
+		var err error
+		if arena, err = e.AppendJSON(arena); err != nil {
+			l.drop(1, err)
 			return
 		}
-		batch = append(batch, b)
+		batch = append(batch, arena[start:len(arena):len(arena)])
 		if len(batch) >= l.batchSize {
 			flush()
 		}
