@@ -252,7 +252,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	a.rp.ServeHTTP(w, out)
+	hw := newHintsWriter(w)
+	a.rp.ServeHTTP(hw, out)
+	hw.put()
 }
 
 // target is the backend URL of r: Backend + endpoint + query.

@@ -194,7 +194,9 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	u.proxy.ServeHTTP(w, r)
+	hw := newHintsWriter(w)
+	u.proxy.ServeHTTP(hw, r)
+	hw.put()
 }
 
 // rewrite maps the inbound request onto the web app.

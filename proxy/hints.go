@@ -1,0 +1,116 @@
+package proxy
+
+import (
+	"net/http"
+	"sync"
+)
+
+// hintsWriter is the ResponseWriter the proxies give httputil.ReverseProxy,
+// for the sake of 1xx responses (103 Early Hints above all). For a 1xx,
+// ReverseProxy adds the upstream's headers to the response's header map,
+// writes it, and clears the map. The map already holds what the gateway
+// set before proxying (the Set-Cookie of a refreshed token, the request
+// ID, CORS and rate-limit headers): they went out with the hint and were
+// then lost from the final response.
+//
+// hintsWriter remembers those headers when it is made, sends a 1xx with
+// only what the upstream added (internal headers removed), and puts the
+// gateway's headers back before ReverseProxy reads the map again. Without a
+// 1xx it costs the copy of a few slice headers.
+type hintsWriter struct {
+	http.ResponseWriter
+	// before holds the header map's entries when the proxy started: each
+	// key with its values (the slices themselves, which Header.Add only
+	// appends to). Gateways set a handful; more spill into extra.
+	before [8]headerEntry
+	n      int
+	extra  []headerEntry
+	// restore is set after a 1xx, until the map holds before again.
+	restore bool
+}
+
+type headerEntry struct {
+	key    string
+	values []string
+}
+
+var hintsWriters = sync.Pool{New: func() any { return new(hintsWriter) }}
+
+// newHintsWriter wraps w; release it with put once the proxy returned.
+func newHintsWriter(w http.ResponseWriter) *hintsWriter {
+	hw := hintsWriters.Get().(*hintsWriter)
+	hw.ResponseWriter = w
+	for k, v := range w.Header() {
+		if hw.n < len(hw.before) {
+			hw.before[hw.n] = headerEntry{k, v}
+			hw.n++
+		} else {
+			hw.extra = append(hw.extra, headerEntry{k, v})
+		}
+	}
+	return hw
+}
+
+func (hw *hintsWriter) put() {
+	clear(hw.before[:hw.n])
+	clear(hw.extra)
+	*hw = hintsWriter{before: hw.before, extra: hw.extra[:0]}
+	hintsWriters.Put(hw)
+}
+
+func (hw *hintsWriter) entries(yield func(headerEntry) bool) {
+	for _, e := range hw.before[:hw.n] {
+		if !yield(e) {
+			return
+		}
+	}
+	for _, e := range hw.extra {
+		if !yield(e) {
+			return
+		}
+	}
+}
+
+func (hw *hintsWriter) Header() http.Header {
+	h := hw.ResponseWriter.Header()
+	if hw.restore {
+		hw.restore = false
+		clear(h)
+		for e := range hw.entries {
+			h[e.key] = e.values
+		}
+	}
+	return h
+}
+
+func (hw *hintsWriter) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		hw.Header() // restored, if a 1xx left it to be
+		hw.ResponseWriter.WriteHeader(code)
+		return
+	}
+	// Keep only what the upstream added: the values past each entry's
+	// original length, and the keys the map did not have.
+	h := hw.ResponseWriter.Header()
+	for e := range hw.entries {
+		if v, ok := h[e.key]; ok && len(v) > len(e.values) {
+			h[e.key] = v[len(e.values):]
+		} else {
+			delete(h, e.key)
+		}
+	}
+	StripFromResponse(h)
+	hw.ResponseWriter.WriteHeader(code)
+	// ReverseProxy clears the map when this returns; the next Header()
+	// puts the gateway's headers back.
+	hw.restore = true
+}
+
+func (hw *hintsWriter) Write(b []byte) (int, error) {
+	hw.Header() // restored, if a 1xx left it to be
+	return hw.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush,
+// hijack, deadlines).
+func (hw *hintsWriter) Unwrap() http.ResponseWriter { return hw.ResponseWriter }
