@@ -21,6 +21,7 @@ const (
 	DefaultQueueSize      = 10_000
 	DefaultBatchSize      = 100
 	DefaultFlushInterval  = time.Second
+	DefaultStreamLinger   = 10 * time.Millisecond
 	DefaultMaxRetries     = 5
 	DefaultRetryBackoff   = 500 * time.Millisecond
 	DefaultMaxBackoff     = 30 * time.Second
@@ -60,6 +61,11 @@ type Options struct {
 	// Now stamps events emitted without a Timestamp. If nil, time.Now.
 	Now func() time.Time
 
+	// StreamLinger is how long a stream output (stdout, stderr, file) waits
+	// after an event for more, so that they share one write. If zero,
+	// DefaultStreamLinger is used.
+	StreamLinger time.Duration
+
 	// Webhook knobs. Zero means the default; a negative MaxRetries means no
 	// retry.
 	BatchSize      int           // events per POST (DefaultBatchSize)
@@ -85,6 +91,7 @@ type Logger struct {
 	log           *slog.Logger
 	batchSize     int
 	flushInterval time.Duration
+	streamLinger  time.Duration
 	closeTimeout  time.Duration
 
 	dropped     atomic.Uint64
@@ -116,6 +123,7 @@ func New(opts Options) (*Logger, error) {
 		log:           opts.Logger,
 		batchSize:     opts.BatchSize,
 		flushInterval: opts.FlushInterval,
+		streamLinger:  opts.StreamLinger,
 		closeTimeout:  opts.CloseTimeout,
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
@@ -128,6 +136,9 @@ func New(opts Options) (*Logger, error) {
 	}
 	if l.batchSize <= 0 {
 		l.batchSize = DefaultBatchSize
+	}
+	if l.streamLinger <= 0 {
+		l.streamLinger = DefaultStreamLinger
 	}
 	if l.flushInterval <= 0 {
 		l.flushInterval = DefaultFlushInterval
@@ -311,8 +322,8 @@ func (l *Logger) Close() error {
 }
 
 // run is the Logger's goroutine: it batches queued events and sends them.
-// Stream outputs get whatever is queued at once; a webhook batch waits up
-// to flushInterval to fill.
+// Stream outputs get what is queued within StreamLinger of the first event
+// in one write; a webhook batch waits up to flushInterval to fill.
 func (l *Logger) run() {
 	defer close(l.done)
 	_, isStream := l.out.(*streamSink)
@@ -320,6 +331,8 @@ func (l *Logger) run() {
 	var arena []byte
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	waiting := false // timer armed for the current batch
 
 	flush := func() {
@@ -370,6 +383,24 @@ func (l *Logger) run() {
 				}
 			}
 			if isStream {
+				// Linger before writing, without reading the queue: the
+				// events queued meanwhile share one write. Under load that
+				// is one write (and one wake-up of this goroutine) per
+				// linger instead of per event.
+				linger.Reset(l.streamLinger)
+				select {
+				case <-linger.C:
+				case <-l.stop: // the next turn of the loop drains and returns
+				}
+			lingered:
+				for {
+					select {
+					case e := <-l.queue:
+						add(e)
+					default:
+						break lingered
+					}
+				}
 				flush()
 			} else if len(batch) > 0 && !waiting {
 				timer.Reset(l.flushInterval)

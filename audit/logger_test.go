@@ -3,10 +3,13 @@ package audit_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/apilayer/apilayer/audit"
 )
@@ -217,5 +220,47 @@ func TestFailingStreamCountsDrops(t *testing.T) {
 	l.Close()
 	if l.Dropped() != 3 {
 		t.Errorf("Dropped = %d, want 3", l.Dropped())
+	}
+}
+
+// countingWriter counts the Write calls the Logger makes.
+type countingWriter struct {
+	syncBuffer
+	mu     sync.Mutex
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes++
+	w.mu.Unlock()
+	return w.syncBuffer.Write(p)
+}
+
+// Events on a stream output share writes: after an event the writer
+// lingers (StreamLinger) for more before writing. With an hour's linger,
+// twenty events emitted a millisecond apart go out in one write, at Close,
+// which ends the linger at once.
+func TestStreamEventsShareWrites(t *testing.T) {
+	w := &countingWriter{}
+	l, err := audit.New(audit.Options{Stdout: w, Now: fixedNow, StreamLinger: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		l.Emit(audit.Event{Type: audit.TypeAuthFail, Path: fmt.Sprintf("/%d", i)})
+		time.Sleep(time.Millisecond) // time for a writer that did not linger to write each one
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+	if len(lines) != 20 || !strings.Contains(lines[19], `"path":"/19"`) {
+		t.Fatalf("%d lines, last %q; want 20, in order", len(lines), lines[len(lines)-1])
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.writes != 1 {
+		t.Errorf("%d writes for 20 events, want 1", w.writes)
 	}
 }
