@@ -29,7 +29,8 @@ type setup struct {
 type sample struct {
 	rps      float64
 	p50, p99 time.Duration
-	calls    float64 // backend calls (validate, refresh, guest) per request
+	calls    float64       // backend calls (validate, refresh, guest) per request
+	cpu      time.Duration // CPU time of the server's process per request
 	errors   int64
 	firstErr string
 }
@@ -241,7 +242,15 @@ func (e *env) measure(ctx context.Context, s *setup) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
+	cpu0, err := s.proc.cpuTime()
+	if err != nil {
+		return sample{}, err
+	}
 	r := closedLoop(ctx, c, s.ts, e.s.conns, e.s.duration, maxPerRun)
+	cpu1, err := s.proc.cpuTime()
+	if err != nil {
+		return sample{}, err
+	}
 	after, err := e.calls(ctx)
 	if err != nil {
 		return sample{}, err
@@ -252,6 +261,7 @@ func (e *env) measure(ctx context.Context, s *setup) (sample, error) {
 	smp := sample{rps: r.rps(), p50: r.hist.quantile(0.5), p99: r.hist.quantile(0.99), errors: r.errors, firstErr: r.firstErr}
 	if r.requests > 0 {
 		smp.calls = float64(sum(after)-sum(before)) / float64(r.requests)
+		smp.cpu = (cpu1 - cpu0) / time.Duration(r.requests)
 	}
 	return smp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -181,5 +182,27 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("rounds %d duration %v, want %d and %v", s.rounds, s.duration, tc.wantRounds, tc.wantDur)
 			}
 		})
+	}
+}
+
+func TestParseCPUTime(t *testing.T) {
+	// A comm with spaces and a ')' of its own; utime 150 and stime 25 ticks.
+	stat := "4242 (bench (role) x) S 1 4242 4242 0 -1 4194560 2000 0 0 0 150 25 0 0 20 0 9 0 100 0 0"
+	got, err := parseCPUTime(stat)
+	if err != nil || got != 1750*time.Millisecond {
+		t.Errorf("parseCPUTime = %v, %v; want 1.75s", got, err)
+	}
+	for _, bad := range []string{"", "1 (x) S 1 2", "1 (x) S 1 2 3 4 5 6 7 8 9 10 x 0"} {
+		if _, err := parseCPUTime(bad); err == nil {
+			t.Errorf("parseCPUTime(%q) gave no error", bad)
+		}
+	}
+	// The harness reads its own process the same way.
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseCPUTime(string(b)); err != nil {
+		t.Errorf("parseCPUTime(/proc/self/stat): %v", err)
 	}
 }

@@ -93,6 +93,40 @@ func (p *proc) peakRSS() (int64, error) {
 	return 0, fmt.Errorf("bench: %s: no VmHWM in /proc/%d/status", p.name, p.cmd.Process.Pid)
 }
 
+// cpuTime returns the CPU time (user and system, all threads) the process
+// used so far, from /proc/<pid>/stat, in clock ticks of 1/100 s (USER_HZ,
+// 100 on every Linux architecture Go supports).
+func (p *proc) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("bench: %s: cpu time: %w", p.name, err)
+	}
+	return parseCPUTime(string(b))
+}
+
+// parseCPUTime reads utime and stime (fields 14 and 15) of a
+// /proc/<pid>/stat line. The command name (field 2) is in parentheses and
+// may hold spaces: the fields are counted from the last ')'.
+func parseCPUTime(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bench: malformed /proc stat %q", stat)
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bench: short /proc stat %q", stat)
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: /proc stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // stop closes the role's stdin (its signal to shut down) and waits for it;
 // past 10s it is killed (cmd.WaitDelay).
 func (p *proc) stop() error {

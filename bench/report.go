@@ -202,16 +202,16 @@ func (f *figures) markdown() string {
 		s.latRound, s.latDur, s.latRate)
 
 	p("## Throughput (%d keep-alive connections, medians over rounds; \"vs reference\" is the median of the ratios of adjacent A/B runs)\n\n", s.conns)
-	p("| setup | what | req/s | vs reference | p50 ms | p99 ms | backend calls/req | errors | peak RSS MiB |\n")
-	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	p("| setup | what | req/s | vs reference | p50 ms | p99 ms | backend calls/req | CPU µs/req | errors | peak RSS MiB |\n")
+	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, st := range f.setups {
 		var rps, calls []float64
-		var p50, p99 []time.Duration
+		var p50, p99, cpu []time.Duration
 		var errs int64
 		firstErr := ""
 		for _, smp := range st.samples {
 			rps, calls = append(rps, smp.rps), append(calls, smp.calls)
-			p50, p99 = append(p50, smp.p50), append(p99, smp.p99)
+			p50, p99, cpu = append(p50, smp.p50), append(p99, smp.p99), append(cpu, smp.cpu)
 			errs += smp.errors
 			if firstErr == "" {
 				firstErr = smp.firstErr
@@ -225,9 +225,12 @@ func (f *figures) markdown() string {
 		if firstErr != "" {
 			errCell += " (" + firstErr + ")"
 		}
-		p("| %s | %s | %.0f | %s | %.2f | %.2f | %.3f | %s | %.1f |\n", st.name, st.what, median(rps), vs,
-			ms(medianDur(p50)), ms(medianDur(p99)), median(calls), errCell, mib(f.rss[st.proc.name]))
+		p("| %s | %s | %.0f | %s | %.2f | %.2f | %.3f | %.1f | %s | %.1f |\n", st.name, st.what, median(rps), vs,
+			ms(medianDur(p50)), ms(medianDur(p99)), median(calls), us(medianDur(cpu)), errCell, mib(f.rss[st.proc.name]))
 	}
+	p("\nCPU µs/req is the CPU time (user and system) of the setup's own process per request, median over\n" +
+		"rounds: what each request costs the proxy, whatever else the machine runs. The gateways also send\n" +
+		"the web app more headers (X-Auth-User and the others of SPEC 4.4), which the upstream's process parses.\n")
 
 	p("\n## Goals\n\n")
 	p("| figure | goal | measured | met |\n| --- | --- | ---: | --- |\n")
@@ -275,6 +278,8 @@ func (f *figures) markdown() string {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
