@@ -56,8 +56,9 @@ func TestFromContext(t *testing.T) {
 	if got := FromContext(NewContext(context.Background(), "a1")); got != "a1" {
 		t.Errorf("FromContext(NewContext(a1)) = %q", got)
 	}
+	type otherKey struct{}
 	c := &carrier{Context: context.Background(), id: "b2"}
-	if got := FromContext(context.WithValue(c, struct{}{}, 1)); got != "b2" {
+	if got := FromContext(context.WithValue(c, otherKey{}, 1)); got != "b2" {
 		t.Errorf("FromContext(carrier) = %q, want b2", got)
 	}
 	var nilID *string
