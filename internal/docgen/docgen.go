@@ -295,7 +295,13 @@ func stripDefault(s string) string {
 	if _, after, ok := strings.Cut(rest, ";"); ok {
 		return sentence(strings.TrimSpace(after))
 	}
-	_, after, _ := strings.Cut(rest, " ") // the default itself
+	// The default itself: a word, or a [list] or {map} with spaces in it.
+	var after string
+	if end := map[byte]byte{'[': ']', '{': '}'}[rest[0]]; end != 0 && strings.IndexByte(rest, end) > 0 {
+		after = rest[strings.IndexByte(rest, end)+1:]
+	} else {
+		_, after, _ = strings.Cut(rest, " ")
+	}
 	after = strings.TrimSpace(after)
 	if strings.HasPrefix(after, "(") && strings.HasSuffix(after, ")") {
 		after = after[1 : len(after)-1]

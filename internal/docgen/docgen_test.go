@@ -130,3 +130,21 @@ func TestDefaults(t *testing.T) {
 		})
 	}
 }
+
+func TestStripDefault(t *testing.T) {
+	for in, want := range map[string]string{
+		"default [cf-connecting-ip, true-client-ip, x-real-ip, x-forwarded-for]": "",
+		"default [GET, HEAD, OPTIONS]; methods never checked":                    "Methods never checked",
+		"default [a, b] (then more)":                                             "Then more",
+		"default {a: 1, b: 2}":                                                   "",
+		"default 5s":                                                             "",
+		"default 5s (capped by exp)":                                             "Capped by exp",
+		"default json; or text":                                                  "Or text",
+		"CIDRs or addresses":                                                     "CIDRs or addresses",
+		"default [unclosed list":                                                 "List",
+	} {
+		if got := stripDefault(in); got != want {
+			t.Errorf("stripDefault(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -103,7 +103,7 @@ var moreNotes = map[string]string{
 	"csrf.cookieName":               "The double-submit token cookie (not HttpOnly, SameSite=Strict).",
 	"csrf.headerName":               "The request header that must echo the token.",
 	"csrf.ignoreMethods":            "Methods never checked.",
-	"clientIP.headers":              "Forwarded headers read, in order, only when the connection comes from `trustedProxies`.",
+	"clientIP.headers":              "Forwarded headers read, in order, only when the connection comes from `trustedProxies`. The default suits a CDN that sets `CF-Connecting-IP` or `True-Client-IP`; behind a plain load balancer list only the header it sets (e.g. `[x-forwarded-for]`): with `trustedProxies` set and this list left at its default, `serve` and `check` warn.",
 	"rateLimit.window":              "The time in which `maxRequests` are refilled.",
 	"rateLimit.maxRequests":         "The burst allowed per client.",
 	"rateLimit.skipPrefetch":        "Do not count GET/HEAD prefetches (`Next-Router-Prefetch: 1`, `Sec-Purpose: prefetch`...).",
