@@ -119,6 +119,9 @@ func (g *Gateway) provision(o options) error {
 	if g.clientIP, err = clientip.New(c.ClientIP.TrustedProxies, c.ClientIP.Headers); err != nil {
 		return fmt.Errorf("apilayer: clientIP: %w", err)
 	}
+	for _, w := range c.Warnings() {
+		g.log.Warn(w)
+	}
 	authPaths := make([]string, 0, 6)
 	for _, p := range []string{"login", "logout", "me", "refresh", "register", "csrf"} {
 		authPaths = append(authPaths, g.prefix+"/auth/"+p)
@@ -422,9 +425,6 @@ func (g *Gateway) provisionCSRF() error {
 	}
 	if g.cors != nil {
 		o.CORSOrigins = g.cors.Origins()
-	}
-	if c.Secret == "" {
-		g.log.Warn("csrf.enabled is true but csrf.secret is not set: a random per-process secret is used, so CSRF tokens fail across restarts and instances; set csrf.secret (e.g. from an environment variable)")
 	}
 	p, err := csrf.New(o)
 	if err != nil {

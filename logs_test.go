@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,45 @@ func (s *secEnv) auditOutput() string {
 		s.t.Fatalf("Close: %v", err)
 	}
 	return s.audit.String()
+}
+
+// New warns about configurations that work but are risky; the plain
+// configuration gets no warning.
+func TestStartupWarnings(t *testing.T) {
+	const (
+		csrfWarning = "csrf.secret: not set"
+		ipWarning   = "clientIP.headers: the default list"
+	)
+	for _, tc := range []struct {
+		name string
+		edit func(*config.Config)
+		want []string
+	}{
+		{"plain", func(*config.Config) {}, nil},
+		{"csrf without a secret", func(c *config.Config) { c.CSRF.Enabled = true }, []string{csrfWarning}},
+		{"csrf with a secret", func(c *config.Config) { c.CSRF.Enabled, c.CSRF.Secret = true, "s3cret-s3cret-s3cret" }, nil},
+		{"trusted proxies, default headers", func(c *config.Config) { c.ClientIP.TrustedProxies = []string{"10.0.0.0/8"} }, []string{ipWarning}},
+		{"trusted proxies, headers chosen", func(c *config.Config) {
+			c.ClientIP.TrustedProxies = []string{"10.0.0.0/8"}
+			c.ClientIP.Headers = []string{"x-forwarded-for"}
+		}, nil},
+		{"default headers, nobody trusted", func(c *config.Config) { c.ClientIP.Headers = config.DefaultIPHeaders }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf syncBuffer
+			c := config.Config{Backend: config.Backend{URL: "http://127.0.0.1:1/api/"}}
+			tc.edit(&c)
+			gw, err := apilayer.New(c, apilayer.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw.Close()
+			out := buf.String()
+			for _, w := range []string{csrfWarning, ipWarning} {
+				if got, want := strings.Contains(out, w), slices.Contains(tc.want, w); got != want {
+					t.Errorf("warning %q logged: %v, want %v; log:\n%s", w, got, want, out)
+				}
+			}
+		})
+	}
 }

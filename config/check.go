@@ -8,9 +8,10 @@ import (
 )
 
 // Check implements "apilayer check --config FILE": it loads the file,
-// applies defaults and validates. When the config is valid it prints the
-// resolved config (defaults filled in, secrets redacted) as YAML to stdout
-// and returns 0. Otherwise it prints every problem to stderr, one per line
+// applies defaults and validates. When the config is valid it prints what
+// is valid but risky ([Config.Warnings]) to stderr as FILE: warning:
+// path.to.key: message, the resolved config (defaults filled in, secrets
+// redacted) as YAML to stdout, and returns 0. Otherwise it prints every problem to stderr, one per line
 // as FILE:LINE: path.to.key: message, and returns 1. A file that cannot be
 // read is one line and 1.
 func Check(path string, stdout, stderr io.Writer) int {
@@ -18,6 +19,9 @@ func Check(path string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	for _, w := range c.Warnings() {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
 	}
 	out, err := c.Redacted().YAML()
 	if err != nil {

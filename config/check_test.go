@@ -39,7 +39,7 @@ func TestCheckGolden(t *testing.T) {
 	}
 	files = append(files, "testdata/check/missing-file.yaml")
 	wantCode := map[string]int{
-		"minimal": 0, "full": 0, "env": 0,
+		"minimal": 0, "full": 0, "env": 0, "warnings": 0,
 		"empty": 1, "unknown_key": 1, "missing_backend_url": 1, "bad_duration": 1,
 		"many_errors": 1, "unimplemented": 1, "syntax_error": 1, "missing-file": 1,
 	}

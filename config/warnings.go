@@ -1,0 +1,20 @@
+package config
+
+import "slices"
+
+// Warnings returns what is valid but risky in a resolved config (defaults
+// applied), one "path.to.key: message" each: the gateway logs them at
+// start and "apilayer check" prints them.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.CSRF.Enabled && c.CSRF.Secret == "" {
+		w = append(w, "csrf.secret: not set: a random per-process secret is used, so CSRF tokens fail across restarts and instances; set csrf.secret (e.g. from an environment variable)")
+	}
+	if len(c.ClientIP.TrustedProxies) > 0 && slices.Equal(c.ClientIP.Headers, DefaultIPHeaders) {
+		// The default list suits a CDN in front, which sets CF-Connecting-IP
+		// or True-Client-IP itself. Behind a plain load balancer that passes
+		// those headers through, any client could choose its IP.
+		w = append(w, "clientIP.headers: the default list believes CF-Connecting-IP and True-Client-IP from clientIP.trustedProxies first: unless those proxies are Cloudflare or Akamai (which set them), a client can send them through your proxy and choose its IP (rate limits, audit); set clientIP.headers to the headers your proxy sets, e.g. [x-forwarded-for]")
+	}
+	return w
+}
