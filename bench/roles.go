@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -305,7 +306,8 @@ func runGateway(ctx context.Context, ln net.Listener, base, scenario, backendURL
 }
 
 // startProfile starts a CPU profile of this process in folder; stop ends
-// it and writes a heap profile (with allocation counts) next to it.
+// it and writes heap (with allocation counts), mutex and block profiles
+// next to it.
 func startProfile(folder, scenario string) (stop func(), err error) {
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: profile: %w", err)
@@ -318,12 +320,18 @@ func startProfile(folder, scenario string) (stop func(), err error) {
 		f.Close()
 		return nil, fmt.Errorf("bench: profile: %w", err)
 	}
+	// Where requests wait rather than work: contended locks, and blocking
+	// of 10 µs or more.
+	runtime.SetMutexProfileFraction(10)
+	runtime.SetBlockProfileRate(10_000)
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
-		if h, err := os.Create(filepath.Join(folder, "gw-"+scenario+".allocs.pprof")); err == nil {
-			pprof.Lookup("allocs").WriteTo(h, 0)
-			h.Close()
+		for _, name := range []string{"allocs", "mutex", "block"} {
+			if h, err := os.Create(filepath.Join(folder, "gw-"+scenario+"."+name+".pprof")); err == nil {
+				pprof.Lookup(name).WriteTo(h, 0)
+				h.Close()
+			}
 		}
 	}, nil
 }
