@@ -4,18 +4,22 @@ import (
 	"container/list"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // lru is a size-bounded, least-recently-used map whose entries expire. A
-// large one is split into shards by key hash, each with its own lock and
-// an equal part of the bound: every request's cache lookup takes a lock,
-// and a single lock for all of them was the one lock of ours contended
-// under load (bench -profile, mutex profile). Recency is then kept per
-// shard, which for a map of thousands of entries evicts as well.
+// large one is split into shards by key hash, each with its own lock:
+// every request's cache lookup takes a lock, and a single lock for all of
+// them was the one lock of ours contended under load (bench -profile,
+// mutex profile). The bound stays the whole map's (a count shared by the
+// shards), so a map sized for N sessions holds N; when it is full, an
+// insert evicts the least recently used entry of its own shard, which for
+// a map of thousands of entries approximates the global order well.
 type lru[V any] struct {
 	seed   maphash.Seed
 	shards []*lruShard[V]
+	total  atomic.Int64
 }
 
 const (
@@ -33,11 +37,7 @@ func newLRU[V any](max int) *lru[V] {
 	}
 	c := &lru[V]{seed: maphash.MakeSeed(), shards: make([]*lruShard[V], n)}
 	for i := range c.shards {
-		per := max / n
-		if i < max%n {
-			per++ // the bounds add up to max exactly
-		}
-		c.shards[i] = newLRUShard[V](per)
+		c.shards[i] = &lruShard[V]{max: int64(max), total: &c.total, items: make(map[string]*list.Element)}
 	}
 	return c
 }
@@ -46,15 +46,16 @@ func (c *lru[V]) shard(key string) *lruShard[V] {
 	if len(c.shards) == 1 {
 		return c.shards[0]
 	}
-	return c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
+	// The last 16 bytes are enough: the keys are hex digests (or client
+	// IPs), and hashing 64 hex digits would cost more than the lock saved.
+	return c.shards[maphash.String(c.seed, key[max(0, len(key)-16):])%uint64(len(c.shards))]
 }
 
 // get returns the live value of key and marks it recently used.
 func (c *lru[V]) get(key string, now time.Time) (V, bool) { return c.shard(key).get(key, now) }
 
-// set stores v under key until the given time, evicting the least recently
-// used entry of its shard when the shard is full. An entry already expired
-// is removed.
+// set stores v under key until the given time, evicting when the map is
+// full. An entry already expired is removed.
 func (c *lru[V]) set(key string, v V, until, now time.Time) { c.shard(key).set(key, v, until, now) }
 
 // getOrSet returns the live value of key, or stores and returns mk(). Either
@@ -72,18 +73,16 @@ func (c *lru[V]) sweep(now time.Time) {
 	}
 }
 
-func (c *lru[V]) len() int {
-	n := 0
-	for _, s := range c.shards {
-		n += s.len()
-	}
-	return n
-}
+// len is the number of entries, expired ones included until swept. It
+// exceeds the bound only while an insert finds its own shard otherwise
+// empty (nothing of it to evict): by at most the number of shards less one.
+func (c *lru[V]) len() int { return int(c.total.Load()) }
 
 // lruShard is one lock's worth of an lru: an exact LRU.
 type lruShard[V any] struct {
 	mu    sync.Mutex // guards ll and items
-	max   int
+	max   int64      // the whole map's bound
+	total *atomic.Int64
 	ll    list.List
 	items map[string]*list.Element
 }
@@ -94,11 +93,6 @@ type lruItem[V any] struct {
 	until time.Time
 }
 
-func newLRUShard[V any](max int) *lruShard[V] {
-	return &lruShard[V]{max: max, items: make(map[string]*list.Element)}
-}
-
-// get returns the live value of key and marks it recently used.
 func (c *lruShard[V]) get(key string, now time.Time) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -117,8 +111,6 @@ func (c *lruShard[V]) get(key string, now time.Time) (V, bool) {
 	return it.val, true
 }
 
-// set stores v under key until the given time, evicting the least recently
-// used entry when the map is full. An entry already expired is removed.
 func (c *lruShard[V]) set(key string, v V, until, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -134,14 +126,9 @@ func (c *lruShard[V]) set(key string, v V, until, now time.Time) {
 		c.ll.MoveToFront(el)
 		return
 	}
-	c.items[key] = c.ll.PushFront(&lruItem[V]{key: key, val: v, until: until})
-	for c.ll.Len() > c.max {
-		c.removeElement(c.ll.Back())
-	}
+	c.insert(key, v, until)
 }
 
-// getOrSet returns the live value of key, or stores and returns mk(). Either
-// way the entry now lives until the given time.
 func (c *lruShard[V]) getOrSet(key string, mk func() V, until, now time.Time) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -155,11 +142,17 @@ func (c *lruShard[V]) getOrSet(key string, mk func() V, until, now time.Time) V 
 		c.removeElement(el)
 	}
 	v := mk()
+	c.insert(key, v, until)
+	return v
+}
+
+// insert adds a new entry, then, while the whole map is over its bound,
+// evicts this shard's least recently used entries, never the new one.
+func (c *lruShard[V]) insert(key string, v V, until time.Time) {
 	c.items[key] = c.ll.PushFront(&lruItem[V]{key: key, val: v, until: until})
-	for c.ll.Len() > c.max {
+	for n := c.total.Add(1); n > c.max && c.ll.Len() > 1; n = c.total.Load() {
 		c.removeElement(c.ll.Back())
 	}
-	return v
 }
 
 func (c *lruShard[V]) del(key string) {
@@ -170,7 +163,6 @@ func (c *lruShard[V]) del(key string) {
 	}
 }
 
-// sweep removes every expired entry.
 func (c *lruShard[V]) sweep(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -183,13 +175,8 @@ func (c *lruShard[V]) sweep(now time.Time) {
 	}
 }
 
-func (c *lruShard[V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
-}
-
 func (c *lruShard[V]) removeElement(el *list.Element) {
 	c.ll.Remove(el)
 	delete(c.items, el.Value.(*lruItem[V]).key)
+	c.total.Add(-1)
 }

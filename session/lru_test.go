@@ -7,22 +7,28 @@ import (
 	"time"
 )
 
-// A large lru is sharded; its bound holds exactly, recent entries survive
-// a flood, and every operation reaches the shard of its key.
+// A large lru is sharded, yet its bound is the whole map's: max distinct
+// keys all fit (a cache sized for N sessions holds N), a flood keeps it
+// within the bound plus at most the shards less one, recent entries
+// survive, and every operation reaches the shard of its key.
 func TestLRUSharded(t *testing.T) {
 	now := time.Now()
 	until := now.Add(time.Hour)
-	const max = lruShards*minPerShard + 7 // a remainder to spread
+	const max = lruShards * minPerShard
 	c := newLRU[int](max)
 	if len(c.shards) != lruShards {
 		t.Fatalf("%d shards, want %d", len(c.shards), lruShards)
 	}
-	total := 0
-	for _, s := range c.shards {
-		total += s.max
+	for i := range max {
+		c.set(fmt.Sprint("fit", i), i, until, now)
 	}
-	if total != max {
-		t.Fatalf("shard bounds add up to %d, want %d", total, max)
+	if n := c.len(); n != max {
+		t.Fatalf("len = %d after %d distinct keys, want all of them kept", n, max)
+	}
+	for i := range max {
+		if _, ok := c.get(fmt.Sprint("fit", i), now); !ok {
+			t.Fatalf("fit%d was evicted from a map that had room for it", i)
+		}
 	}
 
 	for i := range 3 * max {
@@ -30,9 +36,16 @@ func TestLRUSharded(t *testing.T) {
 		if i%97 == 0 {
 			c.get("k0", now) // kept recently used in its shard
 		}
+		if n := c.len(); n > max+lruShards-1 {
+			t.Fatalf("len = %d during a flood, bound %d (+%d)", n, max, lruShards-1)
+		}
 	}
-	if n := c.len(); n > max || n < max-lruShards*8 {
-		t.Fatalf("len = %d after a flood, want at most %d and close to it", n, max)
+	counted := 0
+	for _, s := range c.shards {
+		counted += s.ll.Len()
+	}
+	if counted != c.len() {
+		t.Fatalf("shards hold %d entries, the count says %d", counted, c.len())
 	}
 	if v, ok := c.get("k0", now); !ok || v != 0 {
 		t.Error("the entry used all along was evicted")
@@ -79,10 +92,17 @@ func TestLRUConcurrent(t *testing.T) {
 	if n := c.len(); n > 8*300 {
 		t.Fatalf("len = %d, want at most the %d distinct keys", n, 8*300)
 	}
+	counted := 0
+	for _, s := range c.shards {
+		counted += s.ll.Len()
+	}
+	if counted != c.len() {
+		t.Fatalf("shards hold %d entries, the count says %d", counted, c.len())
+	}
 }
 
-// BenchmarkLRUGetParallel is a cache hit from every core, with one lock
-// (a small map) and with shards.
+// BenchmarkLRUGetParallel is a cache hit from many goroutines at once,
+// with one lock (a small map) and with shards.
 func BenchmarkLRUGetParallel(b *testing.B) {
 	for _, max := range []int{minPerShard, lruShards * minPerShard} {
 		c := newLRU[int](max)
@@ -93,6 +113,7 @@ func BenchmarkLRUGetParallel(b *testing.B) {
 			c.set(keys[i], i, now.Add(time.Hour), now)
 		}
 		b.Run(fmt.Sprintf("shards=%d", len(c.shards)), func(b *testing.B) {
+			b.SetParallelism(16) // 16 goroutines per P, as a loaded gateway has
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
 				for pb.Next() {
