@@ -85,7 +85,7 @@ var moreNotes = map[string]string{
 	"cookies.guestMaxAge":   "Max-Age of the guest cookie.",
 	"cookies.refreshMaxAge": "Max-Age of the refresh cookie (dual-token mode).",
 
-	"validate.cacheSize":            "Most validation results kept in memory (keyed by SHA-256 of the token).",
+	"validate.cacheSize":            "Most validation results kept in memory (keyed by SHA-256 of the token); when full, the least recently used go first. From 4096 on, the cache is split into 16 locks by key, and the least recently used entry of the inserting part goes (the count may pass the bound by at most 15 for a moment).",
 	"validate.local.algorithms":     "The token header's `alg` must be listed, and fit the key (HS* for secret; RS*, PS*, ES*, EdDSA for public keys).",
 	"validate.local.leeway":         "Clock skew allowed on `exp` and `nbf`.",
 	"validate.local.requireExp":     "Refuse tokens without an `exp` claim.",
