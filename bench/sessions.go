@@ -73,7 +73,7 @@ func measureSessions(n int) (perSession int64, secondPass int64, err error) {
 	var c config.Config
 	c.Backend.URL = "http://backend.invalid/api/"
 	c.Validation.CacheTTL = &ttl
-	c.Validation.CacheSize = n
+	c.Validation.CacheSize = n + 1 // the n sessions and the warm-up visit
 	gw, err := apilayer.New(c, apilayer.WithTransport(be))
 	if err != nil {
 		return 0, 0, fmt.Errorf("bench: sessions: %w", err)
