@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/apilayer/apilayer/internal/jsonstr"
 )
 
 // Sanitize returns body, a JSON document, with the mode applied to every
@@ -188,58 +190,5 @@ func decodeString(raw []byte) string {
 
 // appendString appends v as a JSON string, as encoding/json with
 // SetEscapeHTML(false) would: HTML characters are not turned into \u003c and
-// friends (the backend reads JSON and the mode already did the HTML work);
-// control characters, U+2028 and U+2029 are escaped and invalid UTF-8
-// becomes U+FFFD.
-func appendString(out []byte, v string) []byte {
-	const hex = "0123456789abcdef"
-	out = append(out, '"')
-	start := 0
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			out = append(out, v[start:i]...)
-			switch c {
-			case '"', '\\':
-				out = append(out, '\\', c)
-			case '\n':
-				out = append(out, '\\', 'n')
-			case '\r':
-				out = append(out, '\\', 'r')
-			case '\t':
-				out = append(out, '\\', 't')
-			case '\b':
-				out = append(out, '\\', 'b')
-			case '\f':
-				out = append(out, '\\', 'f')
-			default:
-				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(v[i:])
-		if r == utf8.RuneError && size == 1 {
-			out = append(out, v[start:i]...)
-			out = append(out, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			out = append(out, v[start:i]...)
-			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	out = append(out, v[start:]...)
-	return append(out, '"')
-}
+// friends (the backend reads JSON and the mode already did the HTML work).
+func appendString(out []byte, v string) []byte { return jsonstr.Append(out, v, false) }
