@@ -21,10 +21,8 @@ type hintsWriter struct {
 	http.ResponseWriter
 	// before holds the header map's entries when the proxy started: each
 	// key with its values (the slices themselves, which Header.Add only
-	// appends to). Gateways set a handful; more spill into extra.
-	before [8]headerEntry
-	n      int
-	extra  []headerEntry
+	// appends to). The writer is pooled, so its array is reused.
+	before []headerEntry
 	// restore is set after a 1xx, until the map holds before again.
 	restore bool
 }
@@ -41,34 +39,15 @@ func newHintsWriter(w http.ResponseWriter) *hintsWriter {
 	hw := hintsWriters.Get().(*hintsWriter)
 	hw.ResponseWriter = w
 	for k, v := range w.Header() {
-		if hw.n < len(hw.before) {
-			hw.before[hw.n] = headerEntry{k, v}
-			hw.n++
-		} else {
-			hw.extra = append(hw.extra, headerEntry{k, v})
-		}
+		hw.before = append(hw.before, headerEntry{k, v})
 	}
 	return hw
 }
 
 func (hw *hintsWriter) put() {
-	clear(hw.before[:hw.n])
-	clear(hw.extra)
-	*hw = hintsWriter{before: hw.before, extra: hw.extra[:0]}
+	clear(hw.before)
+	*hw = hintsWriter{before: hw.before[:0]}
 	hintsWriters.Put(hw)
-}
-
-func (hw *hintsWriter) entries(yield func(headerEntry) bool) {
-	for _, e := range hw.before[:hw.n] {
-		if !yield(e) {
-			return
-		}
-	}
-	for _, e := range hw.extra {
-		if !yield(e) {
-			return
-		}
-	}
 }
 
 func (hw *hintsWriter) Header() http.Header {
@@ -76,7 +55,7 @@ func (hw *hintsWriter) Header() http.Header {
 	if hw.restore {
 		hw.restore = false
 		clear(h)
-		for e := range hw.entries {
+		for _, e := range hw.before {
 			h[e.key] = e.values
 		}
 	}
@@ -92,7 +71,7 @@ func (hw *hintsWriter) WriteHeader(code int) {
 	// Keep only what the upstream added: the values past each entry's
 	// original length, and the keys the map did not have.
 	h := hw.ResponseWriter.Header()
-	for e := range hw.entries {
+	for _, e := range hw.before {
 		if v, ok := h[e.key]; ok && len(v) > len(e.values) {
 			h[e.key] = v[len(e.values):]
 		} else {

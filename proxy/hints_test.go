@@ -14,8 +14,8 @@ import (
 )
 
 // Two 103 Early Hints in front of a page, through an Upstream whose caller
-// set headers first: more than the writer keeps inline (the spill path),
-// one of them (Vary) also added to by the web app. Each hint carries what
+// set a dozen headers first, one of them (Vary) also added to by the web
+// app. Each hint carries what
 // the web app added for it, minus internal headers; the final response
 // has the caller's headers once, then the web app's.
 func TestUpstreamEarlyHints(t *testing.T) {
