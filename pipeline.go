@@ -33,7 +33,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	// 2. Recover, access log and metrics.
 	rec := newRecorder(w)
 	w = rec
-	defer func() { g.finish(rec, r) }()
+	defer func() { g.finish(rec, r, recover()) }()
 
 	// 3. Request ID: kept when well-formed, sent on to the web app and the
 	// backend, returned to the browser.

@@ -65,17 +65,21 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
 
-// finish recovers from a panic in the pipeline (answering 500 when nothing
-// was written yet) and writes the access log line.
-func (g *Gateway) finish(rec *recorder, r *http.Request) {
-	if v := recover(); v != nil {
+// finish writes the access log line and handles v, what the pipeline
+// panicked with (nil when it did not): answered 500 when nothing was
+// written yet. The caller's deferred function passes recover() itself:
+// recover stops a panic only when the deferred function calls it directly.
+// http.ErrAbortHandler is passed on, so that a response cut off upstream
+// stays cut off for the client.
+func (g *Gateway) finish(rec *recorder, r *http.Request, v any) {
+	if v != nil {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
 		g.log.Error("panic serving request", "path", r.URL.Path, "requestId", requestid.FromContext(r.Context()), "panic", fmt.Sprint(v))
 		g.emit(r, audit.TypeError, false, "", map[string]any{"error": "internal error"})
 		if rec.status == 0 {
-			respond.Error(rec, http.StatusInternalServerError, "Internal error.")
+			g.refuse(rec, r, rec.kind != "page", http.StatusInternalServerError, respond.MsgInternal)
 		}
 	}
 	status := rec.status
