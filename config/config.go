@@ -169,13 +169,14 @@ type Rule struct {
 // AuthAPI configures the built-in auth API under {api.prefix}/auth/.
 type AuthAPI struct {
 	Enabled     *bool    `yaml:"enabled"`     // default true
-	BypassPaths []string `yaml:"bypassPaths"` // when disabled; empty = {prefix}/auth/{login,logout,me,refresh,register}
+	BypassPaths []string `yaml:"bypassPaths"` // only when enabled is false; empty = {prefix}/auth/{login,logout,me,refresh,register}
 }
 
 // API configures the API proxy to the backend.
 type API struct {
 	Prefix            string         `yaml:"prefix"`          // default /api
 	PublicEndpoints   []string       `yaml:"publicEndpoints"` // globs relative to the prefix
+	AppRoutes         []string       `yaml:"appRoutes"`       // full-path globs under the prefix that belong to the web app: page pipeline, forwarded to upstream
 	SkipAuthByDefault bool           `yaml:"skipAuthByDefault"`
 	Timeout           time.Duration  `yaml:"timeout"`     // default 30s; waiting for response headers
 	MaxBodySize       Size           `yaml:"maxBodySize"` // default 10MiB

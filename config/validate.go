@@ -74,6 +74,9 @@ func (v *checker) config(c *Config) {
 	v.refresh(c.Refresh)
 	v.access(c.Access)
 	v.routes("authApi.bypassPaths", c.AuthAPI.BypassPaths)
+	if len(c.AuthAPI.BypassPaths) > 0 && (c.AuthAPI.Enabled == nil || *c.AuthAPI.Enabled) {
+		v.add("authApi.bypassPaths", "is used only when authApi.enabled is false; for the web app's own routes under api.prefix, use api.appRoutes")
+	}
 	v.api(c.API)
 	v.csrf(c)
 	v.clientIP(c.ClientIP)
@@ -301,6 +304,12 @@ func (v *checker) api(a API) {
 		v.add("api.prefix", "must be a path such as /api (got %q)", a.Prefix)
 	}
 	v.globs("api.publicEndpoints", a.PublicEndpoints, false)
+	v.globs("api.appRoutes", a.AppRoutes, true)
+	for i, g := range a.AppRoutes {
+		if p := strings.TrimSuffix(a.Prefix, "/"); p != "" && g != p && !strings.HasPrefix(g, p+"/") {
+			v.add(index("api.appRoutes", i), "must be a full path under api.prefix %s, such as %s/revalidate (got %q)", p, p, g)
+		}
+	}
 	v.nonNegative("api.timeout", a.Timeout)
 	v.positiveSize("api.maxBodySize", a.MaxBodySize)
 	v.oneOf("api.methodSpoofing.strategy", a.MethodSpoofing.Strategy, "body", "header")
