@@ -45,7 +45,11 @@ type Gateway struct {
 	jar      *jar
 	clientIP *clientip.Resolver
 	access   *access.Policy
-	bypass   route.List
+	bypass   route.List  // authApi.bypassPaths (auth API disabled)
+	app      route.Globs // api.appRoutes: the web app's own routes under the prefix
+	// tokenEndpoints are the backend endpoints that answer tokens (login,
+	// register, refresh, guest), relative to backend.url.
+	tokenEndpoints []string
 	public   route.Globs
 	backend  *backend.Client
 	sessions *session.Manager
@@ -139,6 +143,11 @@ func (g *Gateway) provision(o options) error {
 	if g.public, err = route.CompileGlobs(c.API.PublicEndpoints); err != nil {
 		return fmt.Errorf("apilayer: api.publicEndpoints: %w", err)
 	}
+	if g.app, err = route.CompileGlobs(c.API.AppRoutes); err != nil {
+		return fmt.Errorf("apilayer: api.appRoutes: %w", err)
+	}
+	ep := c.Backend.Endpoints
+	g.tokenEndpoints = []string{ep.Login, ep.Register, ep.Refresh, ep.Guest}
 
 	var client *http.Client
 	if o.transport != nil {

@@ -17,22 +17,83 @@ import (
 // maxAuthBody bounds the JSON body of a login or register request.
 const maxAuthBody = 1 << 20
 
+// builtIn names the endpoints of the built-in auth API.
+var builtIn = [...]string{"login", "register", "logout", "me", "refresh", "csrf"}
+
 // authEndpoint returns the built-in auth API endpoint of a cleaned path
-// ("login", "me", ...) or "".
+// ("login", "me", ...) or "". The auth segment and the endpoint name match
+// in any case, with or without a trailing slash: backends that route
+// case-insensitively (Express by default, ASP.NET Core) would otherwise get
+// /api/auth/Refresh from the API proxy and answer it with tokens in the
+// body, where page script can read them.
 func (g *Gateway) authEndpoint(clean string) string {
 	if !*g.cfg.AuthAPI.Enabled {
 		return ""
 	}
-	rest, ok := strings.CutPrefix(clean, g.prefix+"/auth/")
+	rest, ok := strings.CutPrefix(clean, g.prefix+"/")
 	if !ok {
 		return ""
 	}
-	rest = strings.TrimSuffix(rest, "/")
-	switch rest {
-	case "login", "register", "logout", "me", "refresh", "csrf":
-		return rest
+	seg, name, ok := strings.Cut(rest, "/")
+	if !ok || !strings.EqualFold(seg, "auth") {
+		return ""
+	}
+	name = strings.TrimSuffix(name, "/")
+	for _, ep := range builtIn {
+		if strings.EqualFold(name, ep) {
+			return ep
+		}
 	}
 	return ""
+}
+
+// tokenEndpoint reports whether the API path clean reaches a backend
+// endpoint that answers tokens in its body (backend.endpoints login,
+// register, refresh and guest) in a spelling a lenient backend routes
+// there: segments in any case, ;parameters dropped (Spring, Tomcat), a
+// trailing slash and a .format suffix on the last segment ignored (Rails).
+// The gateway keeps tokens in httpOnly cookies; such a path is refused, or
+// script on the page could read the tokens.
+func (g *Gateway) tokenEndpoint(clean string) bool {
+	rel, ok := strings.CutPrefix(clean, g.prefix+"/")
+	if !ok {
+		return false
+	}
+	for _, ep := range g.tokenEndpoints {
+		if sameEndpoint(rel, ep) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameEndpoint reports whether the relative path rel names the endpoint ep
+// (a path relative to backend.url) as lenient routers compare them.
+func sameEndpoint(rel, ep string) bool {
+	rel = strings.TrimSuffix(rel, "/")
+	ep = strings.Trim(ep, "/")
+	if ep == "" {
+		return false
+	}
+	for {
+		rs, rrest, rmore := strings.Cut(rel, "/")
+		es, erest, emore := strings.Cut(ep, "/")
+		rs, _, _ = strings.Cut(rs, ";")
+		if rmore != emore {
+			return false
+		}
+		if !rmore {
+			if strings.EqualFold(rs, es) {
+				return true
+			}
+			i := strings.LastIndexByte(rs, '.')
+			return i > 0 && strings.EqualFold(rs[:i], es)
+		}
+		if !strings.EqualFold(rs, es) {
+			return false
+		}
+		rel, ep = rrest, erest
+	}
 }
 
 // serveAuthAPI answers the built-in auth API (SPEC.md section 6). Tokens
@@ -95,6 +156,12 @@ func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint 
 			return
 		}
 		g.ensureCSRF(w, r, bindingOf(out), secure)
+		if endpoint == "refresh" && out.Reason != "" && out.State != session.StateUnavailable {
+			// The backend refused the refresh: a still-valid token stays
+			// (its cookie too), but the refresh did not happen.
+			respond.Error(w, http.StatusUnauthorized, respond.MsgNotAuthenticated)
+			return
+		}
 		g.authIdentity(w, out, endpoint == "me")
 	}
 }

@@ -115,6 +115,7 @@ func (j *jar) set(w http.ResponseWriter, name, value string, secure bool) {
 		age = j.refreshMaxAge
 	}
 	http.SetCookie(w, j.cookie(name, value, age, secure))
+	markPrivate(w)
 }
 
 // del deletes a cookie with the Path and Domain it was set with.
@@ -123,4 +124,5 @@ func (j *jar) del(w http.ResponseWriter, name string, secure bool) {
 	c.MaxAge = -1
 	c.Expires = time.Unix(0, 0).UTC()
 	http.SetCookie(w, c)
+	markPrivate(w)
 }

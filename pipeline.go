@@ -47,6 +47,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	r = withContext(r, id, info)
 	ctx := r.Context()
 	r.Header[requestid.Header] = idv
+	// Identity headers a client forged, in any spelling, are gone before
+	// any hook, the auth API or a proxy sees the request.
+	proxy.StripInternal(r.Header)
 
 	// 5. CORS: preflights are answered here, and every later response to an
 	// allowed origin, refusals included, carries the CORS headers.
@@ -64,8 +67,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 	r.URL = withPath(r.URL, clean)
 	isAPI := route.Under(clean, g.prefix)
+	// app: a route of the web app under the prefix (api.appRoutes); from
+	// here on it is a page. ep: a built-in auth API endpoint, in any case.
+	app, ep := false, ""
 	if isAPI {
-		rec.kind = "api"
+		if app = g.app.Match(clean); app {
+			isAPI = false
+		} else {
+			rec.kind = "api"
+			ep = g.authEndpoint(clean)
+		}
 	}
 	if strings.TrimSuffix(clean, "/") == strings.TrimSuffix(g.cfg.Health.Path, "/") {
 		g.health(w, r) // /_apilayer/health/ or //_apilayer/health: still never forwarded
@@ -76,15 +87,21 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	// default. Route lists are matched on the path without the prefix.
 	match, loc := clean, i18n.Result{}
 	if g.i18n != nil {
-		loc = g.i18n.Resolve(r, clean, isAPI)
+		loc = g.i18n.Resolve(r, clean, isAPI || app)
 		match = loc.Path
 		if loc.Locale != "" {
 			w.Header().Set(i18n.Header, loc.Locale)
 		}
 	}
+	// Rate-limit rules and skipRoutes see the path as route lists do, and
+	// a built-in endpoint by its own name.
+	limited := match
+	if ep != "" {
+		limited = g.prefix + "/auth/" + ep
+	}
 
 	// 8. Rate limit by client IP: a blocked request costs no backend call.
-	if g.limiter != nil && !g.byUser && !g.allow(w, r, "ip:"+info.IP.String()) {
+	if g.limiter != nil && !g.byUser && !g.allow(w, r, limited, "ip:"+info.IP.String()) {
 		return
 	}
 
@@ -97,11 +114,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 
 	// 10. The BeforeAuth hook may answer the request itself (it cannot forward).
-	if g.hooks.BeforeAuth != nil {
-		proxy.StripInternal(r.Header)
-		if g.hooks.BeforeAuth(w, r) {
-			return
-		}
+	if g.hooks.BeforeAuth != nil && g.hooks.BeforeAuth(w, r) {
+		return
 	}
 
 	// 11. Paths that are not authenticated at all.
@@ -120,6 +134,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		g.forwardBare(w, r, isAPI, pages, Auth{Bypassed: bare, Locale: loc.Locale})
 		return
 	}
+	if isAPI && ep == "" && g.tokenEndpoint(clean) {
+		// The backend's login, refresh... in another spelling: its answer
+		// would hand tokens to page script.
+		respond.Error(w, http.StatusNotFound, respond.MsgNotFound)
+		return
+	}
 	if isAPI && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(r) && !access.IsFetch(r) {
 		http.Redirect(w, r, g.cfg.Access.HomePath, http.StatusTemporaryRedirect)
 		return
@@ -127,18 +147,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 
 	// 12. Rate limit by user: keyed by the user's id once its token is
 	// validated (cached); guests, anonymous visitors and invalid tokens by IP.
-	if g.limiter != nil && g.byUser && !g.allow(w, r, g.userKey(ctx, toks, info.IP.String())) {
+	if g.limiter != nil && g.byUser && !g.allow(w, r, limited, g.userKey(ctx, toks, info.IP.String())) {
 		return
 	}
 
 	// 13. Token cascade, validation (cached, single-flight), refresh and
 	// guest minting. The built-in auth API runs its own part of it.
-	if isAPI {
-		if ep := g.authEndpoint(clean); ep != "" {
-			rec.kind = "auth"
-			g.serveAuthAPI(w, r, ep, toks, needToken)
-			return
-		}
+	if ep != "" {
+		rec.kind = "auth"
+		g.serveAuthAPI(w, r, ep, toks, needToken)
+		return
 	}
 	out := g.sessions.Authenticate(ctx, g.input(r, toks, info.IP.String()))
 	g.emitSession(r, toks, out)
@@ -149,6 +167,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	req := access.Request{
 		Path:      match,
 		API:       isAPI,
+		App:       app,
 		Fetch:     !isAPI && access.IsFetch(r),
 		Query:     r.URL.RawQuery,
 		State:     stateOf(out),
@@ -175,9 +194,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	// every visitor gets a CSRF token bound to its session.
 	secure := g.jar.secureFor(info.Proto)
 	eff := g.writeCookies(w, toks, out, d.ClearAuth, secure)
-	if d.Action == access.Forward && needToken {
-		// 16. CSRF, double-submit part: it needs the user, known only now.
-		if d.Anonymous {
+	// 16. CSRF, double-submit part: it needs the user, known only now. It
+	// comes before a refusal for want of a token, so an anonymous request
+	// without the CSRF token learns nothing more.
+	if needToken && (d.Action == access.Forward || out.State == session.StateAnonymous) {
+		if out.State == session.StateUnavailable {
 			// The backend is unavailable: the binding cannot be known.
 			g.refuse(w, r, isAPI, http.StatusServiceUnavailable, respond.MsgUnavailable)
 			return
@@ -283,7 +304,7 @@ func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outc
 // forwardBare forwards a request that skips authentication. Forged identity
 // headers are stripped all the same.
 func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, a Auth) {
-	proxy.StripInternal(r.Header)
+	g.stripAfterHooks(r.Header)
 	if a.Locale != "" {
 		r.Header.Set(proxy.HeaderLocale, a.Locale)
 	}
@@ -303,7 +324,7 @@ func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool
 // SPEC.md section 4.4.
 func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http.Handler, a *Auth, e effective) {
 	h := r.Header
-	proxy.StripInternal(h)
+	g.stripAfterHooks(h)
 	if a.Locale != "" {
 		h.Set(proxy.HeaderLocale, a.Locale)
 	}
@@ -333,12 +354,20 @@ func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http
 // token, unless the endpoint needs none.
 func (g *Gateway) forwardAPI(w http.ResponseWriter, r *http.Request, a *Auth, skip bool) {
 	h := r.Header
-	proxy.StripInternal(h)
+	g.stripAfterHooks(h)
 	h.Del("Authorization")
 	if !skip && a.Token != "" {
 		h.Set("Authorization", "Bearer "+a.Token)
 	}
 	g.api.ServeHTTP(w, r)
+}
+
+// stripAfterHooks removes identity headers a hook may have added: the
+// request was stripped on arrival, so without hooks there is nothing to do.
+func (g *Gateway) stripAfterHooks(h http.Header) {
+	if g.hooks.BeforeAuth != nil || g.hooks.AfterAuth != nil {
+		proxy.StripInternal(h)
+	}
 }
 
 // skipAuth reports whether an API request is sent without a token:
@@ -375,7 +404,7 @@ func (g *Gateway) rewriteCookieHeader(h http.Header, e effective, hide bool) {
 				continue
 			}
 			name, _, _ := strings.Cut(part, "=")
-			if g.isAuthCookie(name) {
+			if g.isAuthCookie(trimName(name)) {
 				continue
 			}
 			if b.Len() > 0 {
@@ -400,32 +429,47 @@ func (g *Gateway) rewriteCookieHeader(h http.Header, e effective, hide bool) {
 
 // cookiesAsEffective reports whether every auth cookie in the Cookie header
 // already has its effective value, once (the common case: nothing to
-// rewrite, and no allocation to find it out).
+// rewrite, and no allocation to find it out). Names are compared trimmed of
+// spaces and tabs, as lenient cookie parsers read them: "userAuthToken =x"
+// is the user cookie to a web app, so it must be rewritten too.
 func (g *Gateway) cookiesAsEffective(h http.Header, e effective) bool {
+	var seen [3]bool
 	for _, line := range h.Values("Cookie") {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimSpace(part)
 			name, value, _ := strings.Cut(part, "=")
+			if name != trimName(name) {
+				if g.isAuthCookie(trimName(name)) {
+					return false
+				}
+				continue
+			}
 			var want string
+			var i int
 			switch {
 			case name == g.jar.user:
-				want = e.user
+				want, i = e.user, 0
 			case name == g.jar.guest:
-				want = e.guest
+				want, i = e.guest, 1
 			case g.jar.refresh != "" && name == g.jar.refresh:
-				want = e.refresh
+				want, i = e.refresh, 2
 			default:
 				continue
 			}
-			if value != want || want == "" {
+			if value != want || want == "" || seen[i] {
 				return false
 			}
+			seen[i] = true
 		}
 	}
 	return true
 }
+
+// trimName is a cookie name as lenient parsers read it: without the spaces
+// and tabs around it.
+func trimName(name string) string { return strings.Trim(name, " \t") }
 
 func (g *Gateway) isAuthCookie(name string) bool {
 	return name == g.jar.user || name == g.jar.guest || (g.jar.refresh != "" && name == g.jar.refresh)

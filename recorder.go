@@ -16,29 +16,63 @@ import (
 )
 
 // recorder remembers the status and size of a response for the access log
-// and for recovering from a panic before anything was written.
+// and for recovering from a panic before anything was written. It also
+// keeps a response that sets a token cookie out of shared caches.
 type recorder struct {
 	http.ResponseWriter
 	start  time.Time
 	status int
 	bytes  int64
 	kind   string // page, api or auth (metrics)
+	// private is set when the response sets or deletes an auth cookie.
+	private bool
 }
 
 func newRecorder(w http.ResponseWriter) *recorder {
 	return &recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
 }
 
+// markPrivate records that the response to w carries an auth cookie.
+func markPrivate(w http.ResponseWriter) {
+	if r, ok := w.(*recorder); ok {
+		r.private = true
+	}
+}
+
+// started is called once, when the final response header is about to be
+// written. A response carrying a token cookie is never stored by a shared
+// cache, whatever the web app or the backend said: Cache-Control is
+// exactly "private, no-store", the CDN-targeted fields are dropped (they
+// take precedence over Cache-Control at a CDN) and Vary names Cookie.
+func (r *recorder) started(code int) {
+	r.status = code
+	if !r.private {
+		return
+	}
+	h := r.ResponseWriter.Header()
+	h["Cache-Control"] = []string{"private, no-store"}
+	delete(h, "Cdn-Cache-Control")
+	delete(h, "Surrogate-Control")
+	for _, v := range h["Vary"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 && code >= 200 {
-		r.status = code
+		r.started(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.started(http.StatusOK)
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
@@ -52,7 +86,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // Flush keeps streaming responses streaming through the recorder.
 func (r *recorder) Flush() {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.started(http.StatusOK)
 	}
 	http.NewResponseController(r.ResponseWriter).Flush()
 }

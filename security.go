@@ -58,10 +58,11 @@ func (g *Gateway) csrfFail(w http.ResponseWriter, r *http.Request, reason, userI
 	respond.Error(w, http.StatusForbidden, respond.MsgCSRF)
 }
 
-// allow counts the request once under key. A blocked request is answered
+// allow counts the request once under key; path is the cleaned path as
+// rate-limit rules and skipRoutes see it. A blocked request is answered
 // 429; every checked response carries the X-RateLimit-* headers.
-func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, key string) bool {
-	d := g.limiter.Check(r.Context(), r, r.URL.EscapedPath(), key)
+func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, path, key string) bool {
+	d := g.limiter.Check(r.Context(), r, path, key)
 	if d.Skipped {
 		return true
 	}

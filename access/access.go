@@ -26,8 +26,11 @@ const (
 
 // Request is what a decision is made on.
 type Request struct {
-	Path      string // cleaned and locale-stripped path
-	API       bool   // under api.prefix
+	Path string // cleaned and locale-stripped path
+	API  bool   // under api.prefix (and not one of api.appRoutes)
+	// App marks a route of the web app under api.prefix (api.appRoutes):
+	// decided as a page, but its JSON refusals use the API's messages.
+	App       bool
 	Fetch     bool   // a fetch/XHR request: refusals are JSON, not redirects
 	SkipAuth  bool   // API request that needs no token (publicEndpoints, skipAuthByDefault, X-Skip-Auth)
 	Query     string // raw query, kept in the return URL
@@ -230,9 +233,9 @@ func (p *Policy) Decide(r Request) Decision {
 	switch r.State {
 	case Expired:
 		switch {
-		case r.API && r.SkipAuth:
+		case r.API && r.skip(p):
 			return Decision{Action: Forward, Anonymous: true}
-		case r.API:
+		case r.API || (r.App && r.Fetch):
 			return refuse(http.StatusUnauthorized, respond.MsgSessionExpired, true)
 		case r.Fetch:
 			return refuse(http.StatusUnauthorized, respond.MsgNotAuthenticated, true)
@@ -243,7 +246,7 @@ func (p *Policy) Decide(r Request) Decision {
 
 	case Unavailable:
 		switch {
-		case r.API && r.SkipAuth:
+		case r.API && r.skip(p):
 			return Decision{Action: Forward, Anonymous: true}
 		case r.API:
 			return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, true)
@@ -254,7 +257,7 @@ func (p *Policy) Decide(r Request) Decision {
 
 	case Anonymous:
 		if r.API {
-			if r.SkipAuth {
+			if r.skip(p) {
 				return Decision{Action: Forward}
 			}
 			return refuse(http.StatusUnauthorized, respond.MsgTokenNotFound, true)
@@ -293,6 +296,10 @@ func (p *Policy) Decide(r Request) Decision {
 	return Decision{Action: Forward}
 }
 
+// skip reports whether an API request goes on without a token: a skip flag
+// drops the Bearer token and the "no token" refusal, never a role rule.
+func (r Request) skip(p *Policy) bool { return r.SkipAuth && !p.ruled(r.Path) }
+
 func (r Request) back() string {
 	if r.Return != "" {
 		return r.Return
@@ -306,7 +313,11 @@ func (p *Policy) needsUser(r Request) Decision {
 		return Decision{Action: Forward}
 	}
 	if r.Fetch {
-		return refuse(http.StatusUnauthorized, respond.MsgNotAuthenticated, true)
+		msg := respond.MsgNotAuthenticated
+		if r.App && r.State == Anonymous {
+			msg = respond.MsgTokenNotFound
+		}
+		return refuse(http.StatusUnauthorized, msg, true)
 	}
 	return Decision{Action: Redirect, Location: p.LoginURL(r.back(), r.Query)}
 }

@@ -25,6 +25,7 @@ const (
 	MsgCSRF             = "CSRF validation failed."
 	MsgTooManyRequests  = "Too many requests. Please try again later."
 	MsgInternal         = "Internal error."
+	MsgNotFound         = "Not found."
 )
 
 // JSON writes v as the JSON body of a response with the given status.

@@ -89,7 +89,8 @@ func (m *Manager) due(id *Identity) bool {
 // cookie), whatever the token's validity. Success, reuse and network
 // failures are decided as in Authenticate; after any other failure the
 // request is authenticated as usual (a still-valid token is kept; the
-// failure is remembered, so no second refresh call is made). Without a
+// failure is remembered, so no second refresh call is made) and the
+// Outcome's Reason says why the refresh failed. Without a
 // credential it authenticates the user cookie as usual, and without a user
 // cookie either it answers StateAnonymous and changes nothing.
 func (m *Manager) Refresh(ctx context.Context, in Input) Outcome {
@@ -108,7 +109,11 @@ func (m *Manager) Refresh(ctx context.Context, in Input) Outcome {
 	case "", backend.ReasonReuse, backend.ReasonNetwork:
 		return m.afterRefresh(ctx, in, r)
 	}
-	return m.cascade(ctx, in)
+	o := m.cascade(ctx, in)
+	if o.Reason == "" {
+		o.Reason = r.reason
+	}
+	return o
 }
 
 // Forget drops what the Manager remembers about token (after a logout), so

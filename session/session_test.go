@@ -723,8 +723,8 @@ func TestForcedRefresh(t *testing.T) {
 			want{state: StateExpired, reason: backend.ReasonReuse, del: CookieSet{User: true, Refresh: true}, calls: [3]int64{0, 1, 0}}},
 		{"network changes nothing", "500", Input{User: "U"},
 			want{state: StateUnavailable, reason: backend.ReasonNetwork, calls: [3]int64{0, 1, 0}}},
-		{"expired refresh keeps a still-valid token", "401", Input{User: "U"},
-			want{state: StateUser, token: "cookie:user", calls: [3]int64{1, 1, 0}}},
+		{"expired refresh keeps a still-valid token and says why", "401", Input{User: "U"},
+			want{state: StateUser, reason: backend.ReasonExpired, token: "cookie:user", calls: [3]int64{1, 1, 0}}},
 		{"expired refresh of an invalid token falls back to a guest", "401", Input{User: "X"},
 			want{state: StateGuest, reason: backend.ReasonExpired, minted: true, setGuest: true, token: "new", del: CookieSet{User: true}, calls: [3]int64{1, 1, 1}}},
 	}
