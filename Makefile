@@ -12,7 +12,7 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build test deps test-go lint fmt vet staticcheck demo clean bench bench-smoke bench-go
+.PHONY: all build test deps test-go lint fmt vet staticcheck tidy demo clean bench bench-smoke bench-go
 
 include clients/react/Makefile.inc
 
@@ -41,9 +41,13 @@ deps:
 	  fi; \
 	fi
 
-lint: vet staticcheck
+lint: vet staticcheck tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# tidy fails when go.mod or go.sum is not what `go mod tidy` makes.
+tidy:
+	@$(GO) mod tidy -diff || { echo "go.mod is not tidy: run go mod tidy"; exit 1; }
 
 staticcheck:
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
