@@ -201,6 +201,9 @@ type apiCall struct {
 	target   *url.URL
 	endpoint string        // the decoded path relative to the prefix
 	guard    *apiBodyGuard // nil when the request has no streamed body
+	// override is the X-HTTP-Method-Override method spoofing sends, or
+	// "" (a client's own never passes).
+	override string
 }
 
 type apiCallKey struct{}

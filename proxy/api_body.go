@@ -68,7 +68,7 @@ func (a *API) prepareBody(w http.ResponseWriter, r *http.Request, call *apiCall)
 		// Header strategy, or a body the body strategy cannot carry the
 		// method in (binary, text, ...): the body is streamed untouched.
 		r.Method = http.MethodPost
-		r.Header.Set(headerOverride, method)
+		call.override = method
 	}
 	if !sanitize && !bodySpoof {
 		return true
@@ -102,7 +102,7 @@ func (a *API) prepareBody(w http.ResponseWriter, r *http.Request, call *apiCall)
 				r.Header.Set("Content-Type", ct)
 			}
 		} else {
-			r.Header.Set(headerOverride, method)
+			call.override = method
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -10,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,12 +26,6 @@ const (
 	msgUnreachable = "The web app is unreachable."
 	msgTimeout     = "The web app did not answer in time."
 )
-
-// Client IP headers a client may send to pose as someone else. The gateway
-// has already decided who the client is (UpstreamOptions.ClientInfo); the web
-// app gets that decision in X-Forwarded-For and X-Real-IP, and none of the
-// client's own claims.
-var spoofableIPHeaders = []string{"X-Real-Ip", "Cf-Connecting-Ip", "True-Client-Ip"}
 
 // UpstreamOptions configures NewUpstream. Exactly one of URL and Static must
 // be set.
@@ -205,32 +198,32 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 	// path, query kept; Host becomes the web app's own.
 	pr.SetURL(u.target)
 
-	ip, proto, host := u.clientInfo(pr.In)
+	// One pass over the names removes, in every spelling an app server
+	// may read as them: forged identity headers and X-Middleware-* (the
+	// pipeline removed them already; this keeps the web app safe even if
+	// it did not), the client's claims about where it comes from (the
+	// gateway has decided who the client is: UpstreamOptions.ClientInfo),
+	// routing override headers and any spelling of X-Request-ID.
+	// ReverseProxy itself only removed the exact X-Forwarded-For, -Host,
+	// -Proto and Forwarded.
 	h := pr.Out.Header
-	for _, k := range spoofableIPHeaders {
-		h.Del(k)
-	}
-	// ReverseProxy removed the client's X-Forwarded-* and Forwarded before
-	// calling us: the chain is replaced, not extended, because the
-	// gateway's client IP resolution already decided which hops to believe.
-	if ip.IsValid() {
-		s := ip.Unmap().String()
-		h.Set("X-Forwarded-For", s)
-		h.Set("X-Real-Ip", s)
-	}
-	if proto != "" {
-		h.Set("X-Forwarded-Proto", proto)
-	}
-	if host != "" {
-		h.Set("X-Forwarded-Host", host)
-	}
-	// The pipeline already removed them; this keeps the web app safe from
-	// Next.js's CVE-2025-29927 class of bugs even if it did not.
-	for k := range h {
-		if len(k) >= len(middlewarePrefix) && strings.EqualFold(k[:len(middlewarePrefix)], middlewarePrefix) {
-			delete(h, k)
-		}
-	}
+	stripClasses(h, upstreamStrip)
+	ip, proto, host := u.clientInfo(pr.In)
+	setForwarded(h, ip, proto, host)
+	// Last, what the pipeline set, from the inbound request: a client's
+	// Connection header made ReverseProxy remove any of them it listed.
+	copyOwned(pr.In.Header, h, upstreamOwned)
+}
+
+// upstreamStrip are the classes of request headers the page proxy removes.
+const upstreamStrip = classIdentity | classForwarded | classRequestID | classRouting
+
+// upstreamOwned are the request headers of the page proxy that the
+// pipeline sets (docs/security.md): they reach the web app as the inbound
+// request has them.
+var upstreamOwned = []string{
+	HeaderAuthUser, HeaderAuthUserTruncated, HeaderTokenType, HeaderRefreshed, HeaderLocale, HeaderAuthAssertion,
+	headerRequestID, "Cookie", "Authorization",
 }
 
 // modifyUpstreamResponse removes what the browser must never receive, from
