@@ -77,12 +77,7 @@ func (a *API) rewrite(pr *httputil.ProxyRequest) {
 	for _, k := range a.drop {
 		h.Del(k)
 	}
-	// Only WebSocket upgrades pass; any other protocol switch (h2c, ...)
-	// becomes a plain request.
-	if up := h.Get("Upgrade"); up != "" && !strings.EqualFold(up, "websocket") {
-		h.Del("Upgrade")
-		h.Del("Connection")
-	}
+	onlyWebSocketUpgrade(h)
 	ip, proto, host := a.client(pr.In)
 	setForwarded(h, ip, proto, host)
 	if a.sanResp {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"net/http"
 	"net/netip"
+	"strings"
 )
 
 // Internal headers the gateway sets for the web app (docs/security.md).
@@ -171,6 +172,18 @@ func StripInternal(h http.Header) {
 func StripFromResponse(h http.Header) {
 	h.Del(HeaderAuthUser)
 	h.Del(HeaderRefreshed)
+}
+
+// onlyWebSocketUpgrade lets only a WebSocket upgrade through: any other
+// protocol switch (h2c, ...) loses its Upgrade header and the Connection
+// token ReverseProxy kept for it, and becomes a plain HTTP/1.1 request. A
+// web app that switched to h2c would otherwise hand the client an HTTP/2
+// connection the gateway no longer sees, skipping every check.
+func onlyWebSocketUpgrade(h http.Header) {
+	if up, ok := h["Upgrade"]; ok && !(len(up) == 1 && strings.EqualFold(up[0], "websocket")) {
+		delete(h, "Upgrade")
+		delete(h, "Connection")
+	}
 }
 
 // setForwarded sets what the gateway decided about the client: its IP in

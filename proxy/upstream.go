@@ -208,6 +208,7 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 	// -Proto and Forwarded.
 	h := pr.Out.Header
 	stripClasses(h, upstreamStrip)
+	onlyWebSocketUpgrade(h)
 	ip, proto, host := u.clientInfo(pr.In)
 	setForwarded(h, ip, proto, host)
 	// Last, what the pipeline set, from the inbound request: a client's
