@@ -43,8 +43,10 @@ type APIOptions struct {
 	Sanitizer Sanitizer
 	// SanitizeResponses also passes JSON responses through Sanitizer.
 	SanitizeResponses bool
-	// ReservedCookies are the gateway's own cookie names: a backend
-	// Set-Cookie with one of these names is dropped.
+	// ReservedCookies are the gateway's own cookie names (user, guest,
+	// refresh, CSRF and locale cookies): a backend Set-Cookie with one of
+	// these names is dropped, from 1xx responses too. The name is compared
+	// as browsers read it, trimmed of spaces and tabs.
 	ReservedCookies []string
 	// DropHeaders are extra request headers never forwarded (the CSRF
 	// header name).
@@ -126,7 +128,7 @@ func NewAPI(o APIOptions) (*API, error) {
 		spoof:     spoof,
 		sanitizer: o.Sanitizer,
 		sanResp:   o.SanitizeResponses && o.Sanitizer != nil,
-		reserved:  make(map[string]bool, len(o.ReservedCookies)),
+		reserved:  reservedSet(o.ReservedCookies),
 		query:     o.Query,
 		client:    o.ClientInfo,
 		transport: o.Transport,
@@ -134,9 +136,6 @@ func NewAPI(o APIOptions) (*API, error) {
 	}
 	if a.maxBody == 0 {
 		a.maxBody = DefaultAPIMaxBodySize
-	}
-	for _, c := range o.ReservedCookies {
-		a.reserved[c] = true
 	}
 	for _, h := range o.DropHeaders {
 		a.drop = append(a.drop, http.CanonicalHeaderKey(h))
@@ -255,7 +254,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	hw := newHintsWriter(w)
+	hw := newHintsWriter(w, a.reserved)
 	a.rp.ServeHTTP(hw, out)
 	hw.put()
 }

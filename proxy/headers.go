@@ -220,3 +220,58 @@ func copyOwned(in, out http.Header, names []string) {
 		}
 	}
 }
+
+// reservedSet is the set of the gateway's own cookie names (user, guest,
+// refresh, CSRF and locale cookies).
+func reservedSet(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		if n != "" {
+			m[n] = true
+		}
+	}
+	return m
+}
+
+// dropReservedCookies removes the Set-Cookie lines that would set one of
+// the gateway's own cookies: only the gateway sets those. The name is read
+// the way browsers parse a Set-Cookie line: the part before the first ';',
+// then before the first '=', trimmed of spaces and tabs (so " user =x"
+// sets "user"). A pair without '=' is a cookie with an empty name to a
+// browser but its name to some server-side parsers: it is dropped too when
+// it is a reserved name.
+func dropReservedCookies(h http.Header, reserved map[string]bool) {
+	lines := h["Set-Cookie"]
+	if len(lines) == 0 || len(reserved) == 0 {
+		return
+	}
+	var kept []string // nil until a line is dropped
+	for i, line := range lines {
+		if reserved[setCookieName(line)] {
+			if kept == nil {
+				kept = make([]string, i, len(lines))
+				copy(kept, lines[:i])
+			}
+			continue
+		}
+		if kept != nil {
+			kept = append(kept, line)
+		}
+	}
+	switch {
+	case kept == nil:
+		// Nothing dropped.
+	case len(kept) == 0:
+		delete(h, "Set-Cookie")
+	default:
+		h["Set-Cookie"] = kept
+	}
+}
+
+// setCookieName is the cookie name of a Set-Cookie line as a browser
+// reads it, or the whole trimmed pair when it has no '='.
+func setCookieName(line string) string {
+	pair, _, _ := strings.Cut(line, ";")
+	name, _, _ := strings.Cut(pair, "=")
+	return strings.Trim(name, " \t")
+}

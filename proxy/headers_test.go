@@ -44,3 +44,36 @@ func TestStripInternal(t *testing.T) {
 		}
 	}
 }
+
+func TestDropReservedCookies(t *testing.T) {
+	reserved := reservedSet([]string{"user", "guest", ""})
+	tests := []struct {
+		name  string
+		lines []string
+		want  []string // nil: no Set-Cookie left
+	}{
+		{"none reserved", []string{"a=1", "b=2"}, []string{"a=1", "b=2"}},
+		{"first", []string{"user=x; Path=/", "a=1"}, []string{"a=1"}},
+		{"last", []string{"a=1", "guest=x"}, []string{"a=1"}},
+		{"all", []string{"user=x", "guest=y"}, nil},
+		{"spaces and tabs around the name", []string{" user =x", "\tguest\t=y", "a=1"}, []string{"a=1"}},
+		{"no equals sign", []string{"user", "user; Path=/", "a=1"}, []string{"a=1"}},
+		{"names are case-sensitive", []string{"User=x", "GUEST=y"}, []string{"User=x", "GUEST=y"}},
+		{"reserved name as a value or attribute", []string{"a=user", "b=1; user=x", "users=1"}, []string{"a=user", "b=1; user=x", "users=1"}},
+		{"empty name is not reserved", []string{"=x", "a=1"}, []string{"=x", "a=1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{"Set-Cookie": slices.Clone(tt.lines)}
+			dropReservedCookies(h, reserved)
+			got, ok := h["Set-Cookie"]
+			if !slices.Equal(got, tt.want) || ok != (tt.want != nil) {
+				t.Errorf("Set-Cookie = %q (present %v), want %q", got, ok, tt.want)
+			}
+		})
+	}
+	h := http.Header{"Set-Cookie": {"a=1; Path=/", "b=2"}}
+	if n := testing.AllocsPerRun(100, func() { dropReservedCookies(h, reserved) }); n != 0 {
+		t.Errorf("%v allocations when nothing is dropped, want 0", n)
+	}
+}

@@ -47,6 +47,13 @@ type UpstreamOptions struct {
 	// that sets Transport configures its own timeouts.
 	Timeout time.Duration
 
+	// ReservedCookies are the gateway's own cookie names (user, guest,
+	// refresh, CSRF and locale cookies): a Set-Cookie of the web app with
+	// one of these names is dropped, from 1xx and final responses. The
+	// name is compared as browsers read it, trimmed of spaces and tabs.
+	// If empty, every Set-Cookie passes.
+	ReservedCookies []string
+
 	// Transport sends the requests to the web app. If nil, a dedicated
 	// *http.Transport is used: a keep-alive pool sized for a single host,
 	// no environment proxy, no transparent compression, and
@@ -77,6 +84,7 @@ type Upstream struct {
 	proxy      *httputil.ReverseProxy
 	static     *static
 	transport  http.RoundTripper
+	reserved   map[string]bool
 	clientInfo func(*http.Request) (netip.Addr, string, string)
 	log        *slog.Logger
 }
@@ -85,7 +93,7 @@ type Upstream struct {
 // neither or both of URL and Static are set, when URL is not an absolute
 // http or https URL, or when Static is not a readable folder.
 func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
-	u := &Upstream{clientInfo: opts.ClientInfo, log: opts.Logger}
+	u := &Upstream{clientInfo: opts.ClientInfo, reserved: reservedSet(opts.ReservedCookies), log: opts.Logger}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +131,7 @@ func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
 	u.proxy = &httputil.ReverseProxy{
 		Rewrite:        u.rewrite,
 		Transport:      u.transport,
-		ModifyResponse: modifyUpstreamResponse,
+		ModifyResponse: u.modifyResponse,
 		ErrorHandler:   u.handleError,
 		BufferPool:     bufferPool{},
 		ErrorLog:       slog.NewLogLogger(u.log.Handler(), slog.LevelDebug),
@@ -187,7 +195,7 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	hw := newHintsWriter(w)
+	hw := newHintsWriter(w, u.reserved)
 	u.proxy.ServeHTTP(hw, r)
 	hw.put()
 }
@@ -227,10 +235,12 @@ var upstreamOwned = []string{
 	headerRequestID, "Cookie", "Authorization",
 }
 
-// modifyUpstreamResponse removes what the browser must never receive, from
-// every answer including 101 Switching Protocols, and from trailers.
-func modifyUpstreamResponse(res *http.Response) error {
+// modifyResponse removes what the browser must never receive, from every
+// answer including 101 Switching Protocols, and from trailers: the
+// internal headers, and the Set-Cookie lines of the gateway's own cookies.
+func (u *Upstream) modifyResponse(res *http.Response) error {
 	StripFromResponse(res.Header)
+	dropReservedCookies(res.Header, u.reserved)
 	if res.StatusCode != http.StatusSwitchingProtocols { // its Body must stay an io.ReadWriteCloser
 		res.Body = &trailerStripper{ReadCloser: res.Body, res: res}
 	}
