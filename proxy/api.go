@@ -39,9 +39,15 @@ type APIOptions struct {
 	MaxBodySize int64
 	// MethodSpoofing turns PUT/PATCH/DELETE into POST (api.methodSpoofing).
 	MethodSpoofing config.MethodSpoofing
-	// Sanitizer rewrites JSON bodies. If nil, nothing is sanitized.
+	// Sanitizer rewrites the request bodies whose Content-Type contains
+	// "json" in any case (application/json with any parameters, text/json,
+	// *+json, a list naming one): a body it cannot read as JSON is refused
+	// with 400 Invalid JSON body, never forwarded as it is. If nil,
+	// nothing is sanitized.
 	Sanitizer Sanitizer
-	// SanitizeResponses also passes JSON responses through Sanitizer.
+	// SanitizeResponses also passes through Sanitizer the identity-encoded
+	// responses whose Content-Type contains "json"; one it cannot read is
+	// passed through with a warning.
 	SanitizeResponses bool
 	// ReservedCookies are the gateway's own cookie names (user, guest,
 	// refresh, CSRF and locale cookies): a backend Set-Cookie with one of

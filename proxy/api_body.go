@@ -46,6 +46,23 @@ func apiIsJSON(mediaType string) bool {
 	return mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
 }
 
+// apiJSONContentType reports whether a body with these Content-Type lines
+// is sanitized as JSON: when "json" appears anywhere in them, in any case.
+// That is application/json with any parameters, text/json, every +json
+// type, and a list naming one of them: a backend may decode all of these
+// as JSON (Laravel's isJson() accepts any type containing /json or +json),
+// so a narrower test would let a body reach it unsanitized.
+func apiJSONContentType(lines []string) bool {
+	for _, v := range lines {
+		for i := 0; i+len("json") <= len(v); i++ {
+			if v[i]|0x20 == 'j' && v[i+1]|0x20 == 's' && v[i+2]|0x20 == 'o' && v[i+3]|0x20 == 'n' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // apiSpoofed reports whether method is one that method spoofing rewrites.
 func apiSpoofed(method string) bool {
 	return method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
@@ -61,7 +78,7 @@ func (a *API) prepareBody(w http.ResponseWriter, r *http.Request, call *apiCall)
 
 	spoof := a.spoof.Enabled && apiSpoofed(r.Method)
 	method := r.Method
-	sanitize := a.sanitizer != nil && apiIsJSON(mediaType) && !empty
+	sanitize := a.sanitizer != nil && !empty && apiJSONContentType(r.Header["Content-Type"])
 	bodySpoof := spoof && a.spoof.Strategy == "body" && apiSpoofableBody(mediaType, empty)
 
 	if spoof && !bodySpoof {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,8 +35,7 @@ func (a *API) sanitizeResponse(res *http.Response) error {
 	if ce := res.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil
 	}
-	mediaType, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	if !apiIsJSON(mediaType) {
+	if !apiJSONContentType(res.Header["Content-Type"]) {
 		return nil
 	}
 	call := apiCallFrom(res.Request.Context())
