@@ -31,8 +31,10 @@ type APIOptions struct {
 	// means every path is an API path.
 	Prefix string
 	// Timeout is api.timeout: how long to wait for the backend's response
-	// headers. It never cuts a body, a server-sent event stream or a
-	// WebSocket. Zero means no limit.
+	// headers once the request body has been sent (a slow upload is not
+	// cut by it). It never cuts a response body, a server-sent event
+	// stream or a WebSocket. It applies to any Transport. Zero means no
+	// limit.
 	Timeout time.Duration
 	// MaxBodySize is api.maxBodySize, the largest request body forwarded.
 	// Zero means DefaultAPIMaxBodySize.
@@ -158,10 +160,10 @@ func NewAPI(o APIOptions) (*API, error) {
 	}
 	a.rp = &httputil.ReverseProxy{
 		Rewrite: a.rewrite,
-		Transport: &apiHeaderTimeout{
+		Transport: &headerTimeout{
 			base:      a.transport,
 			timeout:   o.Timeout,
-			afterFunc: apiRealAfterFunc,
+			afterFunc: realAfterFunc,
 		},
 		// Flush every write: server-sent events and other streams reach
 		// the browser as the backend produces them.

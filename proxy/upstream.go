@@ -40,11 +40,10 @@ type UpstreamOptions struct {
 	// navigations to unknown paths without a file extension.
 	Static string
 
-	// Timeout bounds the wait for the web app's response headers only:
-	// bodies, server-sent events and WebSockets are never cut by it. Zero
-	// means DefaultUpstreamTimeout. It is applied through the
-	// ResponseHeaderTimeout of the transport NewUpstream builds; a caller
-	// that sets Transport configures its own timeouts.
+	// Timeout bounds the wait for the web app's response headers once the
+	// request body has been sent: a slow upload, response bodies,
+	// server-sent events and WebSockets are never cut by it. It applies to
+	// any Transport. Zero means DefaultUpstreamTimeout.
 	Timeout time.Duration
 
 	// ReservedCookies are the gateway's own cookie names (user, guest,
@@ -56,8 +55,7 @@ type UpstreamOptions struct {
 
 	// Transport sends the requests to the web app. If nil, a dedicated
 	// *http.Transport is used: a keep-alive pool sized for a single host,
-	// no environment proxy, no transparent compression, and
-	// ResponseHeaderTimeout = Timeout.
+	// no environment proxy, no transparent compression.
 	Transport http.RoundTripper
 
 	// ClientInfo returns who the client is, as the gateway resolved it: its
@@ -126,11 +124,11 @@ func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
 	}
 	u.transport = opts.Transport
 	if u.transport == nil {
-		u.transport = newUpstreamTransport(timeout)
+		u.transport = newTransport()
 	}
 	u.proxy = &httputil.ReverseProxy{
 		Rewrite:        u.rewrite,
-		Transport:      u.transport,
+		Transport:      &headerTimeout{base: u.transport, timeout: timeout, afterFunc: realAfterFunc},
 		ModifyResponse: u.modifyResponse,
 		ErrorHandler:   u.handleError,
 		BufferPool:     bufferPool{},
@@ -157,14 +155,6 @@ func parseUpstreamURL(raw string) (*url.URL, error) {
 		return nil, errors.New("proxy: upstream url: query and fragment are not allowed")
 	}
 	return target, nil
-}
-
-// newUpstreamTransport is the transport of one web app, waiting at most
-// timeout for its response headers.
-func newUpstreamTransport(timeout time.Duration) *http.Transport {
-	t := newTransport()
-	t.ResponseHeaderTimeout = timeout
-	return t
 }
 
 // ServeHTTP forwards r to the web app (or serves it from the static
