@@ -19,10 +19,10 @@ import (
 )
 
 // DefaultAPIMaxBodySize is the body limit of the API proxy when
-// APIOptions.MaxBodySize is zero (SPEC.md api.maxBodySize).
+// APIOptions.MaxBodySize is zero (api.maxBodySize).
 const DefaultAPIMaxBodySize = 10 << 20
 
-// APIOptions configures the API proxy (SPEC.md section 4.5).
+// APIOptions configures the API proxy (docs/proxy-handler.md).
 type APIOptions struct {
 	// Backend is backend.url, e.g. http://127.0.0.1:8000/api/. A missing
 	// trailing slash is added. Required.
@@ -221,10 +221,10 @@ func apiCallFrom(ctx context.Context) *apiCall {
 }
 
 // ServeHTTP forwards r to the backend and copies the answer to w.
-// Failures are answered with the JSON bodies of SPEC.md: 400 for a path
-// outside the prefix, 413 for a body over MaxBodySize, 502 when the
-// backend is unreachable, 504 when it does not answer in time, nothing
-// (status 499 in the log) when the client has gone.
+// Failures are answered with the JSON bodies of docs/proxy-handler.md:
+// 400 for a path outside the prefix, 413 for a body over MaxBodySize, 502
+// when the backend is unreachable, 504 when it does not answer in time,
+// nothing (status 499 in the log) when the client has gone.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	endpoint, rawEndpoint, ok := apiEndpoint(a.prefix, r.URL)
 	if !ok {

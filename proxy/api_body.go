@@ -13,7 +13,7 @@ import (
 	"github.com/apilayer/apilayer/respond"
 )
 
-// Messages of the API proxy that SPEC.md does not name.
+// Messages of the API proxy of its own.
 const (
 	apiMsgBadBody  = "Invalid request body."
 	apiMsgBadJSON  = "Invalid JSON body."

@@ -13,7 +13,7 @@ import (
 // included: the gateway's own cookies cannot be set by the backend, the
 // internal headers never reach the browser, and JSON bodies are sanitized
 // when SanitizeResponses is on. Every other header, every other Set-Cookie
-// line (the seed collapsed them, defect 34) and the status pass through.
+// line (each kept on its own) and the status pass through.
 func (a *API) modifyResponse(res *http.Response) error {
 	dropReservedCookies(res.Header, a.reserved)
 	StripFromResponse(res.Header)

@@ -13,7 +13,7 @@ import (
 //
 // The pipeline already cleaned the path; this is a second line of defence,
 // because joining "..", "%2e%2e" or "..%2f" to the backend URL would reach
-// backend paths above backend.url (defect 35 of the seed).
+// backend paths above backend.url.
 func apiEndpoint(prefix string, u *url.URL) (rel, rawRel string, ok bool) {
 	p := u.Path
 	switch {

@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultUpstreamTimeout is the wait for the web app's response headers when
-// UpstreamOptions.Timeout is zero (SPEC.md section 3, upstream.timeout).
+// UpstreamOptions.Timeout is zero (upstream.timeout).
 const DefaultUpstreamTimeout = 60 * time.Second
 
 // The sentences of the pages the upstream proxy answers itself.
@@ -75,8 +75,10 @@ type UpstreamOptions struct {
 //
 // Upstream trusts the request it is given: the gateway's pipeline has
 // cleaned the path, removed forged identity headers and set the verified
-// ones (X-Auth-User, X-Auth-Token-Type, X-Refreshed-Token, X-Request-ID, the
-// rewritten Cookie). It passes them on unchanged.
+// ones (X-Auth-User, X-Auth-Token-Type, X-Refreshed-Token, X-Locale,
+// X-Request-ID, the rewritten Cookie). It passes them on unchanged, even
+// when a client's Connection header names them, and removes every other
+// spelling of them itself.
 type Upstream struct {
 	target     *url.URL
 	proxy      *httputil.ReverseProxy
