@@ -19,10 +19,10 @@ import (
 )
 
 // DefaultAPIMaxBodySize is the body limit of the API proxy when
-// APIOptions.MaxBodySize is zero (SPEC.md api.maxBodySize).
+// APIOptions.MaxBodySize is zero (api.maxBodySize).
 const DefaultAPIMaxBodySize = 10 << 20
 
-// APIOptions configures the API proxy (SPEC.md section 4.5).
+// APIOptions configures the API proxy (docs/proxy-handler.md).
 type APIOptions struct {
 	// Backend is backend.url, e.g. http://127.0.0.1:8000/api/. A missing
 	// trailing slash is added. Required.
@@ -31,20 +31,30 @@ type APIOptions struct {
 	// means every path is an API path.
 	Prefix string
 	// Timeout is api.timeout: how long to wait for the backend's response
-	// headers. It never cuts a body, a server-sent event stream or a
-	// WebSocket. Zero means no limit.
+	// headers once the request body has been sent (a slow upload is not
+	// cut by it). It never cuts a response body, a server-sent event
+	// stream or a WebSocket. It applies to any Transport. Zero means no
+	// limit.
 	Timeout time.Duration
 	// MaxBodySize is api.maxBodySize, the largest request body forwarded.
 	// Zero means DefaultAPIMaxBodySize.
 	MaxBodySize int64
 	// MethodSpoofing turns PUT/PATCH/DELETE into POST (api.methodSpoofing).
 	MethodSpoofing config.MethodSpoofing
-	// Sanitizer rewrites JSON bodies. If nil, nothing is sanitized.
+	// Sanitizer rewrites the request bodies whose Content-Type contains
+	// "json" in any case (application/json with any parameters, text/json,
+	// *+json, a list naming one): a body it cannot read as JSON is refused
+	// with 400 Invalid JSON body, never forwarded as it is. If nil,
+	// nothing is sanitized.
 	Sanitizer Sanitizer
-	// SanitizeResponses also passes JSON responses through Sanitizer.
+	// SanitizeResponses also passes through Sanitizer the identity-encoded
+	// responses whose Content-Type contains "json"; one it cannot read is
+	// passed through with a warning.
 	SanitizeResponses bool
-	// ReservedCookies are the gateway's own cookie names: a backend
-	// Set-Cookie with one of these names is dropped.
+	// ReservedCookies are the gateway's own cookie names (user, guest,
+	// refresh, CSRF and locale cookies): a backend Set-Cookie with one of
+	// these names is dropped, from 1xx responses too. The name is compared
+	// as browsers read it, trimmed of spaces and tabs.
 	ReservedCookies []string
 	// DropHeaders are extra request headers never forwarded (the CSRF
 	// header name).
@@ -126,7 +136,7 @@ func NewAPI(o APIOptions) (*API, error) {
 		spoof:     spoof,
 		sanitizer: o.Sanitizer,
 		sanResp:   o.SanitizeResponses && o.Sanitizer != nil,
-		reserved:  make(map[string]bool, len(o.ReservedCookies)),
+		reserved:  reservedSet(o.ReservedCookies),
 		query:     o.Query,
 		client:    o.ClientInfo,
 		transport: o.Transport,
@@ -134,9 +144,6 @@ func NewAPI(o APIOptions) (*API, error) {
 	}
 	if a.maxBody == 0 {
 		a.maxBody = DefaultAPIMaxBodySize
-	}
-	for _, c := range o.ReservedCookies {
-		a.reserved[c] = true
 	}
 	for _, h := range o.DropHeaders {
 		a.drop = append(a.drop, http.CanonicalHeaderKey(h))
@@ -153,10 +160,10 @@ func NewAPI(o APIOptions) (*API, error) {
 	}
 	a.rp = &httputil.ReverseProxy{
 		Rewrite: a.rewrite,
-		Transport: &apiHeaderTimeout{
+		Transport: &headerTimeout{
 			base:      a.transport,
 			timeout:   o.Timeout,
-			afterFunc: apiRealAfterFunc,
+			afterFunc: realAfterFunc,
 		},
 		// Flush every write: server-sent events and other streams reach
 		// the browser as the backend produces them.
@@ -201,6 +208,9 @@ type apiCall struct {
 	target   *url.URL
 	endpoint string        // the decoded path relative to the prefix
 	guard    *apiBodyGuard // nil when the request has no streamed body
+	// override is the X-HTTP-Method-Override method spoofing sends, or
+	// "" (a client's own never passes).
+	override string
 }
 
 type apiCallKey struct{}
@@ -211,10 +221,10 @@ func apiCallFrom(ctx context.Context) *apiCall {
 }
 
 // ServeHTTP forwards r to the backend and copies the answer to w.
-// Failures are answered with the JSON bodies of SPEC.md: 400 for a path
-// outside the prefix, 413 for a body over MaxBodySize, 502 when the
-// backend is unreachable, 504 when it does not answer in time, nothing
-// (status 499 in the log) when the client has gone.
+// Failures are answered with the JSON bodies of docs/proxy-handler.md:
+// 400 for a path outside the prefix, 413 for a body over MaxBodySize, 502
+// when the backend is unreachable, 504 when it does not answer in time,
+// nothing (status 499 in the log) when the client has gone.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	endpoint, rawEndpoint, ok := apiEndpoint(a.prefix, r.URL)
 	if !ok {
@@ -252,7 +262,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	hw := newHintsWriter(w)
+	hw := newHintsWriter(w, a.reserved)
 	a.rp.ServeHTTP(hw, out)
 	hw.put()
 }

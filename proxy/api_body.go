@@ -13,7 +13,7 @@ import (
 	"github.com/apilayer/apilayer/respond"
 )
 
-// Messages of the API proxy that SPEC.md does not name.
+// Messages of the API proxy of its own.
 const (
 	apiMsgBadBody  = "Invalid request body."
 	apiMsgBadJSON  = "Invalid JSON body."
@@ -46,6 +46,23 @@ func apiIsJSON(mediaType string) bool {
 	return mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
 }
 
+// apiJSONContentType reports whether a body with these Content-Type lines
+// is sanitized as JSON: when "json" appears anywhere in them, in any case.
+// That is application/json with any parameters, text/json, every +json
+// type, and a list naming one of them: a backend may decode all of these
+// as JSON (Laravel's isJson() accepts any type containing /json or +json),
+// so a narrower test would let a body reach it unsanitized.
+func apiJSONContentType(lines []string) bool {
+	for _, v := range lines {
+		for i := 0; i+len("json") <= len(v); i++ {
+			if v[i]|0x20 == 'j' && v[i+1]|0x20 == 's' && v[i+2]|0x20 == 'o' && v[i+3]|0x20 == 'n' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // apiSpoofed reports whether method is one that method spoofing rewrites.
 func apiSpoofed(method string) bool {
 	return method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
@@ -61,14 +78,14 @@ func (a *API) prepareBody(w http.ResponseWriter, r *http.Request, call *apiCall)
 
 	spoof := a.spoof.Enabled && apiSpoofed(r.Method)
 	method := r.Method
-	sanitize := a.sanitizer != nil && apiIsJSON(mediaType) && !empty
+	sanitize := a.sanitizer != nil && !empty && apiJSONContentType(r.Header["Content-Type"])
 	bodySpoof := spoof && a.spoof.Strategy == "body" && apiSpoofableBody(mediaType, empty)
 
 	if spoof && !bodySpoof {
 		// Header strategy, or a body the body strategy cannot carry the
 		// method in (binary, text, ...): the body is streamed untouched.
 		r.Method = http.MethodPost
-		r.Header.Set(headerOverride, method)
+		call.override = method
 	}
 	if !sanitize && !bodySpoof {
 		return true
@@ -102,7 +119,7 @@ func (a *API) prepareBody(w http.ResponseWriter, r *http.Request, call *apiCall)
 				r.Header.Set("Content-Type", ct)
 			}
 		} else {
-			r.Header.Set(headerOverride, method)
+			call.override = method
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 )
@@ -15,36 +13,14 @@ import (
 // included: the gateway's own cookies cannot be set by the backend, the
 // internal headers never reach the browser, and JSON bodies are sanitized
 // when SanitizeResponses is on. Every other header, every other Set-Cookie
-// line (the seed collapsed them, defect 34) and the status pass through.
+// line (each kept on its own) and the status pass through.
 func (a *API) modifyResponse(res *http.Response) error {
-	apiFilterSetCookies(res.Header, a.reserved)
+	dropReservedCookies(res.Header, a.reserved)
 	StripFromResponse(res.Header)
 	if a.sanResp {
 		return a.sanitizeResponse(res)
 	}
 	return nil
-}
-
-// apiFilterSetCookies removes the Set-Cookie lines whose cookie name is
-// reserved.
-func apiFilterSetCookies(h http.Header, reserved map[string]bool) {
-	lines, ok := h["Set-Cookie"]
-	if !ok || len(reserved) == 0 {
-		return
-	}
-	kept := make([]string, 0, len(lines))
-	for _, line := range lines {
-		name, _, _ := strings.Cut(line, "=")
-		if reserved[textproto.TrimString(name)] {
-			continue
-		}
-		kept = append(kept, line)
-	}
-	if len(kept) == 0 {
-		delete(h, "Set-Cookie")
-		return
-	}
-	h["Set-Cookie"] = kept
 }
 
 // sanitizeResponse passes an identity-encoded JSON body through the
@@ -59,8 +35,7 @@ func (a *API) sanitizeResponse(res *http.Response) error {
 	if ce := res.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil
 	}
-	mediaType, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	if !apiIsJSON(mediaType) {
+	if !apiJSONContentType(res.Header["Content-Type"]) {
 		return nil
 	}
 	call := apiCallFrom(res.Request.Context())

@@ -6,10 +6,6 @@ import (
 	"strings"
 )
 
-// apiSpoofableIPHeaders name the client IP in ways some backends believe;
-// a client must not pick its own (the first trap of auth proxies).
-var apiSpoofableIPHeaders = []string{"X-Real-Ip", "Cf-Connecting-Ip", "True-Client-Ip"}
-
 // apiEndpoint returns the path of u relative to prefix, decoded and
 // escaped (rawRel is "" when the escaped form is not known), and whether
 // it is a path the API proxy may forward: under the prefix, with no "."
@@ -17,7 +13,7 @@ var apiSpoofableIPHeaders = []string{"X-Real-Ip", "Cf-Connecting-Ip", "True-Clie
 //
 // The pipeline already cleaned the path; this is a second line of defence,
 // because joining "..", "%2e%2e" or "..%2f" to the backend URL would reach
-// backend paths above backend.url (defect 35 of the seed).
+// backend paths above backend.url.
 func apiEndpoint(prefix string, u *url.URL) (rel, rawRel string, ok bool) {
 	p := u.Path
 	switch {
@@ -72,42 +68,35 @@ func (a *API) rewrite(pr *httputil.ProxyRequest) {
 	h := out.Header
 	h.Del("Cookie")
 	h.Del("Te")
-	StripInternal(h)
-	h.Del(HeaderSkipAuth)
+	// One pass over the names removes, in every spelling an app server
+	// may read as them: identity headers and X-Middleware-*, the client's
+	// claims about where it comes from (the first trap of auth proxies),
+	// routing override headers, X-Skip-Auth, Proxy-* and any spelling of
+	// X-Request-ID.
+	stripClasses(h, apiStrip)
 	for _, k := range a.drop {
 		h.Del(k)
 	}
-	for _, k := range apiSpoofableIPHeaders {
-		h.Del(k)
-	}
-	for k := range h {
-		if len(k) >= len("Proxy-") && strings.EqualFold(k[:len("Proxy-")], "Proxy-") {
-			delete(h, k)
-		}
-	}
-	// Only WebSocket upgrades pass; any other protocol switch (h2c, ...)
-	// becomes a plain request.
-	if up := h.Get("Upgrade"); up != "" && !strings.EqualFold(up, "websocket") {
-		h.Del("Upgrade")
-		h.Del("Connection")
-	}
-
-	// The chain is replaced, not extended: the gateway's client IP
-	// resolution already decided which hops to believe.
+	onlyWebSocketUpgrade(h)
 	ip, proto, host := a.client(pr.In)
-	if ip.IsValid() {
-		s := ip.Unmap().String()
-		h.Set("X-Forwarded-For", s)
-		h.Set("X-Real-Ip", s)
-	}
-	if proto != "" {
-		h.Set("X-Forwarded-Proto", proto)
-	}
-	if host != "" {
-		h.Set("X-Forwarded-Host", host)
-	}
+	setForwarded(h, ip, proto, host)
 	if a.sanResp {
 		// Only identity-encoded bodies can be sanitized.
 		h.Set("Accept-Encoding", "identity")
 	}
+	// Last, what the pipeline set, from the inbound request: a client's
+	// Connection header made ReverseProxy remove any of them it listed.
+	copyOwned(pr.In.Header, h, apiOwned)
+	if call.override != "" {
+		h.Set(headerOverride, call.override)
+	}
 }
+
+// apiOwned are the request headers of the API proxy that the pipeline
+// sets: the effective Bearer token (or none) and the request ID. The API
+// proxy forwards no identity header (X-Locale included: the locale goes
+// in the query, APIOptions.Query).
+var apiOwned = []string{"Authorization", headerRequestID}
+
+// apiStrip are the classes of request headers the API proxy removes.
+const apiStrip = classIdentity | classForwarded | classRequestID | classRouting | classSkipAuth | classProxy

@@ -198,3 +198,92 @@ func TestAPISanitizeThenSpoof(t *testing.T) {
 		t.Fatalf("sanitizer calls = %q", c)
 	}
 }
+
+// Every Content-Type a backend may decode as JSON is sanitized as JSON
+// (Laravel's isJson() accepts any type containing /json or +json, and many
+// backends decode whatever the type): "json" anywhere, in any case.
+func TestAPISanitizeMediaTypes(t *testing.T) {
+	tests := []struct {
+		name         string
+		contentTypes []string // one Content-Type line each
+		sanitized    bool
+	}{
+		{"application/json", []string{"application/json"}, true},
+		{"upper case", []string{"APPLICATION/JSON"}, true},
+		{"parameters", []string{"application/json; charset=utf-8; foo=bar"}, true},
+		{"malformed parameters", []string{"application/json; charset"}, true},
+		{"text/json", []string{"text/json"}, true},
+		{"mixed-case text/json", []string{"Text/JSON; charset=utf-8"}, true},
+		{"plus json", []string{"application/x+json"}, true},
+		{"vendor plus json", []string{"application/vnd.api+json; ext=bulk"}, true},
+		{"list with json last", []string{"text/plain, application/json"}, true},
+		{"list with json first", []string{"application/json,text/html"}, true},
+		{"second Content-Type line", []string{"text/plain", "application/json"}, true},
+		{"x-json", []string{"application/x-json"}, true},
+		{"text/plain", []string{"text/plain"}, false},
+		{"form", []string{"application/x-www-form-urlencoded"}, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, body := range []string{`{"t":"<x>hi"}`, `{"BROKEN"`} {
+				rec := &apiRecorder{}
+				san := &apiFakeSanitizer{}
+				gw, _ := newAPITest(t, rec, func(o *APIOptions) { o.Sanitizer = san })
+				req := apiRequest(t, "POST", gw.URL+"/api/posts/1", strings.NewReader(body))
+				req.Header["Content-Type"] = tt.contentTypes
+				res, resBody := apiDo(t, req)
+				switch {
+				case !tt.sanitized:
+					if res.StatusCode != http.StatusOK || string(rec.last(t).Body) != body {
+						t.Fatalf("%s: answer %d, backend got %q, want the body untouched", body, res.StatusCode, rec.last(t).Body)
+					}
+				case strings.Contains(body, "BROKEN"):
+					apiWantJSONError(t, res, resBody, http.StatusBadRequest, "Invalid JSON body.")
+					if n := len(rec.requests()); n != 0 {
+						t.Fatalf("%s: backend saw %d requests, want none", body, n)
+					}
+				default:
+					if got := rec.last(t).Body; res.StatusCode != http.StatusOK || string(got) != `{"t":"hi"}` {
+						t.Fatalf("%s: answer %d, backend got %q, want it sanitized", body, res.StatusCode, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestAPISanitizeResponseMediaTypes(t *testing.T) {
+	tests := []struct {
+		contentType string
+		sanitized   bool
+	}{
+		{"application/json", true},
+		{"Application/JSON; charset=utf-8", true},
+		{"text/json", true},
+		{"application/vnd.api+json", true},
+		{"application/json, text/html", true},
+		{"text/html", false},
+		{"text/plain", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contentType, func(t *testing.T) {
+			backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				io.WriteString(w, `{"t":"<x>a"}`)
+			})
+			gw, _ := newAPITest(t, backend, func(o *APIOptions) {
+				o.Sanitizer = &apiFakeSanitizer{}
+				o.SanitizeResponses = true
+			})
+			_, body := apiDo(t, apiRequest(t, "GET", gw.URL+"/api/posts", nil))
+			want := `{"t":"<x>a"}`
+			if tt.sanitized {
+				want = `{"t":"a"}`
+			}
+			if string(body) != want {
+				t.Errorf("body = %q, want %q", body, want)
+			}
+		})
+	}
+}

@@ -453,7 +453,7 @@ func TestAPIBackendTimeout(t *testing.T) {
 		h, arrived := apiBlockingBackend(t)
 		clock := &apiFakeClock{}
 		gw, api := newAPITest(t, h, func(o *APIOptions) { o.Timeout = time.Hour })
-		api.rp.Transport.(*apiHeaderTimeout).afterFunc = clock.AfterFunc
+		api.rp.Transport.(*headerTimeout).afterFunc = clock.AfterFunc
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -519,7 +519,7 @@ func (t *apiFakeTimer) Stop() bool {
 	return true
 }
 
-func (c *apiFakeClock) AfterFunc(_ time.Duration, f func()) apiStopper {
+func (c *apiFakeClock) AfterFunc(_ time.Duration, f func()) stopper {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &apiFakeTimer{f: f}
@@ -665,7 +665,7 @@ func TestAPIServerSentEvents(t *testing.T) {
 	})
 	clock := &apiFakeClock{}
 	gw, api := newAPITest(t, backend, func(o *APIOptions) { o.Timeout = time.Hour })
-	api.rp.Transport.(*apiHeaderTimeout).afterFunc = clock.AfterFunc
+	api.rp.Transport.(*headerTimeout).afterFunc = clock.AfterFunc
 	res, err := http.Get(gw.URL + "/api/events")
 	if err != nil {
 		t.Fatal(err)

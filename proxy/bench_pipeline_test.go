@@ -10,36 +10,61 @@ import (
 	"github.com/apilayer/apilayer/proxy"
 )
 
-// browserHeader is what a browser sends with a page request, plus a forged
-// identity header.
+// browserHeader is what a browser sends with a page navigation: twelve
+// headers, none of them one the gateway removes.
 func browserHeader() http.Header {
 	return http.Header{
-		"Accept":          {"text/html,application/xhtml+xml"},
-		"Accept-Encoding": {"gzip, deflate, br"},
-		"Accept-Language": {"en-GB,en;q=0.9"},
-		"Cookie":          {"userAuthToken=eyJhbGciOiJFZERTQSJ9.e30.sig; theme=dark"},
-		"User-Agent":      {"Mozilla/5.0 (X11; Linux x86_64)"},
-		"Sec-Fetch-Site":  {"same-origin"},
-		"X-Auth-User":     {"forged"},
+		"Accept":                    {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+		"Accept-Encoding":           {"gzip, deflate, br, zstd"},
+		"Accept-Language":           {"en-GB,en;q=0.9"},
+		"Cookie":                    {"userAuthToken=eyJhbGciOiJFZERTQSJ9.e30.sig; theme=dark"},
+		"Sec-Ch-Ua":                 {`"Chromium";v="131", "Not_A Brand";v="24"`},
+		"Sec-Ch-Ua-Mobile":          {"?0"},
+		"Sec-Ch-Ua-Platform":        {`"Linux"`},
+		"Sec-Fetch-Dest":            {"document"},
+		"Sec-Fetch-Mode":            {"navigate"},
+		"Sec-Fetch-Site":            {"same-origin"},
+		"Upgrade-Insecure-Requests": {"1"},
+		"User-Agent":                {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"},
 	}
 }
 
+// forgedHeader is browserHeader plus a forged identity header.
+func forgedHeader() http.Header {
+	h := browserHeader()
+	h["X-Auth-User"] = []string{"forged"}
+	return h
+}
+
 // BenchmarkStripInternal is the header rewrite that removes forged
-// identity headers from every forwarded request.
+// identity headers from every forwarded request: "browser" has nothing to
+// remove (and must not allocate), "forged" one header.
 func BenchmarkStripInternal(b *testing.B) {
-	base := browserHeader()
-	h := make(http.Header, len(base))
-	b.ReportAllocs()
-	for b.Loop() {
-		clear(h)
-		for k, v := range base {
-			h[k] = v
+	b.Run("browser", func(b *testing.B) {
+		h := browserHeader()
+		b.ReportAllocs()
+		for b.Loop() {
+			proxy.StripInternal(h) // nothing to remove: h stays as it is
 		}
-		proxy.StripInternal(h)
-		if _, forged := h["X-Auth-User"]; forged {
-			b.Fatal("X-Auth-User kept")
+		if len(h) != 12 {
+			b.Fatalf("%d headers left, want 12", len(h))
 		}
-	}
+	})
+	b.Run("forged", func(b *testing.B) {
+		base := forgedHeader()
+		h := make(http.Header, len(base))
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(h)
+			for k, v := range base {
+				h[k] = v
+			}
+			proxy.StripInternal(h)
+			if _, forged := h["X-Auth-User"]; forged {
+				b.Fatal("X-Auth-User kept")
+			}
+		}
+	})
 }
 
 // BenchmarkUpstreamBrowserRequest is the page proxy with its header
@@ -59,7 +84,7 @@ func BenchmarkUpstreamBrowserRequest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("GET", "/dashboard", nil)
-		r.Header = browserHeader()
+		r.Header = forgedHeader()
 		w := httptest.NewRecorder()
 		up.ServeHTTP(w, r)
 		if w.Code != http.StatusOK || w.Body.Len() != len(page) {

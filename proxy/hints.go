@@ -14,7 +14,8 @@ import (
 // then lost from the final response.
 //
 // hintsWriter remembers those headers when it is made, sends a 1xx with
-// only what the upstream added (internal headers removed), and puts the
+// only what the upstream added (internal headers and Set-Cookie lines of
+// the gateway's own cookies removed), and puts the
 // gateway's headers back before ReverseProxy reads the map again. Without a
 // 1xx it costs the copy of a few slice headers.
 type hintsWriter struct {
@@ -25,6 +26,9 @@ type hintsWriter struct {
 	before []headerEntry
 	// restore is set after a 1xx, until the map holds before again.
 	restore bool
+	// reserved are the gateway's own cookie names, dropped from the
+	// Set-Cookie lines of a 1xx.
+	reserved map[string]bool
 }
 
 type headerEntry struct {
@@ -35,9 +39,11 @@ type headerEntry struct {
 var hintsWriters = sync.Pool{New: func() any { return new(hintsWriter) }}
 
 // newHintsWriter wraps w; release it with put once the proxy returned.
-func newHintsWriter(w http.ResponseWriter) *hintsWriter {
+// reserved are the gateway's own cookie names (nil for none).
+func newHintsWriter(w http.ResponseWriter, reserved map[string]bool) *hintsWriter {
 	hw := hintsWriters.Get().(*hintsWriter)
 	hw.ResponseWriter = w
+	hw.reserved = reserved
 	for k, v := range w.Header() {
 		hw.before = append(hw.before, headerEntry{k, v})
 	}
@@ -79,6 +85,7 @@ func (hw *hintsWriter) WriteHeader(code int) {
 		}
 	}
 	StripFromResponse(h)
+	dropReservedCookies(h, hw.reserved)
 	hw.ResponseWriter.WriteHeader(code)
 	// ReverseProxy clears the map when this returns; the next Header()
 	// puts the gateway's headers back.

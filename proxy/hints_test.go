@@ -101,3 +101,92 @@ func TestUpstreamEarlyHints(t *testing.T) {
 		}
 	}
 }
+
+// reservedCookieApp sends a 103 Early Hints and then the page, each with
+// Set-Cookie lines for the gateway's cookie names, spelled as browsers
+// still read them as those names, and for cookies of its own.
+func reservedCookieApp() http.Handler {
+	lines := []string{
+		"userAuthToken=forged; Path=/; HttpOnly",
+		" guestAuthToken=forged; Path=/",
+		"\trefreshToken =forged",
+		"__csrf\t=forged",
+		"locale=xx; Path=/",
+		"userAuthToken", // no "=": an empty name to a browser, the name itself to some servers
+		"theme=dark; Path=/",
+		"UserAuthToken=other-cookie",
+		"userAuthTokenX=other-cookie",
+		"x=userAuthToken",
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Link", "</a.css>; rel=preload")
+		h["Set-Cookie"] = lines
+		w.WriteHeader(http.StatusEarlyHints)
+		h["Set-Cookie"] = lines
+		io.WriteString(w, "page")
+	})
+}
+
+// reservedCookiesKept are the lines of reservedCookieApp that are not the
+// gateway's.
+var reservedCookiesKept = []string{"theme=dark; Path=/", "UserAuthToken=other-cookie", "userAuthTokenX=other-cookie", "x=userAuthToken"}
+
+var reservedCookieNames = []string{"userAuthToken", "guestAuthToken", "refreshToken", "__csrf", "locale"}
+
+// getWithHints requests url and returns the Set-Cookie lines of each 1xx
+// and of the final response.
+func getWithHints(t *testing.T, url string) (hints [][]string, final []string) {
+	t.Helper()
+	var mu sync.Mutex
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			mu.Lock()
+			defer mu.Unlock()
+			hints = append(hints, h.Values("Set-Cookie"))
+			return nil
+		},
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return hints, res.Header.Values("Set-Cookie")
+}
+
+func TestReservedCookiesDropped(t *testing.T) {
+	t.Run("api", func(t *testing.T) {
+		gw, _ := newAPITest(t, reservedCookieApp(), func(o *APIOptions) { o.ReservedCookies = reservedCookieNames })
+		hints, final := getWithHints(t, gw.URL+"/api/page")
+		if len(hints) != 1 || !slices.Equal(hints[0], reservedCookiesKept) {
+			t.Errorf("1xx Set-Cookie = %q, want %q", hints, reservedCookiesKept)
+		}
+		if !slices.Equal(final, reservedCookiesKept) {
+			t.Errorf("final Set-Cookie = %q, want %q", final, reservedCookiesKept)
+		}
+	})
+	t.Run("upstream", func(t *testing.T) {
+		_, front, _ := startUpstream(t, reservedCookieApp(), "", UpstreamOptions{ReservedCookies: reservedCookieNames})
+		hints, final := getWithHints(t, front.URL+"/page")
+		if len(hints) != 1 || !slices.Equal(hints[0], reservedCookiesKept) {
+			t.Errorf("1xx Set-Cookie = %q, want %q", hints, reservedCookiesKept)
+		}
+		if !slices.Equal(final, reservedCookiesKept) {
+			t.Errorf("final Set-Cookie = %q, want %q", final, reservedCookiesKept)
+		}
+	})
+	t.Run("upstream without reserved names", func(t *testing.T) {
+		_, front, _ := startUpstream(t, reservedCookieApp(), "", UpstreamOptions{})
+		if _, final := getWithHints(t, front.URL+"/page"); len(final) != 10 {
+			t.Errorf("final Set-Cookie = %q, want all 10 lines", final)
+		}
+	})
+}

@@ -9,7 +9,7 @@ import (
 	"net/url"
 )
 
-// Method spoofing (SPEC.md api.methodSpoofing, BEHAVIOUR.md 4.3): Laravel
+// Method spoofing (api.methodSpoofing, docs/proxy-handler.md): Laravel
 // and Rails read the real method of a POST from a body field (strategy
 // body) or from X-HTTP-Method-Override (strategy header).
 
@@ -97,8 +97,8 @@ func spoofForm(body []byte, field, method string) []byte {
 // spoofMultipart re-encodes a multipart/form-data body with an extra field
 // field=method. Every part is copied raw (headers and bytes, files
 // included); the result has a new boundary, returned in its Content-Type
-// (the seed forwarded the stale one, defect 33). An empty body becomes a
-// form with the single field.
+// (not the client's stale one). An empty body becomes a form with the
+// single field.
 func spoofMultipart(body []byte, boundary, field, method string) ([]byte, string, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 256)

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -244,4 +245,52 @@ func TestSpoofMultipart(t *testing.T) {
 			t.Fatalf("parse: %v, _method = %q", err, req.FormValue("_method"))
 		}
 	})
+}
+
+// Only the gateway's own X-HTTP-Method-Override (method spoofing that
+// needs the header) reaches the backend; a client's never does, in any
+// spelling, and a client's Connection header cannot remove the gateway's.
+func TestAPIMethodOverrideHeader(t *testing.T) {
+	tests := []struct {
+		name     string
+		spoofing config.MethodSpoofing
+		method   string
+		body     string
+		want     []string // the backend's X-HTTP-Method-Override
+	}{
+		{name: "spoofing off", method: "POST", body: `{"a":1}`},
+		{name: "header strategy, method not spoofed", spoofing: apiSpoofing("header"), method: "POST", body: `{"a":1}`},
+		{name: "header strategy", spoofing: apiSpoofing("header"), method: "PUT", body: `{"a":1}`, want: []string{"PUT"}},
+		{name: "header strategy without body", spoofing: apiSpoofing("header"), method: "DELETE", want: []string{"DELETE"}},
+		{name: "body strategy carries it in the body", spoofing: apiSpoofing("body"), method: "PATCH", body: `{"a":1}`},
+		{name: "body strategy falls back to the header", spoofing: apiSpoofing("body"), method: "PUT", body: `[1]`, want: []string{"PUT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &apiRecorder{}
+			gw, _ := newAPITest(t, rec, func(o *APIOptions) { o.MethodSpoofing = tt.spoofing })
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req := apiRequest(t, tt.method, gw.URL+"/api/posts/1", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Connection", "X-HTTP-Method-Override, x-http-method-override")
+			for _, k := range []string{"X-HTTP-Method-Override", "X_HTTP_Method_Override", "x_http_method_override"} {
+				req.Header[k] = []string{"GET"}
+			}
+			if res, _ := apiDo(t, req); res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			got := rec.last(t).Header
+			for k, v := range got {
+				if strings.EqualFold(strings.ReplaceAll(k, "_", "-"), "X-HTTP-Method-Override") && !(k == "X-Http-Method-Override" && slices.Equal(v, tt.want)) {
+					t.Errorf("backend received %s %q, want %q", k, v, tt.want)
+				}
+			}
+			if v := got["X-Http-Method-Override"]; !slices.Equal(v, tt.want) {
+				t.Errorf("X-HTTP-Method-Override = %q, want %q", v, tt.want)
+			}
+		})
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 )
 
 // DefaultUpstreamTimeout is the wait for the web app's response headers when
-// UpstreamOptions.Timeout is zero (SPEC.md section 3, upstream.timeout).
+// UpstreamOptions.Timeout is zero (upstream.timeout).
 const DefaultUpstreamTimeout = 60 * time.Second
 
 // The sentences of the pages the upstream proxy answers itself.
@@ -27,12 +26,6 @@ const (
 	msgUnreachable = "The web app is unreachable."
 	msgTimeout     = "The web app did not answer in time."
 )
-
-// Client IP headers a client may send to pose as someone else. The gateway
-// has already decided who the client is (UpstreamOptions.ClientInfo); the web
-// app gets that decision in X-Forwarded-For and X-Real-IP, and none of the
-// client's own claims.
-var spoofableIPHeaders = []string{"X-Real-Ip", "Cf-Connecting-Ip", "True-Client-Ip"}
 
 // UpstreamOptions configures NewUpstream. Exactly one of URL and Static must
 // be set.
@@ -47,17 +40,22 @@ type UpstreamOptions struct {
 	// navigations to unknown paths without a file extension.
 	Static string
 
-	// Timeout bounds the wait for the web app's response headers only:
-	// bodies, server-sent events and WebSockets are never cut by it. Zero
-	// means DefaultUpstreamTimeout. It is applied through the
-	// ResponseHeaderTimeout of the transport NewUpstream builds; a caller
-	// that sets Transport configures its own timeouts.
+	// Timeout bounds the wait for the web app's response headers once the
+	// request body has been sent: a slow upload, response bodies,
+	// server-sent events and WebSockets are never cut by it. It applies to
+	// any Transport. Zero means DefaultUpstreamTimeout.
 	Timeout time.Duration
+
+	// ReservedCookies are the gateway's own cookie names (user, guest,
+	// refresh, CSRF and locale cookies): a Set-Cookie of the web app with
+	// one of these names is dropped, from 1xx and final responses. The
+	// name is compared as browsers read it, trimmed of spaces and tabs.
+	// If empty, every Set-Cookie passes.
+	ReservedCookies []string
 
 	// Transport sends the requests to the web app. If nil, a dedicated
 	// *http.Transport is used: a keep-alive pool sized for a single host,
-	// no environment proxy, no transparent compression, and
-	// ResponseHeaderTimeout = Timeout.
+	// no environment proxy, no transparent compression.
 	Transport http.RoundTripper
 
 	// ClientInfo returns who the client is, as the gateway resolved it: its
@@ -77,13 +75,16 @@ type UpstreamOptions struct {
 //
 // Upstream trusts the request it is given: the gateway's pipeline has
 // cleaned the path, removed forged identity headers and set the verified
-// ones (X-Auth-User, X-Auth-Token-Type, X-Refreshed-Token, X-Request-ID, the
-// rewritten Cookie). It passes them on unchanged.
+// ones (X-Auth-User, X-Auth-Token-Type, X-Refreshed-Token, X-Locale,
+// X-Request-ID, the rewritten Cookie). It passes them on unchanged, even
+// when a client's Connection header names them, and removes every other
+// spelling of them itself.
 type Upstream struct {
 	target     *url.URL
 	proxy      *httputil.ReverseProxy
 	static     *static
 	transport  http.RoundTripper
+	reserved   map[string]bool
 	clientInfo func(*http.Request) (netip.Addr, string, string)
 	log        *slog.Logger
 }
@@ -92,7 +93,7 @@ type Upstream struct {
 // neither or both of URL and Static are set, when URL is not an absolute
 // http or https URL, or when Static is not a readable folder.
 func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
-	u := &Upstream{clientInfo: opts.ClientInfo, log: opts.Logger}
+	u := &Upstream{clientInfo: opts.ClientInfo, reserved: reservedSet(opts.ReservedCookies), log: opts.Logger}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
@@ -125,12 +126,12 @@ func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
 	}
 	u.transport = opts.Transport
 	if u.transport == nil {
-		u.transport = newUpstreamTransport(timeout)
+		u.transport = newTransport()
 	}
 	u.proxy = &httputil.ReverseProxy{
 		Rewrite:        u.rewrite,
-		Transport:      u.transport,
-		ModifyResponse: modifyUpstreamResponse,
+		Transport:      &headerTimeout{base: u.transport, timeout: timeout, afterFunc: realAfterFunc},
+		ModifyResponse: u.modifyResponse,
 		ErrorHandler:   u.handleError,
 		BufferPool:     bufferPool{},
 		ErrorLog:       slog.NewLogLogger(u.log.Handler(), slog.LevelDebug),
@@ -156,14 +157,6 @@ func parseUpstreamURL(raw string) (*url.URL, error) {
 		return nil, errors.New("proxy: upstream url: query and fragment are not allowed")
 	}
 	return target, nil
-}
-
-// newUpstreamTransport is the transport of one web app, waiting at most
-// timeout for its response headers.
-func newUpstreamTransport(timeout time.Duration) *http.Transport {
-	t := newTransport()
-	t.ResponseHeaderTimeout = timeout
-	return t
 }
 
 // ServeHTTP forwards r to the web app (or serves it from the static
@@ -194,7 +187,7 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	hw := newHintsWriter(w)
+	hw := newHintsWriter(w, u.reserved)
 	u.proxy.ServeHTTP(hw, r)
 	hw.put()
 }
@@ -205,38 +198,41 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 	// path, query kept; Host becomes the web app's own.
 	pr.SetURL(u.target)
 
-	ip, proto, host := u.clientInfo(pr.In)
+	// One pass over the names removes, in every spelling an app server
+	// may read as them: forged identity headers and X-Middleware-* (the
+	// pipeline removed them already; this keeps the web app safe even if
+	// it did not), the client's claims about where it comes from (the
+	// gateway has decided who the client is: UpstreamOptions.ClientInfo),
+	// routing override headers and any spelling of X-Request-ID.
+	// ReverseProxy itself only removed the exact X-Forwarded-For, -Host,
+	// -Proto and Forwarded.
 	h := pr.Out.Header
-	for _, k := range spoofableIPHeaders {
-		h.Del(k)
-	}
-	// ReverseProxy removed the client's X-Forwarded-* and Forwarded before
-	// calling us: the chain is replaced, not extended, because the
-	// gateway's client IP resolution already decided which hops to believe.
-	if ip.IsValid() {
-		s := ip.Unmap().String()
-		h.Set("X-Forwarded-For", s)
-		h.Set("X-Real-Ip", s)
-	}
-	if proto != "" {
-		h.Set("X-Forwarded-Proto", proto)
-	}
-	if host != "" {
-		h.Set("X-Forwarded-Host", host)
-	}
-	// The pipeline already removed them; this keeps the web app safe from
-	// Next.js's CVE-2025-29927 class of bugs even if it did not.
-	for k := range h {
-		if len(k) >= len(middlewarePrefix) && strings.EqualFold(k[:len(middlewarePrefix)], middlewarePrefix) {
-			delete(h, k)
-		}
-	}
+	stripClasses(h, upstreamStrip)
+	onlyWebSocketUpgrade(h)
+	ip, proto, host := u.clientInfo(pr.In)
+	setForwarded(h, ip, proto, host)
+	// Last, what the pipeline set, from the inbound request: a client's
+	// Connection header made ReverseProxy remove any of them it listed.
+	copyOwned(pr.In.Header, h, upstreamOwned)
 }
 
-// modifyUpstreamResponse removes what the browser must never receive, from
-// every answer including 101 Switching Protocols, and from trailers.
-func modifyUpstreamResponse(res *http.Response) error {
+// upstreamStrip are the classes of request headers the page proxy removes.
+const upstreamStrip = classIdentity | classForwarded | classRequestID | classRouting
+
+// upstreamOwned are the request headers of the page proxy that the
+// pipeline sets (docs/security.md): they reach the web app as the inbound
+// request has them.
+var upstreamOwned = []string{
+	HeaderAuthUser, HeaderAuthUserTruncated, HeaderTokenType, HeaderRefreshed, HeaderLocale, HeaderAuthAssertion,
+	headerRequestID, "Cookie", "Authorization",
+}
+
+// modifyResponse removes what the browser must never receive, from every
+// answer including 101 Switching Protocols, and from trailers: the
+// internal headers, and the Set-Cookie lines of the gateway's own cookies.
+func (u *Upstream) modifyResponse(res *http.Response) error {
 	StripFromResponse(res.Header)
+	dropReservedCookies(res.Header, u.reserved)
 	if res.StatusCode != http.StatusSwitchingProtocols { // its Body must stay an io.ReadWriteCloser
 		res.Body = &trailerStripper{ReadCloser: res.Body, res: res}
 	}

@@ -677,3 +677,49 @@ func BenchmarkUpstream(b *testing.B) {
 		}
 	}
 }
+
+// A web app that switches to h2c whenever a request asks, without the
+// HTTP2-Settings checks of careful servers: the page proxy must not let a
+// client reach it over a tunnel that skips the gateway. The request is
+// forwarded as plain HTTP/1.1.
+func TestUpstreamUpgradeOnlyWebSocket(t *testing.T) {
+	seen := make(chan http.Header, 1)
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+		if strings.EqualFold(r.Header.Get("Upgrade"), "h2c") {
+			conn, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+			brw.Flush()
+			return
+		}
+		io.WriteString(w, "plain")
+	})
+	_, front, _ := startUpstream(t, app, "", UpstreamOptions{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second)) // a failure, not a hang
+	io.WriteString(conn, "GET /admin HTTP/1.1\r\nHost: app.example\r\nConnection: Upgrade, HTTP2-Settings\r\n"+
+		"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "plain" {
+		t.Fatalf("answer %d %q, want 200 \"plain\" from a plain request", res.StatusCode, body)
+	}
+	got := <-seen
+	for _, k := range []string{"Upgrade", "Connection", "Http2-Settings"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("%s forwarded (%q)", k, v)
+		}
+	}
+}
