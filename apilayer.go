@@ -50,22 +50,22 @@ type Gateway struct {
 	// tokenEndpoints are the backend endpoints that answer tokens (login,
 	// register, refresh, guest), relative to backend.url.
 	tokenEndpoints []string
-	public   route.Globs
-	backend  *backend.Client
-	sessions *session.Manager
-	upstream http.Handler
-	api      *proxy.API
-	cors     *cors.Policy       // nil without cors.allowedOrigins
-	csrf     *csrf.Protection   // nil without csrf.enabled
-	limiter  *ratelimit.Limiter // nil without rateLimit.enabled
-	byUser   bool               // rateLimit.by is user
-	audit    *audit.Logger      // nil without audit.enabled (a nil Logger emits nothing)
-	hooks    Hooks
-	i18n     *i18n.Router      // nil without i18n.enabled
-	redis    *redisstore.Store // nil unless store.driver is redis
-	metrics  *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
-	metricsH http.Handler
-	closers  []io.Closer
+	public         route.Globs
+	backend        *backend.Client
+	sessions       *session.Manager
+	upstream       http.Handler
+	api            *proxy.API
+	cors           *cors.Policy       // nil without cors.allowedOrigins
+	csrf           *csrf.Protection   // nil without csrf.enabled
+	limiter        *ratelimit.Limiter // nil without rateLimit.enabled
+	byUser         bool               // rateLimit.by is user
+	audit          *audit.Logger      // nil without audit.enabled (a nil Logger emits nothing)
+	hooks          Hooks
+	i18n           *i18n.Router      // nil without i18n.enabled
+	redis          *redisstore.Store // nil unless store.driver is redis
+	metrics        *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
+	metricsH       http.Handler
+	closers        []io.Closer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -223,12 +223,14 @@ func (g *Gateway) provision(o options) error {
 	}
 	if c.Upstream.URL != "" || c.Upstream.Static != "" {
 		up, err := proxy.NewUpstream(proxy.UpstreamOptions{
-			URL:        c.Upstream.URL,
-			Static:     c.Upstream.Static,
-			Timeout:    c.Upstream.Timeout,
-			Transport:  o.transport,
-			ClientInfo: info,
-			Logger:     g.log.With("component", "upstream"),
+			URL:       c.Upstream.URL,
+			Static:    c.Upstream.Static,
+			Timeout:   c.Upstream.Timeout,
+			Transport: o.transport,
+			// The web app cannot set or delete the gateway's cookies.
+			ReservedCookies: reservedCookies(c),
+			ClientInfo:      info,
+			Logger:          g.log.With("component", "upstream"),
 		})
 		if err != nil {
 			return fmt.Errorf("apilayer: upstream: %w", err)
@@ -313,13 +315,6 @@ func (g *Gateway) provision(o options) error {
 		}
 		sanitizer = sz
 	}
-	reserved := []string{c.Cookies.User, c.Cookies.Guest}
-	if c.Cookies.Refresh != "" {
-		reserved = append(reserved, c.Cookies.Refresh)
-	}
-	if c.CSRF.Enabled {
-		reserved = append(reserved, c.CSRF.CookieName)
-	}
 	g.api, err = proxy.NewAPI(proxy.APIOptions{
 		Backend:           c.Backend.URL,
 		Prefix:            g.prefix,
@@ -328,7 +323,7 @@ func (g *Gateway) provision(o options) error {
 		MethodSpoofing:    c.API.MethodSpoofing,
 		Sanitizer:         sanitizer,
 		SanitizeResponses: c.API.Sanitize.Responses,
-		ReservedCookies:   reserved,
+		ReservedCookies:   reservedCookies(c),
 		DropHeaders:       []string{c.CSRF.HeaderName},
 		Query:             g.apiQuery(),
 		ClientInfo:        info,
@@ -340,6 +335,23 @@ func (g *Gateway) provision(o options) error {
 	}
 	g.closers = append(g.closers, g.api)
 	return nil
+}
+
+// reservedCookies are the names of the gateway's own cookies: auth cookies,
+// the CSRF cookie and the locale cookie. A Set-Cookie with one of these
+// names from the web app or the backend never reaches the browser.
+func reservedCookies(c *config.Config) []string {
+	names := []string{c.Cookies.User, c.Cookies.Guest}
+	if c.Cookies.Refresh != "" {
+		names = append(names, c.Cookies.Refresh)
+	}
+	if c.CSRF.Enabled {
+		names = append(names, c.CSRF.CookieName)
+	}
+	if c.I18n.Enabled {
+		names = append(names, c.I18n.Cookie)
+	}
+	return names
 }
 
 // provisionRedis connects the shared stores of distributed mode (SPEC.md

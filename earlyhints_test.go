@@ -22,8 +22,10 @@ func TestEarlyHintsKeepTheGatewayHeaders(t *testing.T) {
 	e.upstream.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
 		w.Header().Set("X-Auth-User", "from-the-app")
+		w.Header().Set("Set-Cookie", "userAuthToken=from-the-app")
 		w.WriteHeader(http.StatusEarlyHints)
 		w.Header().Del("X-Auth-User")
+		w.Header().Del("Set-Cookie")
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "page")
 	}))

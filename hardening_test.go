@@ -340,3 +340,24 @@ func TestTokenEndpointsInOtherSpellingsAreRefused(t *testing.T) {
 		e.lastBackend(p)
 	}
 }
+
+// The web app's final answers may set the gateway's cookie names: its
+// language switcher sets the locale cookie, and with the built-in auth API
+// off its own login handlers set the auth cookies.
+func TestWebAppMaySetCookiesOnItsAnswer(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.I18n = config.I18n{Enabled: true, Locales: []string{"en", "tr"}, DefaultLocale: "en"}
+		c.AuthAPI.Enabled = new(false)
+	})
+	e.upstream.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range []string{"userAuthToken=from-the-app", "NEXT_LOCALE=tr", "theme=dark"} {
+			w.Header().Add("Set-Cookie", c+"; Path=/")
+		}
+		io.WriteString(w, "ok")
+	}))
+	res := e.post("/api/auth/login", aliceLogin, nil)
+	wantStatus(t, res, http.StatusOK)
+	if got := res.Header.Values("Set-Cookie"); len(got) != 3 {
+		t.Errorf("Set-Cookie = %q, want the web app's three", got)
+	}
+}

@@ -151,6 +151,8 @@ func TestBrowserNeverReceivesInternalHeaders(t *testing.T) {
 	e.upstream.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Auth-User", r.Header.Get("X-Auth-User"))
 		w.Header().Set("X-Refreshed-Token", r.Header.Get("X-Refreshed-Token"))
+		w.Header().Set("X-Auth-Assertion", "from the web app")
+		w.Header().Set("X-Auth-User-Truncated", "1")
 		w.Header().Set("X-Kept", "yes")
 		w.Write([]byte("ok"))
 	}))
@@ -159,7 +161,7 @@ func TestBrowserNeverReceivesInternalHeaders(t *testing.T) {
 	if e.lastUpstream().Header.Get("X-Refreshed-Token") == "" {
 		t.Fatal("the web app got no X-Refreshed-Token: the test shows nothing")
 	}
-	for _, h := range []string{"X-Auth-User", "X-Refreshed-Token"} {
+	for _, h := range []string{"X-Auth-User", "X-Refreshed-Token", "X-Auth-Assertion", "X-Auth-User-Truncated"} {
 		if v := res.Header.Values(h); len(v) != 0 {
 			t.Errorf("the browser received %s", h)
 		}

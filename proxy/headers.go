@@ -61,6 +61,9 @@ var reservedNames = []struct {
 	{"x-forwarded-prefix", classForwarded | classRouting},
 	{"forwarded", classForwarded},
 	{"x-real-ip", classForwarded},
+	{"x-client-ip", classForwarded},        // Rails' remote_ip
+	{"x-forwarded-scheme", classForwarded}, // Rack's request scheme
+	{"x-forwarded-ssl", classForwarded},    // Rack's request scheme
 	{"cf-connecting-ip", classForwarded},
 	{"true-client-ip", classForwarded},
 	{"x-request-id", classRequestID},
@@ -172,6 +175,8 @@ func StripInternal(h http.Header) {
 func StripFromResponse(h http.Header) {
 	h.Del(HeaderAuthUser)
 	h.Del(HeaderRefreshed)
+	h.Del(HeaderAuthAssertion)
+	h.Del(HeaderAuthUserTruncated)
 }
 
 // onlyWebSocketUpgrade lets only a WebSocket upgrade through: any other

@@ -179,8 +179,10 @@ func TestReservedCookiesDropped(t *testing.T) {
 		if len(hints) != 1 || !slices.Equal(hints[0], reservedCookiesKept) {
 			t.Errorf("1xx Set-Cookie = %q, want %q", hints, reservedCookiesKept)
 		}
-		if !slices.Equal(final, reservedCookiesKept) {
-			t.Errorf("final Set-Cookie = %q, want %q", final, reservedCookiesKept)
+		// The web app's final answer may set them (its locale switcher; its
+		// own login with the auth API off).
+		if len(final) != 10 {
+			t.Errorf("final Set-Cookie = %q, want all 10 lines", final)
 		}
 	})
 	t.Run("upstream without reserved names", func(t *testing.T) {

@@ -34,6 +34,7 @@ func hygieneReserved(k string) bool {
 	case "x-auth-user", "x-auth-token-type", "x-refreshed-token", "x-locale", "x-auth-assertion", "x-auth-user-truncated",
 		"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix",
 		"forwarded", "x-real-ip", "cf-connecting-ip", "true-client-ip", "x-request-id",
+		"x-client-ip", "x-forwarded-scheme", "x-forwarded-ssl",
 		"x-original-url", "x-rewrite-url", "x-http-method-override",
 		"cookie", "authorization":
 		return true
@@ -48,6 +49,7 @@ var hygieneForgeable = []string{
 	"X-Middleware-Subrequest",
 	"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix",
 	"Forwarded", "X-Real-Ip", "Cf-Connecting-Ip", "True-Client-Ip", "X-Request-Id",
+	"X-Client-Ip", "X-Forwarded-Scheme", "X-Forwarded-Ssl",
 	"X-Original-Url", "X-Rewrite-Url", "X-Http-Method-Override",
 }
 

@@ -48,9 +48,11 @@ type UpstreamOptions struct {
 
 	// ReservedCookies are the gateway's own cookie names (user, guest,
 	// refresh, CSRF and locale cookies): a Set-Cookie of the web app with
-	// one of these names is dropped, from 1xx and final responses. The
-	// name is compared as browsers read it, trimmed of spaces and tabs.
-	// If empty, every Set-Cookie passes.
+	// one of these names is dropped from 1xx responses. Final responses
+	// keep them: the web app may set the locale cookie (a language
+	// switcher) and, with the built-in auth API off, its own login handlers
+	// set the auth cookies. The name is compared as browsers read it,
+	// trimmed of spaces and tabs. If empty, every Set-Cookie passes.
 	ReservedCookies []string
 
 	// Transport sends the requests to the web app. If nil, a dedicated
@@ -229,10 +231,9 @@ var upstreamOwned = []string{
 
 // modifyResponse removes what the browser must never receive, from every
 // answer including 101 Switching Protocols, and from trailers: the
-// internal headers, and the Set-Cookie lines of the gateway's own cookies.
+// internal headers.
 func (u *Upstream) modifyResponse(res *http.Response) error {
 	StripFromResponse(res.Header)
-	dropReservedCookies(res.Header, u.reserved)
 	if res.StatusCode != http.StatusSwitchingProtocols { // its Body must stay an io.ReadWriteCloser
 		res.Body = &trailerStripper{ReadCloser: res.Body, res: res}
 	}
