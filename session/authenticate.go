@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/ratelimit"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -198,7 +200,7 @@ func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
 	if !m.guestEnabled {
 		return "", false
 	}
-	if m.limiter != nil && !m.limiter.Allow(ctx, in.Client) {
+	if m.limiter != nil && !m.limiter.Allow(ctx, m.guestKey(in.Client)) {
 		m.log.Debug("session: guest cap reached", slog.String("client", in.Client))
 		return "", false
 	}
@@ -208,6 +210,17 @@ func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
 		return "", false
 	}
 	return g, true
+}
+
+// guestKey is the key of the guest-mint cap for Input.Client: an IP address
+// is counted as the rate limits count it (IPv6 by its GuestIPv6Prefix
+// prefix), any other client string as it is.
+func (m *Manager) guestKey(client string) string {
+	ip, err := netip.ParseAddr(client)
+	if err != nil {
+		return client
+	}
+	return ratelimit.ClientKey(ip, m.v6prefix)
 }
 
 type verdict int

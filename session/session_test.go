@@ -596,6 +596,40 @@ func TestGuestCap(t *testing.T) {
 	}
 }
 
+// The guest-mint cap counts an IPv6 client by its prefix (guest.maxPerMinute
+// with rateLimit.ipv6PrefixLength): one subscriber's /64 holds more
+// addresses than any cap.
+func TestGuestCapIPv6Prefix(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		prefix int
+		first  string // minted twice, reaching the cap of 2
+		then   string
+		capped bool // the mint for then is refused
+	}{
+		{"same /64 by default", 0, "2001:db8:1:2::100", "2001:db8:1:2::105", true},
+		{"same /64", 64, "2001:db8:1:2::100", "2001:db8:1:2::105", true},
+		{"another /64", 64, "2001:db8:1:2::100", "2001:db8:1:3::1", false},
+		{"prefix 128 is per address", 128, "2001:db8:1:2::100", "2001:db8:1:2::105", false},
+		{"IPv4 and its mapped form", 64, "192.0.2.4", "::ffff:192.0.2.4", true},
+		{"IPv4 per address", 64, "192.0.2.4", "192.0.2.5", false},
+		{"not an address: as is", 64, "client-a", "client-a", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := setup(t, 0, func(o *Options) { o.GuestMaxPerMinute, o.GuestIPv6Prefix = 2, c.prefix })
+			mint := func(client string) bool {
+				return e.m.Authenticate(context.Background(), Input{Client: client}).Minted
+			}
+			if !mint(c.first) || !mint(c.first) {
+				t.Fatalf("the first two mints of %s were refused", c.first)
+			}
+			if got := mint(c.then); got == c.capped {
+				t.Fatalf("mint for %s after two for %s: minted = %v, want %v", c.then, c.first, got, !c.capped)
+			}
+		})
+	}
+}
+
 func TestCloseStopsEverything(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
@@ -667,6 +701,9 @@ func TestNew(t *testing.T) {
 		{"negative revalidate interval", Options{Backend: be, RevalidateInterval: -1}, false},
 		{"negative proactive window", Options{Backend: be, ProactiveWindow: -1}, false},
 		{"negative successor ttl", Options{Backend: be, SuccessorTTL: -1}, false},
+		{"negative IPv6 prefix", Options{Backend: be, GuestIPv6Prefix: -1}, false},
+		{"IPv6 prefix over 128", Options{Backend: be, GuestIPv6Prefix: 129}, false},
+		{"IPv6 prefix 128", Options{Backend: be, GuestIPv6Prefix: 128}, true},
 		{"full lifecycle", Options{Backend: be, Local: mapVerifier{}, RevalidateInterval: time.Minute,
 			DualToken: true, Proactive: true, ProactiveWindow: time.Minute, SuccessorTTL: time.Second}, true},
 	}
