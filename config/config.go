@@ -107,7 +107,7 @@ type Cookies struct {
 type Guest struct {
 	Enabled      bool           `yaml:"enabled"`
 	Credentials  map[string]any `yaml:"credentials"`  // sent as the JSON body of the guest call
-	MaxPerMinute int            `yaml:"maxPerMinute"` // default 10; guest tokens minted per client IP per minute
+	MaxPerMinute int            `yaml:"maxPerMinute"` // default 10; guest tokens minted per client IP (IPv6: per rateLimit.ipv6PrefixLength prefix) per minute
 }
 
 // Validate configures token validation.
@@ -228,6 +228,11 @@ type RateLimit struct {
 	SkipRoutes   []string        `yaml:"skipRoutes"`
 	SkipPrefetch *bool           `yaml:"skipPrefetch"` // default true
 	Rules        []RateLimitRule `yaml:"rules"`
+	// default 64; IPv6 clients are counted by their /N prefix (1 to 128) for
+	// rate limits by IP and for guest.maxPerMinute: one subscriber usually
+	// holds a whole /64 and could use a new address for each request. IPv4
+	// clients are counted by address; 128 counts IPv6 clients by address too.
+	IPv6PrefixLength int `yaml:"ipv6PrefixLength"`
 }
 
 // RateLimitRule is a stricter limit for the paths matching Path.

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apilayer/apilayer/ratelimit"
 )
 
 // The defaults of SPEC.md section 3 that other packages may want to name.
@@ -168,6 +170,9 @@ func (c *Config) Defaults() {
 	}
 	str(&rl.By, "ip")
 	boolPtr(&rl.SkipPrefetch, true)
+	if rl.IPv6PrefixLength == 0 {
+		rl.IPv6PrefixLength = ratelimit.DefaultIPv6PrefixLength
+	}
 	if rl.Rules != nil {
 		rl.Rules = slices.Clone(rl.Rules)
 		for i := range rl.Rules {

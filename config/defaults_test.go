@@ -38,7 +38,7 @@ func TestDefaults(t *testing.T) {
 			MethodSpoofing: MethodSpoofing{Strategy: "body", FieldName: "_method"}, Sanitize: Sanitize{Mode: "strip"}},
 		CSRF:      CSRF{Strategy: "both", CookieName: "__csrf", HeaderName: "x-csrf-token", IgnoreMethods: []string{"GET", "HEAD", "OPTIONS"}},
 		ClientIP:  ClientIP{Headers: []string{"cf-connecting-ip", "true-client-ip", "x-real-ip", "x-forwarded-for"}},
-		RateLimit: RateLimit{Window: time.Minute, MaxRequests: 100, By: "ip", SkipPrefetch: Ptr(true)},
+		RateLimit: RateLimit{Window: time.Minute, MaxRequests: 100, By: "ip", SkipPrefetch: Ptr(true), IPv6PrefixLength: 64},
 		Audit: Audit{Events: []string{"auth:success", "auth:fail", "auth:refresh", "auth:refresh:fail", "auth:reuse",
 			"access:denied", "csrf:fail", "rateLimit:exceeded", "error"}, Output: "stdout", QueueSize: 10000},
 		I18n:    I18n{ParamName: "lang", Prefix: "never", Cookie: "NEXT_LOCALE"},

@@ -354,6 +354,9 @@ func (v *checker) rateLimit(r RateLimit) {
 	v.positive("rateLimit.maxRequests", r.MaxRequests)
 	v.oneOf("rateLimit.by", r.By, "ip", "user")
 	v.globs("rateLimit.skipRoutes", r.SkipRoutes, true)
+	if r.IPv6PrefixLength < 1 || r.IPv6PrefixLength > 128 {
+		v.add("rateLimit.ipv6PrefixLength", "must be 1 to 128 (got %d)", r.IPv6PrefixLength)
+	}
 	for i, rule := range r.Rules {
 		p := index("rateLimit.rules", i)
 		if rule.Path == "" {

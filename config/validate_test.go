@@ -200,6 +200,12 @@ func TestValidate(t *testing.T) {
 			"rateLimit.rules[1].path: required",
 			"rateLimit.rules[1].window: must be positive (got -1s)",
 		}},
+		{"ipv6 prefix length over 128", func(c *Config) { c.RateLimit.IPv6PrefixLength = 129 },
+			[]string{"rateLimit.ipv6PrefixLength: must be 1 to 128 (got 129)"}},
+		{"ipv6 prefix length negative", func(c *Config) { c.RateLimit.IPv6PrefixLength = -1 },
+			[]string{"rateLimit.ipv6PrefixLength: must be 1 to 128 (got -1)"}},
+		{"ipv6 prefix length 128", func(c *Config) { c.RateLimit.IPv6PrefixLength = 128 }, nil},
+		{"ipv6 prefix length 1", func(c *Config) { c.RateLimit.IPv6PrefixLength = 1 }, nil},
 		{"audit", func(c *Config) {
 			c.Audit.Events = []string{"auth:fail", "ratelimit:exceeded", "everything"}
 			c.Audit.Output = "syslog"
