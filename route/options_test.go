@@ -1,6 +1,9 @@
 package route
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 var fold = Options{CaseInsensitive: true}
 
@@ -76,4 +79,58 @@ func TestUnderCaseInsensitive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Case-insensitive matching is case-sensitive matching of both sides with
+// their ASCII letters lowered.
+func FuzzCaseInsensitive(f *testing.F) {
+	f.Add("/Admin/**", "/aDMIN/x/y")
+	f.Add("/static/*.JS", "/Static/app.js")
+	f.Add("news/*", "NEWS/1")
+	f.Add("/caf%C3%A9", "/CAF%c3%a9")
+	f.Fuzz(func(t *testing.T, pattern, p string) {
+		// Matchers see cleaned paths; lowering one lowers its escapes' hex
+		// digits, which cleaning puts back in upper case.
+		p, ok := cleanAny(p)
+		if !ok {
+			return
+		}
+		low, _ := cleanAny(lowerASCII(p))
+		g, err := fold.CompileGlob(pattern)
+		if err != nil {
+			return
+		}
+		ref, err := CompileGlob(lowerASCII(pattern))
+		if err != nil {
+			t.Fatalf("%q compiles only when not lowered: %v", pattern, err)
+		}
+		if got, want := g.Match(p), ref.Match(low); got != want {
+			t.Fatalf("case-insensitive %q.Match(%q) = %v, lowered reference %v", pattern, p, got, want)
+		}
+		prefix, ok := cleanAny(pattern)
+		if !ok {
+			return
+		}
+		lowPrefix, _ := cleanAny(lowerASCII(prefix))
+		if got, want := fold.Under(p, prefix), Under(low, lowPrefix); got != want {
+			t.Fatalf("case-insensitive Under(%q, %q) = %v, lowered reference %v", p, prefix, got, want)
+		}
+	})
+}
+
+// cleanAny cleans an absolute or a relative path.
+func cleanAny(p string) (string, bool) {
+	if strings.HasPrefix(p, "/") {
+		return Clean(p)
+	}
+	c, ok := Clean("/" + p)
+	return strings.TrimPrefix(c, "/"), ok
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lower(c)
+	}
+	return string(b)
 }
