@@ -157,6 +157,14 @@ type Access struct {
 	ReturnParam           string   `yaml:"returnParam"`   // e.g. next => /login?next=/dashboard
 	Rules                 []Rule   `yaml:"rules"`
 	BlockBrowserAPIAccess bool     `yaml:"blockBrowserApiAccess"`
+	// Match paths in any letter case (ASCII letters): protectedRoutes,
+	// authRoutes, publicRoutes, excludedPaths, loginPath, homePath,
+	// rules[].path, api.publicEndpoints, authApi.bypassPaths and rateLimit
+	// rules and skipRoutes. Turn it on when the web app routes that way
+	// (Express by default, IIS, ASP.NET), or /Dashboard would reach the page
+	// of /dashboard unprotected. api.prefix and api.sanitize.skipEndpoints
+	// stay case-sensitive.
+	CaseInsensitive bool `yaml:"caseInsensitive"`
 }
 
 // Rule requires one of Roles for every path matching Path.
