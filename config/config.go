@@ -42,6 +42,16 @@ type Server struct {
 	IdleTimeout       time.Duration `yaml:"idleTimeout"`       // default 120s
 	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`   // default 30s; in-flight requests get this long after SIGTERM
 	MaxHeaderBytes    Size          `yaml:"maxHeaderBytes"`    // default 1MiB
+	// default 0 (none); the longest a client may take to send a whole
+	// request, headers and body: it bounds slow uploads (408 when no
+	// response has started). Set it above the time your largest upload
+	// takes on a slow connection.
+	ReadTimeout time.Duration `yaml:"readTimeout"`
+	// default 30s; 0 turns it off. An upload that sends no request body
+	// data for this long is ended: 408 {"success":false,"message":"Request
+	// timeout."} when no response has started, else the connection is
+	// closed. A slow but steady upload is not cut.
+	BodyIdleTimeout *time.Duration `yaml:"bodyIdleTimeout"`
 }
 
 // Health is the health endpoint; it is never authenticated nor forwarded.

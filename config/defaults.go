@@ -52,6 +52,7 @@ func (c *Config) Defaults() {
 	dur(&s.ReadHeaderTimeout, 10*time.Second)
 	dur(&s.IdleTimeout, 120*time.Second)
 	dur(&s.ShutdownTimeout, 30*time.Second)
+	durPtr(&s.BodyIdleTimeout, 30*time.Second)
 	if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = MiB
 	}

@@ -64,6 +64,8 @@ func (v *checker) config(c *Config) {
 	v.nonNegative("server.readHeaderTimeout", c.Server.ReadHeaderTimeout)
 	v.nonNegative("server.idleTimeout", c.Server.IdleTimeout)
 	v.nonNegative("server.shutdownTimeout", c.Server.ShutdownTimeout)
+	v.nonNegative("server.readTimeout", c.Server.ReadTimeout)
+	v.nonNegative("server.bodyIdleTimeout", *c.Server.BodyIdleTimeout)
 	v.positiveSize("server.maxHeaderBytes", c.Server.MaxHeaderBytes)
 	v.route("health.path", c.Health.Path)
 	v.backend(c.Backend)
