@@ -24,6 +24,7 @@ const (
 	MsgBackendTimeout   = "Backend timed out."
 	MsgCSRF             = "CSRF validation failed."
 	MsgTooManyRequests  = "Too many requests. Please try again later."
+	MsgRequestTimeout   = "Request timeout."
 )
 
 // JSON writes v as the JSON body of a response with the given status.
