@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/apilayer/apilayer/backend"
@@ -214,13 +215,14 @@ func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
 
 // guestKey is the key of the guest-mint cap for Input.Client: an IP address
 // is counted as the rate limits count it (IPv6 by its GuestIPv6Prefix
-// prefix), any other client string as it is.
+// prefix), without their "ip:" (an IPv4 client keeps the key it always had
+// in a shared store); any other client string is the key as it is.
 func (m *Manager) guestKey(client string) string {
 	ip, err := netip.ParseAddr(client)
 	if err != nil {
 		return client
 	}
-	return ratelimit.ClientKey(ip, m.v6prefix)
+	return strings.TrimPrefix(ratelimit.ClientKey(ip, m.v6prefix), "ip:")
 }
 
 type verdict int

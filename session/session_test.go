@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -628,6 +629,33 @@ func TestGuestCapIPv6Prefix(t *testing.T) {
 				t.Fatalf("mint for %s after two for %s: minted = %v, want %v", c.then, c.first, got, !c.capped)
 			}
 		})
+	}
+}
+
+// keyLimiter records the keys of the guest cap.
+type keyLimiter struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *keyLimiter) Allow(_ context.Context, key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.keys = append(l.keys, key)
+	return true
+}
+
+// The keys a shared GuestLimiter sees: an IPv4 client's is its address, as
+// it always was; an IPv6 client's its prefix.
+func TestGuestCapKeys(t *testing.T) {
+	l := &keyLimiter{}
+	e := setup(t, 0, func(o *Options) { o.GuestMaxPerMinute, o.GuestLimiter = 2, l })
+	for _, c := range []string{"192.0.2.3", "::ffff:192.0.2.4", "2001:db8:1:2::100", "client-a"} {
+		e.m.Authenticate(context.Background(), Input{Client: c})
+	}
+	want := []string{"192.0.2.3", "192.0.2.4", "2001:db8:1:2::/64", "client-a"}
+	if !slices.Equal(l.keys, want) {
+		t.Fatalf("guest cap keys = %q, want %q", l.keys, want)
 	}
 }
 
