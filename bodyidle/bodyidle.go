@@ -75,6 +75,7 @@ type guard struct {
 	h1      bool          // HTTP/1: the deadline is the connection's
 
 	timedOut atomic.Bool // a body read failed on a deadline
+	eof      atomic.Bool // the whole body was read
 
 	mu   sync.Mutex // guards the deadline calls against done
 	off  bool       // deadlines not supported, or the handler returned
@@ -113,14 +114,18 @@ type guardBody guard
 // Read reads the body with the read deadline the timeout ahead.
 func (b *guardBody) Read(p []byte) (int, error) {
 	g := (*guard)(b)
+	if g.eof.Load() {
+		// HTTP/1 reads ahead in the background once the body is in, to
+		// notice a client that goes away: no deadline may cut that read.
+		return g.body.Read(p)
+	}
 	if g.timeout > 0 {
 		g.setDeadline(g.deadline())
 	}
 	n, err := g.body.Read(p)
 	switch {
 	case err == io.EOF:
-		// The whole body is in. HTTP/1 now reads ahead in the background
-		// to notice a client that goes away: it must not time out.
+		g.eof.Store(true)
 		if g.timeout > 0 || g.h1 {
 			g.setDeadline(time.Time{})
 		}

@@ -187,6 +187,33 @@ func TestSteadySlowUploadCompletes(t *testing.T) {
 	}
 }
 
+// Once the body is in, the handler may run longer than the timeout, and
+// read the body again: no deadline is left to cancel its request (HTTP/1
+// reads ahead on the connection to notice a client that goes away).
+func TestHandlerOutlivesTheTimeoutAfterTheBody(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		r.Body.Read(make([]byte, 1)) // once more, as the transport does
+		select {
+		case <-r.Context().Done():
+			http.Error(w, "cancelled", http.StatusServiceUnavailable)
+		case <-time.After(4 * timeout):
+			io.WriteString(w, "done")
+		}
+	})
+	srv := server(t, bodyidle.Options{Timeout: timeout}, h)
+	res, err := srv.Client().Post(srv.URL, "text/plain", strings.NewReader("abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "done" {
+		t.Fatalf("%d %q: the request was cancelled after its body was read", res.StatusCode, body)
+	}
+}
+
 // When the response has started, a stall cannot become a 408: the
 // connection is closed after the response instead.
 func TestStallAfterResponseStartedClosesTheConnection(t *testing.T) {
