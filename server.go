@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+
+	"github.com/apilayer/apilayer/bodyidle"
 )
 
 // ListenAndServe listens on the configured address (HTTPS when tls is set)
@@ -21,12 +23,21 @@ func (g *Gateway) ListenAndServe(ctx context.Context) error {
 }
 
 // Serve serves the gateway on ln until ctx is done, then shuts down
-// gracefully. It closes ln.
+// gracefully. It closes ln. Request uploads that stall are ended there
+// (server.bodyIdleTimeout, server.readTimeout): a Handler served by an
+// http.Server of your own gets that from package bodyidle.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	c := g.cfg
+	// bodyidle wraps the whole handler: it needs the server's own
+	// ResponseWriter to move the connection's read deadline.
+	idle := bodyidle.Middleware(bodyidle.Options{
+		Timeout:     *c.Server.BodyIdleTimeout,
+		ReadTimeout: c.Server.ReadTimeout,
+	})
 	srv := &http.Server{
-		Handler:           g.Handler(),
+		Handler:           idle(g.Handler()),
 		ReadHeaderTimeout: c.Server.ReadHeaderTimeout,
+		ReadTimeout:       c.Server.ReadTimeout,
 		IdleTimeout:       c.Server.IdleTimeout,
 		MaxHeaderBytes:    int(c.Server.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),

@@ -1,6 +1,7 @@
 package apilayer_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -125,6 +127,72 @@ func TestBlockBrowserAPIAccess(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			res := e.do(req{path: "/api/posts", cookies: map[string]string{"userAuthToken": tok}, header: h})
 			wantStatus(t, res, http.StatusOK)
+		})
+	}
+}
+
+// serveGateway serves a gateway built from c on a loopback listener until
+// the test ends, and returns its address.
+func serveGateway(t *testing.T, c config.Config) string {
+	t.Helper()
+	gw, err := apilayer.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- gw.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		gw.Close()
+	})
+	return ln.Addr().String()
+}
+
+// An upload that stalls is answered 408 JSON by the listener of serve:
+// after server.bodyIdleTimeout without data, or once server.readTimeout
+// has passed (which the http.Server enforces).
+func TestServeStalledUpload(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		server config.Server
+	}{
+		{"bodyIdleTimeout", config.Server{BodyIdleTimeout: config.Ptr(50 * time.Millisecond)}},
+		{"readTimeout alone", config.Server{ReadTimeout: 100 * time.Millisecond, BodyIdleTimeout: config.Ptr(time.Duration(0))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := testkit.NewBackend(t, demo.BackendOptions{})
+			up := testkit.NewUpstream(t)
+			addr := serveGateway(t, config.Config{
+				Server:   tc.server,
+				Backend:  config.Backend{URL: b.URL()},
+				Upstream: config.Upstream{URL: up.URL()},
+			})
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Closing c releases the stalled client; the deadline is a
+			// bound on a hang, not a measured duration.
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			io.WriteString(c, "POST /contact HTTP/1.1\r\nHost: app.example\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nhello")
+			res, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer to a stalled upload: %v", err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusRequestTimeout || string(body) != `{"success":false,"message":"Request timeout."}`+"\n" {
+				t.Fatalf("%d %q, want 408 with the JSON message", res.StatusCode, body)
+			}
 		})
 	}
 }

@@ -70,6 +70,7 @@ type Decision struct {
 // Policy holds the compiled access rules of config.Access.
 type Policy struct {
 	protected, auth, public, excluded route.List
+	match                             route.Options // access.caseInsensitive
 	byDefault                         bool
 	allowed                           map[string]bool
 	login, home, returnParam          string
@@ -89,12 +90,19 @@ type rule struct {
 // protected (the health path, the built-in auth API). It fails on a rule
 // whose path glob or rolesField is invalid (config.Validate reports those
 // first).
+//
+// With c.CaseInsensitive, the route lists, loginPath, homePath and the
+// rules' paths match in any letter case (route.Options). The never paths
+// are the gateway's own and stay exact, as the gateway serves them: a path
+// that only looks like one in another case is protected like any other.
 func New(c config.Access, never ...string) (*Policy, error) {
+	m := route.Options{CaseInsensitive: c.CaseInsensitive}
 	p := &Policy{
-		protected:   route.NewList(c.ProtectedRoutes),
-		auth:        route.NewList(c.AuthRoutes),
-		public:      route.NewList(c.PublicRoutes),
-		excluded:    route.NewList(c.ExcludedPaths),
+		protected:   m.NewList(c.ProtectedRoutes),
+		auth:        m.NewList(c.AuthRoutes),
+		public:      m.NewList(c.PublicRoutes),
+		excluded:    m.NewList(c.ExcludedPaths),
+		match:       m,
 		byDefault:   c.ProtectedByDefault,
 		login:       c.LoginPath,
 		home:        c.HomePath,
@@ -108,7 +116,7 @@ func New(c config.Access, never ...string) (*Policy, error) {
 		}
 	}
 	for i, r := range c.Rules {
-		g, err := route.CompileGlob(r.Path)
+		g, err := m.CompileGlob(r.Path)
 		if err != nil {
 			return nil, fmt.Errorf("access: rules[%d].path: %w", i, err)
 		}
@@ -188,7 +196,7 @@ func (p *Policy) AuthRoute(path string) bool { return p.auth.Match(path) }
 // Protected reports whether path needs a signed-in user. loginPath (and the
 // paths below it), homePath and the never list are never protected.
 func (p *Policy) Protected(path string) bool {
-	if p.onLogin(path) || trimSlash(path) == trimSlash(p.home) || p.never.Match(path) {
+	if p.onLogin(path) || p.onHome(path) || p.never.Match(path) {
 		return false
 	}
 	if p.ruled(path) {
@@ -200,7 +208,14 @@ func (p *Policy) Protected(path string) bool {
 	return p.protected.Match(path)
 }
 
-func (p *Policy) onLogin(path string) bool { return route.Under(path, p.login) }
+func (p *Policy) onLogin(path string) bool { return p.match.Under(path, p.login) }
+
+// onHome reports whether path is homePath (a trailing slash aside): a path
+// under it of the same length is the path itself.
+func (p *Policy) onHome(path string) bool {
+	path, home := trimSlash(path), trimSlash(p.home)
+	return len(path) == len(home) && p.match.Under(path, home)
+}
 
 // TypeAllowed reports whether a non-guest token of type t may pass.
 func (p *Policy) TypeAllowed(t string) bool { return p.allowed == nil || p.allowed[t] }

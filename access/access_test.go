@@ -223,3 +223,58 @@ func TestNewRejectsBadRules(t *testing.T) {
 		}
 	}
 }
+
+// With access.caseInsensitive, every route list, loginPath, homePath and
+// the rules match in any letter case; the gateway's own paths (never) stay
+// exact. Without it, matching is exact.
+func TestCaseInsensitive(t *testing.T) {
+	admin := map[string]any{"roles": []any{"admin"}}
+	edit := func(c *config.Access) {
+		c.PublicRoutes = []string{"/about"}
+		c.ExcludedPaths = []string{"/assets"}
+		c.Rules = []config.Rule{{Path: "/admin/**", Roles: []string{"admin"}, RolesField: "/roles"}}
+		c.HomePath = "/home"
+	}
+	tests := []struct {
+		name          string
+		byDefault     bool
+		req           Request
+		folded, exact Action
+	}{
+		{"protected route", false, Request{Path: "/Dashboard"}, Redirect, Forward},
+		{"protected subpage", false, Request{Path: "/DASHBOARD/stats"}, Redirect, Forward},
+		{"protected lookalike", false, Request{Path: "/Dashboards"}, Forward, Forward},
+		{"rule, anonymous", false, Request{Path: "/Admin/users"}, Redirect, Forward},
+		{"rule, user without the role", false, Request{Path: "/ADMIN", State: User, TokenType: "user"}, Refuse, Forward},
+		{"rule, admin", false, Request{Path: "/ADMIN", State: User, TokenType: "user", User: admin}, Forward, Forward},
+		{"auth route, user", false, Request{Path: "/Register", State: User, TokenType: "user"}, Redirect, Forward},
+		{"by default: public route", true, Request{Path: "/About"}, Forward, Redirect},
+		{"by default: auth route", true, Request{Path: "/REGISTER"}, Forward, Redirect},
+		{"by default: login path", true, Request{Path: "/Login"}, Forward, Redirect},
+		{"by default: home path", true, Request{Path: "/Home/"}, Forward, Redirect},
+		{"by default: home lookalike", true, Request{Path: "/Homes"}, Redirect, Redirect},
+		{"by default: the gateway's own paths stay exact", true, Request{Path: "/_APILAYER/health"}, Redirect, Redirect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, fold := range []bool{true, false} {
+				p := policy(func(c *config.Access) {
+					edit(c)
+					c.ProtectedByDefault = tt.byDefault
+					c.CaseInsensitive = fold
+				})
+				want := tt.exact
+				if fold {
+					want = tt.folded
+				}
+				if d := p.Decide(tt.req); d.Action != want {
+					t.Errorf("caseInsensitive %v: %s: action %v, want %v (%+v)", fold, tt.req.Path, d.Action, want, d)
+				}
+			}
+		})
+	}
+	p := policy(func(c *config.Access) { edit(c); c.CaseInsensitive = true })
+	if !p.Excluded("/ASSETS/app.js") || policy(edit).Excluded("/ASSETS/app.js") {
+		t.Error("excludedPaths: /ASSETS/app.js must be excluded only with caseInsensitive")
+	}
+}

@@ -473,6 +473,9 @@ func TestUserJSONReduced(t *testing.T) {
 	if id.User["bio"] != big {
 		t.Error("the User map itself lost data")
 	}
+	if !id.Truncated {
+		t.Error("Truncated = false for a reduced user")
+	}
 	if !strings.Contains(logs.String(), "reduced") {
 		t.Errorf("no warning logged: %q", logs.String())
 	}

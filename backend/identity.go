@@ -2,13 +2,17 @@ package backend
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/apilayer/apilayer/internal/jsonpointer"
 )
 
 // Identity is what the backend says about a valid token.
@@ -23,9 +27,8 @@ type Identity struct {
 	// User is the user object at mapping.user with every token removed.
 	// Numbers are json.Number. Treat it as read-only: it may be shared.
 	User map[string]any `json:"user"`
-	// UserJSON is the JSON encoding of User, reduced to the keys id, sub,
-	// email, name, type, role and roles when the whole object would take
-	// 16 KiB or more (SPEC.md section 4.4).
+	// UserJSON is the JSON encoding of User, reduced (see [PublicUser]) when
+	// its base64 would take more than MaxUserHeader bytes.
 	UserJSON json.RawMessage `json:"userJSON"`
 	// Header is UserJSON in standard base64, the value of X-Auth-User,
 	// encoded once when the identity is made rather than on every request.
@@ -34,6 +37,19 @@ type Identity struct {
 	Header string `json:"-"`
 	// Exp is the token's expiry from mapping.expiresAt; zero when unknown.
 	Exp time.Time `json:"exp"`
+	// Truncated reports that UserJSON was reduced to fit X-Auth-User: the
+	// web app then also receives X-Auth-User-Truncated: 1, and knows to
+	// ask the backend for the whole user when it needs more.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// SetUser makes user the identity's user object: it removes the token
+// fields from user (in place, see [PublicUser]) and sets User, UserJSON,
+// Header and Truncated from it. log receives the warning of a reduction.
+func (id *Identity) SetUser(user map[string]any, log *slog.Logger) {
+	id.User = user
+	id.UserJSON, id.Truncated = publicUser(user, log)
+	id.Header = base64.StdEncoding.EncodeToString(id.UserJSON)
 }
 
 // HeaderValue returns the X-Auth-User value of the identity.
@@ -44,14 +60,20 @@ func (id *Identity) HeaderValue() string {
 	return base64.StdEncoding.EncodeToString(id.UserJSON)
 }
 
-// MaxUserJSON is the size from which Identity.UserJSON is reduced.
-const MaxUserJSON = 16 << 10
+// MaxUserHeader is the largest X-Auth-User value, in bytes of base64
+// (docs/api-reference.md): many servers refuse a larger header (Node's
+// default limit for all headers together is 16 KiB).
+const MaxUserHeader = 16 << 10
+
+// MaxUserJSON is the largest Identity.UserJSON, in bytes: the JSON whose
+// base64 is MaxUserHeader bytes.
+const MaxUserJSON = MaxUserHeader / 4 * 3
 
 // tokenNames are the fields removed from every user object.
 var tokenNames = [...]string{"token", "accessToken", "refreshToken", "access_token", "refresh_token"}
 
-// reducedKeys are the keys kept in a reduced UserJSON, in this order.
-var reducedKeys = [...]string{"id", "sub", "email", "name", "type", "role", "roles"}
+// keptKeys are the keys a reduced UserJSON keeps first.
+var keptKeys = [...]string{"id", "sub", "email", "name", "type", "role", "roles"}
 
 // identity extracts the identity from a decoded backend answer. It reports
 // false when mapping.user is not an object. The user object is modified in
@@ -62,7 +84,7 @@ func (c *Client) identity(doc any) (Identity, bool) {
 	if !ok {
 		return Identity{}, false
 	}
-	id := Identity{Type: "user", User: user}
+	id := Identity{Type: "user"}
 	if t, ok := c.m.tokenType.Get(doc); ok {
 		if s, ok := t.(string); ok && s != "" {
 			id.Type = s
@@ -76,38 +98,84 @@ func (c *Client) identity(doc any) (Identity, bool) {
 			rel.Remove(user)
 		}
 	}
-	id.UserJSON = PublicUser(user, c.log)
-	id.Header = base64.StdEncoding.EncodeToString(id.UserJSON)
+	id.SetUser(user, c.log)
 	return id, true
 }
 
-// PublicUser makes user fit to leave the gateway (SPEC.md section 4.4): it
+// PublicUser makes user fit to leave the gateway (docs/api-reference.md): it
 // removes the token fields (token, accessToken, refreshToken, access_token,
 // refresh_token) from every object in it, at any depth, and returns its
-// JSON. When that is MaxUserJSON bytes or more, the JSON is reduced to the
-// keys id, sub, email, name, type, role and roles, with a warning in log
-// (which never shows a value). user is changed in place.
+// JSON. When the base64 of that JSON would take more than MaxUserHeader
+// bytes, the JSON is reduced: the keys id, sub, email, name, type, role and
+// roles are kept first, and the other fields are left out, the largest
+// first, until it fits; if those keys alone are too large, they are left
+// out largest first too. A reduction is logged as a warning in log (which
+// never shows a value). user is changed in place (tokens only).
+//
+// [Identity.SetUser] also records whether the JSON was reduced.
 func PublicUser(user map[string]any, log *slog.Logger) json.RawMessage {
+	b, _ := publicUser(user, log)
+	return b
+}
+
+// fits reports whether a JSON of n bytes fits X-Auth-User.
+func fits(n int) bool { return base64.StdEncoding.EncodedLen(n) <= MaxUserHeader }
+
+// publicUser is PublicUser, reporting whether the JSON was reduced.
+func publicUser(user map[string]any, log *slog.Logger) (json.RawMessage, bool) {
 	stripTokens(user)
 	b, err := encode(user)
-	if err == nil && len(b) < MaxUserJSON {
-		return b
+	if err == nil && fits(len(b)) {
+		return b, false
 	}
-	small := make(map[string]any, len(reducedKeys))
-	for _, k := range reducedKeys {
-		v, ok := user[k]
-		if !ok {
-			continue
+
+	// The encoding of an object is "{", its members "key":value in key
+	// order separated by ",", and "}": the size of each member, measured
+	// once, gives the size of any subset without encoding it.
+	type member struct {
+		key  string
+		size int
+		kept bool // one of keptKeys: left out only after every other
+	}
+	members := make([]member, 0, len(user))
+	small := make(map[string]any, len(user))
+	sum := 0
+	for k, v := range user {
+		mb, err := encode(map[string]any{k: v})
+		if err != nil {
+			continue // cannot be sent at all
 		}
+		members = append(members, member{key: k, size: len(mb) - 2, kept: slices.Contains(keptKeys[:], k)})
 		small[k] = v
-		if nb, err := encode(small); err != nil || len(nb) >= MaxUserJSON {
-			delete(small, k) // this one value alone is too large: leave it out
+		sum += len(mb) - 2
+	}
+	size := func() int { return 2 + sum + max(len(small)-1, 0) }
+	slices.SortFunc(members, func(a, b member) int {
+		switch {
+		case a.kept != b.kept:
+			if a.kept {
+				return 1
+			}
+			return -1
+		case a.size != b.size:
+			return cmp.Compare(b.size, a.size)
 		}
+		return strings.Compare(a.key, b.key)
+	})
+	for _, m := range members {
+		if fits(size()) {
+			break
+		}
+		delete(small, m.key)
+		sum -= m.size
+	}
+	out, err := encode(small)
+	if err != nil || !fits(len(out)) {
+		out = json.RawMessage("{}") // not reached: the sizes add up exactly
 	}
 	log.Warn("user object reduced for X-Auth-User",
 		slog.Int("bytes", len(b)), slog.Int("keys", len(user)), slog.Int("kept", len(small)))
-	b, _ = encode(small)
-	return b
+	return out, true
 }
 
 // encode is json.Marshal without HTML escaping.

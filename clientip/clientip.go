@@ -132,10 +132,12 @@ func (r *Resolver) Trusted(addr netip.Addr) bool {
 // the default list behind a proxy that only appends X-Forwarded-For, a
 // client could send its own CF-Connecting-IP.
 //
-// Proto is taken from X-Forwarded-Proto ("https" or "http", the leftmost
-// value when proxies appended several) and Host from X-Forwarded-Host (when
-// it is a valid host[:port]); otherwise they come from the connection as for
-// an untrusted peer.
+// Proto is taken from X-Forwarded-Proto ("https" or "http") and Host from
+// X-Forwarded-Host (a valid host[:port]). When proxies appended several
+// values (a comma list, or several header lines), the rightmost one counts:
+// the nearest trusted proxy wrote it, while the ones on its left may come
+// from the client. A rightmost value that is not valid makes Proto or Host
+// come from the connection, as for an untrusted peer.
 func (r *Resolver) Resolve(req *http.Request) Info {
 	info := Info{Peer: peerAddr(req.RemoteAddr), Proto: "http", Host: req.Host}
 	if req.TLS != nil {
@@ -270,29 +272,44 @@ func parseForwardedEntry(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// forwardedProto returns the scheme of X-Forwarded-Proto: its leftmost value,
-// the one the first proxy saw, if it is http or https.
+// forwardedProto returns the scheme of X-Forwarded-Proto if it is http or
+// https: the value the nearest trusted proxy appended (see [rightmost]).
 func forwardedProto(values []string) (string, bool) {
-	if len(values) == 0 {
+	v, ok := rightmost(values)
+	if !ok {
 		return "", false
 	}
-	v, _, _ := strings.Cut(values[0], ",")
-	switch v = strings.ToLower(strings.TrimSpace(v)); v {
-	case "http", "https":
-		return v, true
+	switch {
+	case strings.EqualFold(v, "https"):
+		return "https", true
+	case strings.EqualFold(v, "http"):
+		return "http", true
 	}
 	return "", false
 }
 
-// forwardedHost returns the leftmost value of X-Forwarded-Host if it is a
-// valid host or host:port.
+// forwardedHost returns the value of X-Forwarded-Host the nearest trusted
+// proxy appended (see [rightmost]) if it is a valid host or host:port.
 func forwardedHost(values []string) (string, bool) {
-	if len(values) == 0 {
-		return "", false
+	v, ok := rightmost(values)
+	return v, ok && validHost(v)
+}
+
+// rightmost returns the last element of a comma-separated list spread over
+// the header lines values (blank lines skipped), trimmed: the element the
+// nearest proxy appended, as X-Forwarded-For is read from the right. The
+// elements on its left came from further away and may have been written by
+// the client. An empty last element ("https,") is returned as "", which no
+// caller accepts: the connection's own scheme or host is used then.
+func rightmost(values []string) (string, bool) {
+	for i := len(values) - 1; i >= 0; i-- {
+		line := values[i]
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		return strings.TrimSpace(line[strings.LastIndexByte(line, ',')+1:]), true
 	}
-	v, _, _ := strings.Cut(values[0], ",")
-	v = strings.TrimSpace(v)
-	return v, validHost(v)
+	return "", false
 }
 
 // validHost reports whether s is a DNS name, an IPv4 address or a bracketed

@@ -42,6 +42,16 @@ type Server struct {
 	IdleTimeout       time.Duration `yaml:"idleTimeout"`       // default 120s
 	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`   // default 30s; in-flight requests get this long after SIGTERM
 	MaxHeaderBytes    Size          `yaml:"maxHeaderBytes"`    // default 1MiB
+	// default 0 (none); the longest a client may take to send a whole
+	// request, headers and body: it bounds slow uploads (408 when no
+	// response has started). Set it above the time your largest upload
+	// takes on a slow connection.
+	ReadTimeout time.Duration `yaml:"readTimeout"`
+	// default 30s; 0 turns it off. An upload that sends no request body
+	// data for this long is ended: 408 {"success":false,"message":"Request
+	// timeout."} when no response has started, else the connection is
+	// closed. A slow but steady upload is not cut.
+	BodyIdleTimeout *time.Duration `yaml:"bodyIdleTimeout"`
 }
 
 // Health is the health endpoint; it is never authenticated nor forwarded.
@@ -107,7 +117,7 @@ type Cookies struct {
 type Guest struct {
 	Enabled      bool           `yaml:"enabled"`
 	Credentials  map[string]any `yaml:"credentials"`  // sent as the JSON body of the guest call
-	MaxPerMinute int            `yaml:"maxPerMinute"` // default 10; guest tokens minted per client IP per minute
+	MaxPerMinute int            `yaml:"maxPerMinute"` // default 10; guest tokens minted per client IP (IPv6: per rateLimit.ipv6PrefixLength prefix) per minute
 }
 
 // Validate configures token validation.
@@ -157,6 +167,14 @@ type Access struct {
 	ReturnParam           string   `yaml:"returnParam"`   // e.g. next => /login?next=/dashboard
 	Rules                 []Rule   `yaml:"rules"`
 	BlockBrowserAPIAccess bool     `yaml:"blockBrowserApiAccess"`
+	// Match paths in any letter case (ASCII letters): protectedRoutes,
+	// authRoutes, publicRoutes, excludedPaths, loginPath, homePath,
+	// rules[].path, api.publicEndpoints, authApi.bypassPaths and rateLimit
+	// rules and skipRoutes. Turn it on when the web app routes that way
+	// (Express by default, IIS, ASP.NET), or /Dashboard would reach the page
+	// of /dashboard unprotected. api.prefix and api.sanitize.skipEndpoints
+	// stay case-sensitive.
+	CaseInsensitive bool `yaml:"caseInsensitive"`
 }
 
 // Rule requires one of Roles for every path matching Path.
@@ -229,6 +247,11 @@ type RateLimit struct {
 	SkipRoutes   []string        `yaml:"skipRoutes"`
 	SkipPrefetch *bool           `yaml:"skipPrefetch"` // default true
 	Rules        []RateLimitRule `yaml:"rules"`
+	// default 64; IPv6 clients are counted by their /N prefix (1 to 128) for
+	// rate limits by IP and for guest.maxPerMinute: one subscriber usually
+	// holds a whole /64 and could use a new address for each request. IPv4
+	// clients are counted by address; 128 counts IPv6 clients by address too.
+	IPv6PrefixLength int `yaml:"ipv6PrefixLength"`
 }
 
 // RateLimitRule is a stricter limit for the paths matching Path.

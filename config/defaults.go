@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apilayer/apilayer/ratelimit"
 )
 
 // The defaults of SPEC.md section 3 that other packages may want to name.
@@ -50,6 +52,7 @@ func (c *Config) Defaults() {
 	dur(&s.ReadHeaderTimeout, 10*time.Second)
 	dur(&s.IdleTimeout, 120*time.Second)
 	dur(&s.ShutdownTimeout, 30*time.Second)
+	durPtr(&s.BodyIdleTimeout, 30*time.Second)
 	if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = MiB
 	}
@@ -168,6 +171,9 @@ func (c *Config) Defaults() {
 	}
 	str(&rl.By, "ip")
 	boolPtr(&rl.SkipPrefetch, true)
+	if rl.IPv6PrefixLength == 0 {
+		rl.IPv6PrefixLength = ratelimit.DefaultIPv6PrefixLength
+	}
 	if rl.Rules != nil {
 		rl.Rules = slices.Clone(rl.Rules)
 		for i := range rl.Rules {

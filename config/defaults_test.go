@@ -13,7 +13,8 @@ func TestDefaults(t *testing.T) {
 	got.Defaults()
 	want := Config{
 		Listen: ":8080",
-		Server: Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 30 * time.Second, MaxHeaderBytes: MiB},
+		Server: Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 30 * time.Second, MaxHeaderBytes: MiB,
+			BodyIdleTimeout: Ptr(30 * time.Second)},
 		Health: Health{Path: "/_apilayer/health"},
 		Backend: Backend{
 			Timeout: 10 * time.Second,
@@ -38,7 +39,7 @@ func TestDefaults(t *testing.T) {
 			MethodSpoofing: MethodSpoofing{Strategy: "body", FieldName: "_method"}, Sanitize: Sanitize{Mode: "strip"}},
 		CSRF:      CSRF{Strategy: "both", CookieName: "__csrf", HeaderName: "x-csrf-token", IgnoreMethods: []string{"GET", "HEAD", "OPTIONS"}},
 		ClientIP:  ClientIP{Headers: []string{"cf-connecting-ip", "true-client-ip", "x-real-ip", "x-forwarded-for"}},
-		RateLimit: RateLimit{Window: time.Minute, MaxRequests: 100, By: "ip", SkipPrefetch: Ptr(true)},
+		RateLimit: RateLimit{Window: time.Minute, MaxRequests: 100, By: "ip", SkipPrefetch: Ptr(true), IPv6PrefixLength: 64},
 		Audit: Audit{Events: []string{"auth:success", "auth:fail", "auth:refresh", "auth:refresh:fail", "auth:reuse",
 			"access:denied", "csrf:fail", "rateLimit:exceeded", "error"}, Output: "stdout", QueueSize: 10000},
 		I18n:    I18n{ParamName: "lang", Prefix: "never", Cookie: "NEXT_LOCALE"},
@@ -89,6 +90,15 @@ func TestDefaultsKeepAndNormalize(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				if *c.Validation.CacheTTL != 0 || *c.Validation.StaleIfError != 0 || *c.Refresh.SuccessorTTL != 0 || *c.Refresh.SingleFlight {
 					t.Errorf("explicit zero overwritten: %v %v %v %v", *c.Validation.CacheTTL, *c.Validation.StaleIfError, *c.Refresh.SuccessorTTL, *c.Refresh.SingleFlight)
+				}
+			},
+		},
+		{
+			name: "explicit bodyIdleTimeout 0 stays 0 (off)",
+			yaml: "server:\n  bodyIdleTimeout: 0s\n",
+			check: func(t *testing.T, c *Config) {
+				if *c.Server.BodyIdleTimeout != 0 || c.Server.ReadTimeout != 0 {
+					t.Errorf("server.bodyIdleTimeout = %v, readTimeout = %v; want 0 and 0", *c.Server.BodyIdleTimeout, c.Server.ReadTimeout)
 				}
 			},
 		},

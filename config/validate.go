@@ -64,6 +64,8 @@ func (v *checker) config(c *Config) {
 	v.nonNegative("server.readHeaderTimeout", c.Server.ReadHeaderTimeout)
 	v.nonNegative("server.idleTimeout", c.Server.IdleTimeout)
 	v.nonNegative("server.shutdownTimeout", c.Server.ShutdownTimeout)
+	v.nonNegative("server.readTimeout", c.Server.ReadTimeout)
+	v.nonNegative("server.bodyIdleTimeout", *c.Server.BodyIdleTimeout)
 	v.positiveSize("server.maxHeaderBytes", c.Server.MaxHeaderBytes)
 	v.route("health.path", c.Health.Path)
 	v.backend(c.Backend)
@@ -363,6 +365,9 @@ func (v *checker) rateLimit(r RateLimit) {
 	v.positive("rateLimit.maxRequests", r.MaxRequests)
 	v.oneOf("rateLimit.by", r.By, "ip", "user")
 	v.globs("rateLimit.skipRoutes", r.SkipRoutes, true)
+	if r.IPv6PrefixLength < 1 || r.IPv6PrefixLength > 128 {
+		v.add("rateLimit.ipv6PrefixLength", "must be 1 to 128 (got %d)", r.IPv6PrefixLength)
+	}
 	for i, rule := range r.Rules {
 		p := index("rateLimit.rules", i)
 		if rule.Path == "" {

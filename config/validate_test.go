@@ -63,6 +63,10 @@ func TestValidate(t *testing.T) {
 			c.Server.IdleTimeout = -time.Second
 			c.Validation.CacheTTL = Ptr(-2 * time.Second)
 		}, []string{"server.idleTimeout: must not be negative (got -1s)", "validate.cacheTTL: must not be negative (got -2s)"}},
+		{"negative server read timeouts", func(c *Config) {
+			c.Server.ReadTimeout = -time.Second
+			c.Server.BodyIdleTimeout = Ptr(-time.Second)
+		}, []string{"server.readTimeout: must not be negative (got -1s)", "server.bodyIdleTimeout: must not be negative (got -1s)"}},
 		{"sizes positive", func(c *Config) { c.API.MaxBodySize = -1 }, []string{"api.maxBodySize: must be positive (got -1)"}},
 		{"health path", func(c *Config) { c.Health.Path = "health" }, []string{`health.path: must be a path starting with / (got "health")`}},
 		{"upstream url and static", func(c *Config) {
@@ -208,6 +212,12 @@ func TestValidate(t *testing.T) {
 			"rateLimit.rules[1].path: required",
 			"rateLimit.rules[1].window: must be positive (got -1s)",
 		}},
+		{"ipv6 prefix length over 128", func(c *Config) { c.RateLimit.IPv6PrefixLength = 129 },
+			[]string{"rateLimit.ipv6PrefixLength: must be 1 to 128 (got 129)"}},
+		{"ipv6 prefix length negative", func(c *Config) { c.RateLimit.IPv6PrefixLength = -1 },
+			[]string{"rateLimit.ipv6PrefixLength: must be 1 to 128 (got -1)"}},
+		{"ipv6 prefix length 128", func(c *Config) { c.RateLimit.IPv6PrefixLength = 128 }, nil},
+		{"ipv6 prefix length 1", func(c *Config) { c.RateLimit.IPv6PrefixLength = 1 }, nil},
 		{"audit", func(c *Config) {
 			c.Audit.Events = []string{"auth:fail", "ratelimit:exceeded", "everything"}
 			c.Audit.Output = "syslog"

@@ -16,5 +16,8 @@ func (c *Config) Warnings() []string {
 		// those headers through, any client could choose its IP.
 		w = append(w, "clientIP.headers: the default list believes CF-Connecting-IP and True-Client-IP from clientIP.trustedProxies first: unless those proxies are Cloudflare or Akamai (which set them), a client can send them through your proxy and choose its IP (rate limits, audit); set clientIP.headers to the headers your proxy sets, e.g. [x-forwarded-for]")
 	}
+	if !c.Access.ProtectedByDefault && !c.Access.CaseInsensitive {
+		w = append(w, "access.caseInsensitive: false while access.protectedByDefault is false: a web app that routes in any letter case (Express by default, IIS) serves /Dashboard as /dashboard, and the gateway does not protect /Dashboard; set access.caseInsensitive: true for such an app, or protect by default")
+	}
 	return w
 }

@@ -2,7 +2,6 @@ package localjwt
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -265,9 +264,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (backend.Identity, 
 	if err != nil {
 		return backend.Identity{}, err
 	}
-	id := backend.Identity{Type: v.tokenType(claims), User: claims, Exp: exp}
-	id.UserJSON = backend.PublicUser(claims, v.log)
-	id.Header = base64.StdEncoding.EncodeToString(id.UserJSON)
+	id := backend.Identity{Type: v.tokenType(claims), Exp: exp}
+	id.SetUser(claims, v.log)
 	return id, nil
 }
 

@@ -19,6 +19,11 @@
 // returns a [Decision]; [Decision.SetHeaders] writes the X-RateLimit-*
 // headers on any response and [Decision.Deny] writes the 429 answer.
 //
+// Requests are counted under a key the caller chooses: a user id, or the
+// client's address as [ClientKey] gives it, which counts an IPv6 client by
+// its prefix (rateLimit.ipv6PrefixLength), since one subscriber usually
+// holds a whole /64.
+//
 // A store that fails (Redis down) never fails a request: the Limiter falls
 // back to an in-process memory store for that call and reports the failure
 // in [Decision.Err] (and, at most once a minute, in its log).

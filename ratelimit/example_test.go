@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"time"
 
 	"github.com/apilayer/apilayer/ratelimit"
@@ -62,4 +63,15 @@ func ExampleMemoryStore() {
 	// allowed=true remaining=1 retryAfter=0s resetAfter=2s
 	// allowed=true remaining=0 retryAfter=0s resetAfter=3s
 	// allowed=false remaining=0 retryAfter=1s resetAfter=3s
+}
+
+func ExampleClientKey() {
+	for _, ip := range []string{"192.0.2.7", "::ffff:192.0.2.7", "2001:db8:1:2::100", "2001:db8:1:2::105"} {
+		fmt.Println(ratelimit.ClientKey(netip.MustParseAddr(ip), ratelimit.DefaultIPv6PrefixLength))
+	}
+	// Output:
+	// ip:192.0.2.7
+	// ip:192.0.2.7
+	// ip:2001:db8:1:2::/64
+	// ip:2001:db8:1:2::/64
 }

@@ -36,6 +36,10 @@ type Options struct {
 	// or more whole segments) whose requests are never counted.
 	SkipRoutes []string
 
+	// CaseInsensitive makes Rules and SkipRoutes match paths in any letter
+	// case (access.caseInsensitive; see route.Options).
+	CaseInsensitive bool
+
 	// SkipPrefetch leaves prefetch requests (see [IsPrefetch]) uncounted.
 	// The configuration's default is true; the zero value here is false.
 	SkipPrefetch bool
@@ -102,13 +106,14 @@ func New(opts Options) (*Limiter, error) {
 	if err := l.global.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("ratelimit: maxRequests %d per window %v: %w", opts.MaxRequests, opts.Window, err))
 	}
-	skip, err := route.CompileGlobs(opts.SkipRoutes)
+	match := route.Options{CaseInsensitive: opts.CaseInsensitive}
+	skip, err := match.CompileGlobs(opts.SkipRoutes)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("ratelimit: skipRoutes: %w", err))
 	}
 	l.skip = skip
 	for i, r := range opts.Rules {
-		g, err := route.CompileGlob(r.Path)
+		g, err := match.CompileGlob(r.Path)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("ratelimit: rules[%d].path: %w", i, err))
 		} else if !g.Absolute() {

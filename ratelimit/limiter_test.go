@@ -170,6 +170,28 @@ func TestLimiterSkipRoutes(t *testing.T) {
 	}
 }
 
+// With CaseInsensitive (access.caseInsensitive), rules and skipRoutes match
+// the path in any letter case; without it, exactly.
+func TestLimiterCaseInsensitive(t *testing.T) {
+	for _, fold := range []bool{true, false} {
+		l, _ := newLimiter(t, ratelimit.Options{
+			MaxRequests: 50, Window: time.Minute, CaseInsensitive: fold,
+			Rules:      []ratelimit.Rule{{Path: "/api/auth/login", MaxRequests: 2}},
+			SkipRoutes: []string{"/static/**"},
+		})
+		d := check(t, l, "GET", "/Static/app.js", "k")
+		if d.Skipped != fold {
+			t.Errorf("caseInsensitive %v: /Static/app.js skipped = %v", fold, d.Skipped)
+		}
+		check(t, l, "POST", "/api/auth/LOGIN", "k")
+		check(t, l, "POST", "/api/auth/Login", "k")
+		d = check(t, l, "POST", "/API/auth/login", "k")
+		if d.Allowed == fold {
+			t.Errorf("caseInsensitive %v: third login in other cases allowed = %v (%+v)", fold, d.Allowed, d)
+		}
+	}
+}
+
 func TestLimiterPathFromRequest(t *testing.T) {
 	l, _ := newLimiter(t, ratelimit.Options{SkipRoutes: []string{"/x/**"}})
 	r := httptest.NewRequest("GET", "/%78/./a//b", nil) // cleans to /x/a/b

@@ -26,6 +26,7 @@ const (
 	MsgTooManyRequests  = "Too many requests. Please try again later."
 	MsgInternal         = "Internal error."
 	MsgNotFound         = "Not found."
+	MsgRequestTimeout   = "Request timeout."
 )
 
 // JSON writes v as the JSON body of a response with the given status.

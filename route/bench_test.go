@@ -17,22 +17,37 @@ func BenchmarkClean(b *testing.B) {
 }
 
 func BenchmarkListMatch(b *testing.B) {
-	l := NewList([]string{"/dashboard", "/settings", "/admin", "/account/billing", "/reports"})
-	b.ReportAllocs()
-	for b.Loop() {
-		l.Match("/account/billing/invoices/42")
-		l.Match("/public/page")
+	for _, o := range []Options{{}, {CaseInsensitive: true}} {
+		b.Run(caseName(o), func(b *testing.B) {
+			l := o.NewList([]string{"/dashboard", "/settings", "/admin", "/account/billing", "/reports"})
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Match("/account/billing/invoices/42")
+				l.Match("/public/page")
+			}
+		})
 	}
 }
 
 func BenchmarkGlobsMatch(b *testing.B) {
-	gs, err := CompileGlobs([]string{"/admin/**", "/api/auth/login", "/**/edit", "/static/*.js", "/users/*/posts"})
-	if err != nil {
-		b.Fatal(err)
+	for _, o := range []Options{{}, {CaseInsensitive: true}} {
+		b.Run(caseName(o), func(b *testing.B) {
+			gs, err := o.CompileGlobs([]string{"/admin/**", "/api/auth/login", "/**/edit", "/static/*.js", "/users/*/posts"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				gs.Match("/users/42/posts")
+				gs.Match("/a/b/c/d/e/f/g")
+			}
+		})
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		gs.Match("/users/42/posts")
-		gs.Match("/a/b/c/d/e/f/g")
+}
+
+func caseName(o Options) string {
+	if o.CaseInsensitive {
+		return "case-insensitive"
 	}
+	return "case-sensitive"
 }

@@ -5,8 +5,10 @@
 // excluded path, public endpoint, rate-limit rule) is taken on the path that
 // [Clean] returns, and that same cleaned path is what is forwarded, so the
 // gateway and the application behind it always see the same path. Matching is
-// case-sensitive, segment-aware (/public does not cover /publicity) and
-// ignores a trailing slash.
+// segment-aware (/public does not cover /publicity), ignores a trailing slash
+// and is case-sensitive, unless the matchers are built by [Options] with
+// CaseInsensitive (access.caseInsensitive), for web apps that route in any
+// letter case.
 //
 // Three kinds of matchers are offered:
 //

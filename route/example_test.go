@@ -50,3 +50,11 @@ func ExampleUnder() {
 	fmt.Println(route.Under("/api/news", "/api"), route.Under("/apiary", "/api"))
 	// Output: true false
 }
+
+func ExampleOptions() {
+	fold := route.Options{CaseInsensitive: true} // access.caseInsensitive
+	protected := fold.NewList([]string{"/dashboard"})
+	admin, _ := fold.CompileGlob("/admin/**")
+	fmt.Println(protected.Match("/Dashboard/stats"), admin.Match("/ADMIN/users"), route.NewList([]string{"/dashboard"}).Match("/Dashboard"))
+	// Output: true true false
+}

@@ -25,10 +25,14 @@ import (
 // Literal segments are put in the form [Clean] gives to request paths, so a
 // pattern may be written decoded (/über/*) or escaped (/%C3%BC/*).
 //
+// Literal text is compared case-sensitively, unless the glob was compiled
+// by [Options.CompileGlob] with CaseInsensitive.
+//
 // The zero Glob matches nothing.
 type Glob struct {
 	pattern string
 	abs     bool
+	fold    bool // ASCII letters compare case-insensitively
 	segs    []segment
 	valid   bool
 }
@@ -51,7 +55,12 @@ type segment struct {
 // part of a segment instead of a whole one (/a**/b), or when the pattern is
 // not a valid path (an invalid escape, a ".." above the root).
 func CompileGlob(pattern string) (Glob, error) {
-	g, reason := compileGlob(pattern)
+	return Options{}.CompileGlob(pattern)
+}
+
+// CompileGlob is [CompileGlob] under o.
+func (o Options) CompileGlob(pattern string) (Glob, error) {
+	g, reason := compileGlob(pattern, o.CaseInsensitive)
 	if reason != "" {
 		return Glob{}, fmt.Errorf("route: glob %q: %s", pattern, reason)
 	}
@@ -59,7 +68,7 @@ func CompileGlob(pattern string) (Glob, error) {
 }
 
 // compileGlob returns the glob or why pattern is invalid.
-func compileGlob(pattern string) (Glob, string) {
+func compileGlob(pattern string, fold bool) (Glob, string) {
 	if strings.TrimSpace(pattern) == "" {
 		return Glob{}, "empty pattern"
 	}
@@ -72,7 +81,7 @@ func compileGlob(pattern string) (Glob, string) {
 	if !ok {
 		return Glob{}, "not a valid path (bad escape, control byte or \"..\" above the root)"
 	}
-	g := Glob{pattern: pattern, abs: abs, valid: true}
+	g := Glob{pattern: pattern, abs: abs, fold: fold, valid: true}
 	body := trimSlash(cleaned[1:])
 	if body == "" {
 		return g, ""
@@ -146,7 +155,7 @@ func (g Glob) Match(p string) bool {
 				pi++
 				continue
 			default:
-				if s.match(seg) {
+				if s.match(seg, g.fold) {
 					pi++
 					pos = next
 					continue
@@ -176,21 +185,25 @@ func nextSegment(p string, pos int) (seg string, next int) {
 	return p[pos : pos+i], pos + i + 1
 }
 
-func (s segment) match(seg string) bool {
+func (s segment) match(seg string, fold bool) bool {
 	switch s.kind {
 	case segLiteral:
+		if fold {
+			return equalFold(s.text, seg)
+		}
 		return s.text == seg
 	case segStar:
 		return seg != ""
 	case segWild:
-		return wildMatch(s.text, seg)
+		return wildMatch(s.text, seg, fold)
 	}
 	return false
 }
 
 // wildMatch matches s against pattern, where each '*' in pattern stands for
-// any run of bytes (s holds no '/').
-func wildMatch(pattern, s string) bool {
+// any run of bytes (s holds no '/'). With fold, ASCII letters match in
+// either case.
+func wildMatch(pattern, s string, fold bool) bool {
 	pi, si := 0, 0
 	starPi, starSi := -1, 0
 	for si < len(s) {
@@ -198,7 +211,7 @@ func wildMatch(pattern, s string) bool {
 		case pi < len(pattern) && pattern[pi] == '*':
 			starPi, starSi = pi, si
 			pi++
-		case pi < len(pattern) && pattern[pi] == s[si]:
+		case pi < len(pattern) && (pattern[pi] == s[si] || fold && lower(pattern[pi]) == lower(s[si])):
 			pi++
 			si++
 		case starPi >= 0:
@@ -221,10 +234,15 @@ type Globs []Glob
 // CompileGlobs compiles every pattern. The error lists every invalid one
 // with its index.
 func CompileGlobs(patterns []string) (Globs, error) {
+	return Options{}.CompileGlobs(patterns)
+}
+
+// CompileGlobs is [CompileGlobs] under o.
+func (o Options) CompileGlobs(patterns []string) (Globs, error) {
 	gs := make(Globs, 0, len(patterns))
 	var errs []error
 	for i, p := range patterns {
-		g, reason := compileGlob(p)
+		g, reason := compileGlob(p, o.CaseInsensitive)
 		if reason != "" {
 			errs = append(errs, fmt.Errorf("route: glob %d (%q): %s", i, p, reason))
 			continue

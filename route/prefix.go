@@ -13,13 +13,22 @@ func trimSlash(s string) string {
 // ignored, so /api/ is under /api and /api is under /api/. The prefix "/"
 // (or "") covers every path. Matching is case-sensitive and segment-aware:
 // /apiary is not under /api.
-func Under(p, prefix string) bool {
+func Under(p, prefix string) bool { return under(p, prefix, false) }
+
+// Under is [Under] under o: with CaseInsensitive, /Dashboard/x is under
+// /dashboard.
+func (o Options) Under(p, prefix string) bool { return under(p, prefix, o.CaseInsensitive) }
+
+func under(p, prefix string, fold bool) bool {
 	prefix = trimSlash(prefix)
 	if prefix == "" {
 		return true
 	}
 	p = trimSlash(p)
-	if len(p) < len(prefix) || p[:len(prefix)] != prefix {
+	if len(p) < len(prefix) {
+		return false
+	}
+	if head := p[:len(prefix)]; head != prefix && (!fold || !equalFold(head, prefix)) {
 		return false
 	}
 	return len(p) == len(prefix) || p[len(prefix)] == '/'
@@ -45,15 +54,21 @@ func Trim(p, prefix string) (rest string, ok bool) {
 // excludedPaths...). Its zero value is an empty list that matches nothing.
 type List struct {
 	prefixes []string
+	fold     bool // ASCII letters compare case-insensitively
 }
 
 // NewList compiles prefixes. Each entry is put in the form [Clean] gives to
 // request paths (so "/über/" and "/%C3%BC/" are the same entry, and a
 // trailing slash does not matter); an entry that Clean refuses is kept as
 // written, without its trailing slash. Empty entries are dropped: they would
-// otherwise cover every path.
-func NewList(prefixes []string) List {
-	l := List{prefixes: make([]string, 0, len(prefixes))}
+// otherwise cover every path. Matching is case-sensitive; see
+// [Options.NewList].
+func NewList(prefixes []string) List { return Options{}.NewList(prefixes) }
+
+// NewList is [NewList] under o: with CaseInsensitive, the list matches paths
+// in any letter case.
+func (o Options) NewList(prefixes []string) List {
+	l := List{prefixes: make([]string, 0, len(prefixes)), fold: o.CaseInsensitive}
 	for _, p := range prefixes {
 		if p == "" {
 			continue
@@ -72,7 +87,7 @@ func NewList(prefixes []string) List {
 // Match reports whether the cleaned path p is [Under] any prefix of l.
 func (l List) Match(p string) bool {
 	for _, prefix := range l.prefixes {
-		if Under(p, prefix) {
+		if under(p, prefix, l.fold) {
 			return true
 		}
 	}

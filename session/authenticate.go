@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/ratelimit"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -203,7 +206,7 @@ func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
 	if !m.guestEnabled {
 		return "", false
 	}
-	if m.limiter != nil && !m.limiter.Allow(ctx, in.Client) {
+	if m.limiter != nil && !m.limiter.Allow(ctx, m.guestKey(in.Client)) {
 		m.log.Debug("session: guest cap reached", slog.String("client", in.Client))
 		return "", false
 	}
@@ -213,6 +216,18 @@ func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
 		return "", false
 	}
 	return g, true
+}
+
+// guestKey is the key of the guest-mint cap for Input.Client: an IP address
+// is counted as the rate limits count it (IPv6 by its GuestIPv6Prefix
+// prefix), without their "ip:" (an IPv4 client keeps the key it always had
+// in a shared store); any other client string is the key as it is.
+func (m *Manager) guestKey(client string) string {
+	ip, err := netip.ParseAddr(client)
+	if err != nil {
+		return client
+	}
+	return strings.TrimPrefix(ratelimit.ClientKey(ip, m.v6prefix), "ip:")
 }
 
 type verdict int

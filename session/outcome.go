@@ -34,7 +34,9 @@ type Input struct {
 	// User, Guest and Refresh are the auth cookies. Refresh is used only in
 	// dual-token mode (Options.DualToken).
 	User, Guest, Refresh string
-	// Client is the client key (its IP) for the guest-mint cap.
+	// Client is the client's IP address (netip.Addr.String), for the
+	// guest-mint cap: an address is capped by ratelimit.ClientKey (IPv6 by
+	// its Options.GuestIPv6Prefix prefix); any other string is a key as is.
 	Client string
 	// ClientID identifies the client for successor records (SPEC.md 4.3):
 	// its User-Agent and client IP. Only a SHA-256 of it is used, bound into

@@ -74,6 +74,11 @@ type Options struct {
 	// GuestMaxPerMinute caps the guests minted per Input.Client and minute;
 	// reached, the request goes on as if guests were disabled. Zero: no cap.
 	GuestMaxPerMinute int
+	// GuestIPv6Prefix is the prefix length by which an IPv6 Input.Client is
+	// capped (rateLimit.ipv6PrefixLength): the addresses of one /64 share
+	// one bucket. IPv4 clients are capped by address. Zero means
+	// ratelimit.DefaultIPv6PrefixLength (64); 128 caps IPv6 by address.
+	GuestIPv6Prefix int
 	// Cache holds validation results. If nil, an in-memory LRU of CacheSize
 	// entries.
 	Cache Cache
@@ -141,6 +146,7 @@ type Manager struct {
 	cache         Cache
 	failures      Failures
 	limiter       Limiter
+	v6prefix      int // GuestIPv6Prefix
 	now           func() time.Time
 	log           *slog.Logger
 
@@ -194,6 +200,9 @@ func New(o Options) (*Manager, error) {
 			errs = append(errs, fmt.Errorf("session: %s must not be negative (got %d)", d.name, d.v))
 		}
 	}
+	if o.GuestIPv6Prefix < 0 || o.GuestIPv6Prefix > 128 {
+		errs = append(errs, fmt.Errorf("session: guestIPv6Prefix must be 0 to 128 (got %d)", o.GuestIPv6Prefix))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -207,6 +216,7 @@ func New(o Options) (*Manager, error) {
 		cache:         o.Cache,
 		failures:      o.Failures,
 		limiter:       o.GuestLimiter,
+		v6prefix:      o.GuestIPv6Prefix,
 		now:           o.Now,
 		log:           o.Logger,
 		done:          make(chan struct{}),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -596,6 +597,68 @@ func TestGuestCap(t *testing.T) {
 	}
 }
 
+// The guest-mint cap counts an IPv6 client by its prefix (guest.maxPerMinute
+// with rateLimit.ipv6PrefixLength): one subscriber's /64 holds more
+// addresses than any cap.
+func TestGuestCapIPv6Prefix(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		prefix int
+		first  string // minted twice, reaching the cap of 2
+		then   string
+		capped bool // the mint for then is refused
+	}{
+		{"same /64 by default", 0, "2001:db8:1:2::100", "2001:db8:1:2::105", true},
+		{"same /64", 64, "2001:db8:1:2::100", "2001:db8:1:2::105", true},
+		{"another /64", 64, "2001:db8:1:2::100", "2001:db8:1:3::1", false},
+		{"prefix 128 is per address", 128, "2001:db8:1:2::100", "2001:db8:1:2::105", false},
+		{"IPv4 and its mapped form", 64, "192.0.2.4", "::ffff:192.0.2.4", true},
+		{"IPv4 per address", 64, "192.0.2.4", "192.0.2.5", false},
+		{"not an address: as is", 64, "client-a", "client-a", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := setup(t, 0, func(o *Options) { o.GuestMaxPerMinute, o.GuestIPv6Prefix = 2, c.prefix })
+			mint := func(client string) bool {
+				return e.m.Authenticate(context.Background(), Input{Client: client}).Minted
+			}
+			first, second := mint(c.first), mint(c.first) // two calls, on purpose
+			if !first || !second {
+				t.Fatalf("the first two mints of %s were refused", c.first)
+			}
+			if got := mint(c.then); got == c.capped {
+				t.Fatalf("mint for %s after two for %s: minted = %v, want %v", c.then, c.first, got, !c.capped)
+			}
+		})
+	}
+}
+
+// keyLimiter records the keys of the guest cap.
+type keyLimiter struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *keyLimiter) Allow(_ context.Context, key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.keys = append(l.keys, key)
+	return true
+}
+
+// The keys a shared GuestLimiter sees: an IPv4 client's is its address, as
+// it always was; an IPv6 client's its prefix.
+func TestGuestCapKeys(t *testing.T) {
+	l := &keyLimiter{}
+	e := setup(t, 0, func(o *Options) { o.GuestMaxPerMinute, o.GuestLimiter = 2, l })
+	for _, c := range []string{"192.0.2.3", "::ffff:192.0.2.4", "2001:db8:1:2::100", "client-a"} {
+		e.m.Authenticate(context.Background(), Input{Client: c})
+	}
+	want := []string{"192.0.2.3", "192.0.2.4", "2001:db8:1:2::/64", "client-a"}
+	if !slices.Equal(l.keys, want) {
+		t.Fatalf("guest cap keys = %q, want %q", l.keys, want)
+	}
+}
+
 func TestCloseStopsEverything(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
@@ -667,6 +730,9 @@ func TestNew(t *testing.T) {
 		{"negative revalidate interval", Options{Backend: be, RevalidateInterval: -1}, false},
 		{"negative proactive window", Options{Backend: be, ProactiveWindow: -1}, false},
 		{"negative successor ttl", Options{Backend: be, SuccessorTTL: -1}, false},
+		{"negative IPv6 prefix", Options{Backend: be, GuestIPv6Prefix: -1}, false},
+		{"IPv6 prefix over 128", Options{Backend: be, GuestIPv6Prefix: 129}, false},
+		{"IPv6 prefix 128", Options{Backend: be, GuestIPv6Prefix: 128}, true},
 		{"full lifecycle", Options{Backend: be, Local: mapVerifier{}, RevalidateInterval: time.Minute,
 			DualToken: true, Proactive: true, ProactiveWindow: time.Minute, SuccessorTTL: time.Second}, true},
 	}

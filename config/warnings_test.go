@@ -1,0 +1,41 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// A web app that routes in any letter case serves /Dashboard as
+// /dashboard: with case-sensitive route lists and nothing protected by
+// default, that path would pass unprotected.
+func TestWarningCaseInsensitive(t *testing.T) {
+	const key = "access.caseInsensitive: "
+	for _, tc := range []struct {
+		name                string
+		byDefault, caseFold bool
+		want                bool
+	}{
+		{"both false", false, false, true},
+		{"protected by default", true, false, false},
+		{"case-insensitive", false, true, false},
+		{"both", true, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			c.Access.ProtectedByDefault, c.Access.CaseInsensitive = tc.byDefault, tc.caseFold
+			c.Defaults()
+			var got []string
+			for _, w := range c.Warnings() {
+				if strings.HasPrefix(w, key) {
+					got = append(got, w)
+				}
+			}
+			if (len(got) == 1) != tc.want || len(got) > 1 {
+				t.Fatalf("warnings %q, want one starting with %q: %v", got, key, tc.want)
+			}
+			if tc.want && (strings.Contains(got[0], "\n") || !strings.Contains(got[0], "/Dashboard")) {
+				t.Errorf("warning %q: want one line that names /Dashboard", got[0])
+			}
+		})
+	}
+}
