@@ -133,17 +133,19 @@ func (g *Gateway) provision(o options) error {
 	if g.access, err = access.New(c.Access, append([]string{c.Health.Path}, authPaths...)...); err != nil {
 		return fmt.Errorf("apilayer: %w", err)
 	}
+	// access.caseInsensitive: every route list and glob in any letter case.
+	match := route.Options{CaseInsensitive: c.Access.CaseInsensitive}
 	if !*c.AuthAPI.Enabled {
 		bypass := c.AuthAPI.BypassPaths
 		if len(bypass) == 0 {
 			bypass = authPaths[:5]
 		}
-		g.bypass = route.NewList(bypass)
+		g.bypass = match.NewList(bypass)
 	}
-	if g.public, err = route.CompileGlobs(c.API.PublicEndpoints); err != nil {
+	if g.public, err = match.CompileGlobs(c.API.PublicEndpoints); err != nil {
 		return fmt.Errorf("apilayer: api.publicEndpoints: %w", err)
 	}
-	if g.app, err = route.CompileGlobs(c.API.AppRoutes); err != nil {
+	if g.app, err = match.CompileGlobs(c.API.AppRoutes); err != nil {
 		return fmt.Errorf("apilayer: api.appRoutes: %w", err)
 	}
 	ep := c.Backend.Endpoints
@@ -196,6 +198,7 @@ func (g *Gateway) provision(o options) error {
 		GuestFallback:      *c.Refresh.GuestFallback,
 		GuestEnabled:       c.Guest.Enabled,
 		GuestMaxPerMinute:  c.Guest.MaxPerMinute,
+		GuestIPv6Prefix:    c.RateLimit.IPv6PrefixLength,
 		DualToken:          c.Cookies.Refresh != "",
 		Proactive:          c.Refresh.Proactive,
 		ProactiveWindow:    c.Refresh.ProactiveWindow,
@@ -260,13 +263,14 @@ func (g *Gateway) provision(o options) error {
 			rules[i] = ratelimit.Rule{Path: r.Path, MaxRequests: r.MaxRequests, Window: r.Window}
 		}
 		g.limiter, err = ratelimit.New(ratelimit.Options{
-			Window:       c.RateLimit.Window,
-			MaxRequests:  c.RateLimit.MaxRequests,
-			Rules:        rules,
-			SkipRoutes:   c.RateLimit.SkipRoutes,
-			SkipPrefetch: *c.RateLimit.SkipPrefetch,
-			Store:        g.rateStore(),
-			Logger:       g.log.With("component", "ratelimit"),
+			Window:          c.RateLimit.Window,
+			MaxRequests:     c.RateLimit.MaxRequests,
+			Rules:           rules,
+			SkipRoutes:      c.RateLimit.SkipRoutes,
+			SkipPrefetch:    *c.RateLimit.SkipPrefetch,
+			CaseInsensitive: c.Access.CaseInsensitive,
+			Store:           g.rateStore(),
+			Logger:          g.log.With("component", "ratelimit"),
 		})
 		if err != nil {
 			return fmt.Errorf("apilayer: rateLimit: %w", err)

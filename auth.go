@@ -40,6 +40,8 @@ type Auth struct {
 	Locale string
 	// header is the X-Auth-User value (UserJSON in base64).
 	header string
+	// truncated: UserJSON was reduced to fit X-Auth-User.
+	truncated bool
 	// Stale is true when the identity was served from the last good
 	// validation because the backend was unavailable (validate.staleIfError).
 	Stale bool

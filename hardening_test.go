@@ -3,6 +3,7 @@ package apilayer_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -268,7 +269,7 @@ func TestAuthAPIRefreshRefusedKeepsTheStillValidToken(t *testing.T) {
 }
 
 func TestCSRFComesBeforeTheMissingTokenRefusal(t *testing.T) {
-	s := newSecEnv(t, withCSRF("both")) // guests off: the visitor stays anonymous
+	s := newSecEnv(t, withCSRF("both"))             // guests off: the visitor stays anonymous
 	res := s.do(csrfPost("/api/posts", "", "", "")) // no Sec-Fetch-Site: the token decides
 	wantJSON(t, res, http.StatusForbidden, "CSRF validation failed.")
 
@@ -360,4 +361,90 @@ func TestWebAppMaySetCookiesOnItsAnswer(t *testing.T) {
 	if got := res.Header.Values("Set-Cookie"); len(got) != 3 {
 		t.Errorf("Set-Cookie = %q, want the web app's three", got)
 	}
+}
+
+func TestIPv6ClientsAreLimitedByPrefix(t *testing.T) {
+	s := newSecEnv(t, func(c *config.Config) {
+		c.RateLimit = config.RateLimit{Enabled: true, MaxRequests: 3, Window: time.Minute}
+	})
+	h := s.gw.Handler()
+	from := func(addr string) int {
+		r := httptest.NewRequest(http.MethodGet, "/page", nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i, addr := range []string{"[2001:db8:1:2::100]:1", "[2001:db8:1:2::101]:1", "[2001:db8:1:2::ffff]:1"} {
+		if code := from(addr); code != http.StatusOK {
+			t.Fatalf("request %d from %s: %d", i, addr, code)
+		}
+	}
+	if code := from("[2001:db8:1:2:aaaa::1]:1"); code != http.StatusTooManyRequests {
+		t.Errorf("a fourth address of the same /64: %d, want 429", code)
+	}
+	if code := from("[2001:db8:1:3::1]:1"); code != http.StatusOK {
+		t.Errorf("another /64: %d, want 200", code)
+	}
+}
+
+func TestGuestCapCountsIPv6ByPrefix(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Guest.MaxPerMinute = 2 })
+	h := e.gw.Handler()
+	minted := 0
+	for _, addr := range []string{"[2001:db8:9::1]:1", "[2001:db8:9::2]:1", "[2001:db8:9::3]:1", "[2001:db8:9::4]:1"} {
+		r := httptest.NewRequest(http.MethodGet, "/page", nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if strings.Contains(strings.Join(w.Header().Values("Set-Cookie"), ";"), guestCookie+"=") {
+			minted++
+		}
+	}
+	if minted != 2 {
+		t.Errorf("%d guests minted for one /64, want guest.maxPerMinute (2)", minted)
+	}
+}
+
+func TestTruncatedUserHeader(t *testing.T) {
+	big := strings.Repeat("x", 20000)
+	e := newRolesEnv(t, map[string]map[string]any{
+		"tok-big":   {"id": 7, "email": "big@example.com", "bio": big},
+		"tok-small": {"id": 8, "email": "small@example.com"},
+	}, nil)
+	wantStatus(t, e.do(req{path: "/page", cookies: map[string]string{userCookie: "tok-big"}}), http.StatusOK)
+	up := e.lastUpstream()
+	if v := up.Header.Get("X-Auth-User"); len(v) > 16<<10 || decodeUser(t, v)["email"] != "big@example.com" || decodeUser(t, v)["bio"] != nil {
+		t.Errorf("X-Auth-User of %d bytes, want at most 16 KiB with the email and without the bio", len(v))
+	}
+	if got := up.Header.Get("X-Auth-User-Truncated"); got != "1" {
+		t.Errorf("X-Auth-User-Truncated = %q, want 1", got)
+	}
+	wantStatus(t, e.do(req{path: "/page", cookies: map[string]string{userCookie: "tok-small"}}), http.StatusOK)
+	if got := e.lastUpstream().Header.Values("X-Auth-User-Truncated"); len(got) != 0 {
+		t.Errorf("X-Auth-User-Truncated = %q for a small user, want none", got)
+	}
+}
+
+func TestCaseInsensitiveRoutes(t *testing.T) {
+	edit := func(c *config.Config) {
+		c.Access.CaseInsensitive = true
+		c.Access.ExcludedPaths = nil
+		c.API.PublicEndpoints = []string{"public/**"}
+		c.API.AppRoutes = []string{"/api/revalidate"}
+		c.RateLimit = config.RateLimit{Enabled: true, MaxRequests: 100, Window: time.Minute,
+			Rules: []config.RateLimitRule{{Path: "/contact", MaxRequests: 1, Window: time.Minute}}}
+	}
+	s := newSecEnv(t, edit) // guests off
+	wantRedirect(t, s.do(req{path: "/DashBoard"}), "/login")
+	// A public endpoint in any case needs no token: the backend answers
+	// (its own 404 for this spelling).
+	wantJSON(t, s.do(req{path: "/api/PUBLIC/info"}), http.StatusNotFound, "Not found.")
+	s.lastBackend("/api/PUBLIC/info")
+	wantStatus(t, s.do(req{path: "/api/REVALIDATE"}), http.StatusOK)
+	if up := s.lastUpstream(); up.Path != "/api/REVALIDATE" {
+		t.Errorf("the web app received %q, want the app route", up.Path)
+	}
+	wantStatus(t, s.do(req{path: "/contact"}), http.StatusOK)
+	wantRateLimited(t, s.do(req{path: "/Contact"}), time.Minute)
 }

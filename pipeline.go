@@ -101,7 +101,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 
 	// 8. Rate limit by client IP: a blocked request costs no backend call.
-	if g.limiter != nil && !g.byUser && !g.allow(w, r, limited, "ip:"+info.IP.String()) {
+	if g.limiter != nil && !g.byUser && !g.allow(w, r, limited, g.clientKey(info.IP)) {
 		return
 	}
 
@@ -147,7 +147,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 
 	// 12. Rate limit by user: keyed by the user's id once its token is
 	// validated (cached); guests, anonymous visitors and invalid tokens by IP.
-	if g.limiter != nil && g.byUser && !g.allow(w, r, limited, g.userKey(ctx, toks, info.IP.String())) {
+	if g.limiter != nil && g.byUser && !g.allow(w, r, limited, g.userKey(ctx, toks, info.IP)) {
 		return
 	}
 
@@ -333,6 +333,9 @@ func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http
 	}
 	if a.header != "" {
 		h.Set(proxy.HeaderAuthUser, a.header)
+		if a.truncated {
+			h.Set(proxy.HeaderAuthUserTruncated, "1")
+		}
 	}
 	hide := g.cfg.Upstream.HideTokens
 	if e.refreshed != "" && !hide {
@@ -560,6 +563,7 @@ func authOf(out session.Outcome, locale string) Auth {
 		a.User = out.Identity.User
 		a.UserJSON = out.Identity.UserJSON
 		a.header = out.Identity.HeaderValue()
+		a.truncated = out.Identity.Truncated
 	}
 	return a
 }

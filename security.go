@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/csrf"
+	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/session"
 )
@@ -84,11 +86,17 @@ func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, path, key string
 
 // userKey is the rate-limit key of rateLimit.by user: the user's id when
 // the user cookie holds a valid user token, else the client IP.
-func (g *Gateway) userKey(ctx context.Context, t tokens, ip string) string {
+func (g *Gateway) userKey(ctx context.Context, t tokens, ip netip.Addr) string {
 	if id := g.identify(ctx, t); id != "" {
 		return "user:" + id
 	}
-	return "ip:" + ip
+	return g.clientKey(ip)
+}
+
+// clientKey is the rate-limit key of a client IP: the address, or an IPv6
+// client's rateLimit.ipv6PrefixLength prefix.
+func (g *Gateway) clientKey(ip netip.Addr) string {
+	return ratelimit.ClientKey(ip, g.cfg.RateLimit.IPv6PrefixLength)
 }
 
 // ensureCSRF issues the CSRF cookie when the request lacks a token valid

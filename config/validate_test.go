@@ -155,7 +155,9 @@ func TestValidate(t *testing.T) {
 			[]string{`authApi.bypassPaths[0]: must be a path starting with / (got "api/auth/login")`}},
 		{"bypass paths with the auth API enabled", func(c *Config) { c.AuthAPI.BypassPaths = []string{"/api/revalidate"} },
 			[]string{`authApi.bypassPaths: is used only when authApi.enabled is false; for the web app's own routes under api.prefix, use api.appRoutes`}},
-		{"app routes are full paths under the prefix", func(c *Config) { c.API.AppRoutes = []string{"/api/revalidate", "/api/og/**", "revalidate", "/other/x", "/api"} },
+		{"app routes are full paths under the prefix", func(c *Config) {
+			c.API.AppRoutes = []string{"/api/revalidate", "/api/og/**", "revalidate", "/other/x", "/api"}
+		},
 			[]string{
 				`api.appRoutes[2]: must be a path starting with / (got "revalidate")`,
 				`api.appRoutes[2]: must be a full path under api.prefix /api, such as /api/revalidate (got "revalidate")`,

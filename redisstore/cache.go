@@ -38,12 +38,14 @@ type wireIdentity struct {
 	User     map[string]any `json:"user"`
 	UserJSON string         `json:"userJSON"`
 	Exp      time.Time      `json:"exp"`
+	// Truncated: UserJSON was reduced to fit X-Auth-User.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 func encodeEntry(e session.Entry) ([]byte, error) {
 	w := wireEntry{Valid: e.Valid, Fresh: e.Fresh, Stale: e.Stale}
 	if id := e.Identity; id != nil {
-		w.Identity = &wireIdentity{Type: id.Type, User: id.User, UserJSON: string(id.UserJSON), Exp: id.Exp}
+		w.Identity = &wireIdentity{Type: id.Type, User: id.User, UserJSON: string(id.UserJSON), Exp: id.Exp, Truncated: id.Truncated}
 	}
 	b, err := json.Marshal(w)
 	if err != nil {
@@ -62,9 +64,10 @@ func decodeEntry(b []byte) (session.Entry, error) {
 	e := session.Entry{Valid: w.Valid, Fresh: w.Fresh, Stale: w.Stale}
 	if w.Identity != nil {
 		e.Identity = &session.Identity{
-			Type: w.Identity.Type,
-			User: w.Identity.User,
-			Exp:  w.Identity.Exp,
+			Type:      w.Identity.Type,
+			User:      w.Identity.User,
+			Exp:       w.Identity.Exp,
+			Truncated: w.Identity.Truncated,
 		}
 		if w.Identity.UserJSON != "" {
 			e.Identity.UserJSON = json.RawMessage(w.Identity.UserJSON)

@@ -75,6 +75,11 @@ func Cache(t *testing.T, newCache func(t *testing.T, now func() time.Time) sessi
 		{"invalid entry without identity", session.Entry{
 			Valid: false, Fresh: start.Add(time.Minute),
 		}},
+		{"identity whose user JSON was reduced", session.Entry{
+			Valid: true, Identity: &session.Identity{Type: "user", User: map[string]any{"id": "7", "bio": "long"},
+				UserJSON: json.RawMessage(`{"id":"7"}`), Truncated: true},
+			Fresh: start.Add(time.Second),
+		}},
 		{"identity without exp or user JSON", session.Entry{
 			Valid: true, Identity: &session.Identity{Type: "guest", User: map[string]any{"id": "g-1"}},
 			Fresh: start.Add(time.Second),
@@ -205,8 +210,8 @@ func sameEntry(got, want session.Entry) error {
 	case g == nil || w == nil:
 		return fmt.Errorf("identity = %v, want %v", g, w)
 	}
-	if g.Type != w.Type || !g.Exp.Equal(w.Exp) {
-		return fmt.Errorf("identity type %q exp %v, want %q %v", g.Type, g.Exp, w.Type, w.Exp)
+	if g.Type != w.Type || !g.Exp.Equal(w.Exp) || g.Truncated != w.Truncated {
+		return fmt.Errorf("identity type %q exp %v truncated %v, want %q %v %v", g.Type, g.Exp, g.Truncated, w.Type, w.Exp, w.Truncated)
 	}
 	if !reflect.DeepEqual(g.User, w.User) {
 		return fmt.Errorf("identity user = %#v, want %#v", g.User, w.User)
