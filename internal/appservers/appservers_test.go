@@ -70,24 +70,9 @@ func TestAppServersBelieveOnlyTheGateway(t *testing.T) {
 					t.Run(proto.name, func(t *testing.T) {
 						for _, f := range proto.rows {
 							t.Run(f.name, func(t *testing.T) {
-								// The cells of a row run concurrency at a
-								// time: the app servers, not the test, are
-								// the bottleneck.
-								var wg sync.WaitGroup
-								slots := make(chan struct{}, concurrency)
-								for _, pg := range pages {
-									for _, p := range personas {
-										slots <- struct{}{}
-										wg.Go(func() {
-											defer func() { <-slots }()
-											t.Run(pg.name+"/"+p.name, func(t *testing.T) {
-												ok := sendAndCheck(t, proto.to, pg, p, f)
-												sum.add(cell{s.name, proto.name, f.name, pg.name, p.name}, ok)
-											})
-										})
-									}
-								}
-								wg.Wait()
+								runRow(t, proto.to, f, personas, func(pg page, p *persona, ok bool) {
+									sum.add(cell{s.name, proto.name, f.name, pg.name, p.name}, ok)
+								})
 							})
 						}
 					})
@@ -96,6 +81,26 @@ func TestAppServersBelieveOnlyTheGateway(t *testing.T) {
 		}
 	})
 	sum.log(t, h1Rows, h2Rows)
+}
+
+// runRow sends the forgery f as every persona to every page, one subtest
+// each, concurrency at a time (the app servers, not the test, are the
+// bottleneck), and tells done the outcome of each.
+func runRow(t *testing.T, to sender, f forgery, personas []*persona, done func(page, *persona, bool)) {
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, concurrency)
+	for _, pg := range pages {
+		for _, p := range personas {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				t.Run(pg.name+"/"+p.name, func(t *testing.T) {
+					done(pg, p, sendAndCheck(t, to, pg, p, f))
+				})
+			})
+		}
+	}
+	wg.Wait()
 }
 
 // checkAppReads proves the harness can see a forgery: sent straight to the
@@ -107,12 +112,11 @@ func checkAppReads(t *testing.T, app running) {
 	visitor := &persona{name: "direct"}
 	direct := rawHTTP1{addr: strings.TrimPrefix(app.url, "http://")}
 	for _, c := range []struct {
-		name     string
 		header   string
 		mustRead bool
 	}{
-		{"canonical", "X-Auth-User", true},
-		{"underscore", "X_Auth_User", false},
+		{"X-Auth-User", true},
+		{"X_Auth_User", false},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		ans, err := direct.send(ctx, "/direct", []field{{c.header, forgedUser}, {"X-Auth-Token-Type", forgedTokenType(visitor)}})
