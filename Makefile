@@ -1,9 +1,10 @@
 # apilayer: every test with one command (`make test`), on a fresh machine.
 #
-# `make test` installs what the tests need when it is missing (redis-server
-# and chromium from Debian packages when running as root; npm dependencies
-# with `npm ci`), then runs go vet, a gofmt check, the Go tests with -race,
-# and the React package's unit and browser tests (clients/react).
+# `make test` installs what the tests need when it is missing (redis-server,
+# chromium and the app servers of internal/appservers from Debian packages
+# when running as root; npm dependencies with `npm ci`), then runs go vet, a
+# gofmt check, the Go tests with -race, and the React package's unit and
+# browser tests (clients/react).
 
 GO        ?= go
 GOFLAGS   ?=
@@ -15,6 +16,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 .PHONY: all build test deps test-go lint fmt vet staticcheck tidy demo clean bench bench-smoke bench-go
 
 include clients/react/Makefile.inc
+include internal/appservers/Makefile.inc
 
 all: build
 
@@ -26,11 +28,18 @@ demo:
 
 test: deps lint test-go test-react bench-smoke
 
-# deps installs the system packages the test suite uses, when missing.
+# deps installs the system packages the test suite uses, when missing. The
+# app servers of internal/appservers run on Debian's /usr/bin/python3 (a
+# python3 earlier in PATH would not see the Debian modules).
 deps:
 	@need=""; \
 	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
 	{ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || need="$$need chromium"; \
+	/usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need="$$need python3-django"; \
+	/usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || need="$$need gunicorn"; \
+	/usr/bin/python3 -c 'import uvicorn' >/dev/null 2>&1 || need="$$need python3-uvicorn"; \
+	command -v puma >/dev/null 2>&1 || need="$$need puma"; \
+	ruby -e 'require "rack"' >/dev/null 2>&1 || need="$$need ruby-rack"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$need"; \
@@ -56,7 +65,7 @@ staticcheck:
 vet:
 	$(GO) vet ./...
 
-test-go:
+test-go: appservers-deps
 	$(GO) test $(GOFLAGS) $(TESTFLAGS) ./...
 
 fmt:
