@@ -11,20 +11,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/launch"
+	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/redisstore"
-)
-
-// Set by the release build with -ldflags "-X main.version=... -X main.commit=...".
-var (
-	version = "dev"
-	commit  = ""
 )
 
 const usage = `apilayer: an auth gateway for web apps with an external JWT backend
@@ -36,7 +29,7 @@ Usage:
   apilayer check   [--config FILE]   validate a config and print it resolved
   apilayer init    [--yes] [--force] [--out FILE]
                                      write a commented apilayer.yaml from a few questions
-  apilayer version                   print the version
+  apilayer version                   print the version, VCS revision and Go version
 
 --config defaults to $APILAYER_CONFIG, then ./apilayer.yaml.
 `
@@ -61,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "init":
 		return runInit(args, os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "apilayer %s%s %s\n", version, commitSuffix(), runtime.Version())
+		fmt.Fprint(stdout, version.Get())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -69,26 +62,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "apilayer: unknown command %q\n\n%s", cmd, usage)
 	return 2
-}
-
-func commitSuffix() string {
-	c := commit
-	if c == "" {
-		if info, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range info.Settings {
-				if s.Key == "vcs.revision" {
-					c = s.Value
-				}
-			}
-		}
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	if c == "" {
-		return ""
-	}
-	return " (" + c + ")"
 }
 
 func configFlag(fs *flag.FlagSet) *string {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/internal/demo"
+	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/internal/testkit"
 )
 
@@ -330,8 +331,8 @@ func TestCommands(t *testing.T) {
 		{"check unknown flag", []string{"check", "--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"serve unknown flag", []string{"serve", "--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"demo unknown flag", []string{"demo", "--nope"}, 2, "", "flag provided but not defined: -nope"},
-		{"version", []string{"version"}, 0, runtime.Version() + "\n", ""},
-		{"--version", []string{"--version"}, 0, runtime.Version() + "\n", ""},
+		{"version", []string{"version"}, 0, "go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n", ""},
+		{"--version", []string{"--version"}, 0, "go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,8 +357,8 @@ func TestCommands(t *testing.T) {
 	})
 	t.Run("version format", func(t *testing.T) {
 		r := runCmd("version")
-		if !strings.HasPrefix(r.stdout, "apilayer "+version) {
-			t.Errorf("version = %q, want it to start with %q", r.stdout, "apilayer "+version)
+		if want := version.Get().String(); r.stdout != want {
+			t.Errorf("version = %q, want %q", r.stdout, want)
 		}
 	})
 }
