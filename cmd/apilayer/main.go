@@ -11,10 +11,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/healthcheck"
 	"github.com/apilayer/apilayer/internal/launch"
 	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/redisstore"
@@ -29,6 +31,8 @@ Usage:
   apilayer check   [--config FILE]   validate a config and print it resolved
   apilayer init    [--yes] [--force] [--out FILE]
                                      write a commented apilayer.yaml from a few questions
+  apilayer healthcheck [--url URL] [--config FILE] [--timeout 5s]
+                                     GET the health endpoint: exit 0 on 200, else 1
   apilayer version                   print the version, VCS revision and Go version
 
 --config defaults to $APILAYER_CONFIG, then ./apilayer.yaml.
@@ -53,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDemo(args, stdout, stderr)
 	case "init":
 		return runInit(args, os.Stdin, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(args, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprint(stdout, version.Get())
 		return 0
@@ -111,6 +117,54 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return config.Check(*path, stdout, stderr)
+}
+
+func runHealthcheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rawURL := fs.String("url", "", "health endpoint URL (default: from the config's listen, tls and health.path, else "+healthcheck.DefaultURL+")")
+	path := fs.String("config", "", "config file giving the URL (default $APILAYER_CONFIG, then ./apilayer.yaml when it exists)")
+	timeout := fs.Duration("timeout", healthcheck.DefaultTimeout, "bound on the whole check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "apilayer healthcheck: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	target, skipVerify := *rawURL, false
+	if target == "" {
+		// An explicit config must load; ./apilayer.yaml only when present.
+		p := *path
+		if p == "" {
+			p = os.Getenv("APILAYER_CONFIG")
+		}
+		if p == "" {
+			if _, err := os.Stat("apilayer.yaml"); err == nil {
+				p = "apilayer.yaml"
+			}
+		}
+		target = healthcheck.DefaultURL
+		if p != "" {
+			cfg, err := config.Resolve(p)
+			if err != nil {
+				fmt.Fprintln(stderr, "apilayer healthcheck:", strings.ReplaceAll(err.Error(), "\n", "; "))
+				return 1
+			}
+			if target, err = healthcheck.URLFor(cfg); err != nil {
+				fmt.Fprintln(stderr, "apilayer", err)
+				return 1
+			}
+			skipVerify = true // a loopback address: see healthcheck.Options.SkipVerify
+		}
+	}
+	res, err := healthcheck.Check(context.Background(), target, healthcheck.Options{Timeout: *timeout, SkipVerify: skipVerify})
+	if err != nil {
+		fmt.Fprintln(stderr, "apilayer", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, res.Status, res.Body)
+	return 0
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {

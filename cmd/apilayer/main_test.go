@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/internal/demo"
-	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/internal/testkit"
+	"github.com/apilayer/apilayer/internal/version"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
