@@ -417,7 +417,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		i, ok := fields.index[key]
 		if !ok {
 			msg := "unknown key"
-			if s := suggest(key, fields.names); s != "" {
+			if h := nextAPILayerHints[kp]; h != "" {
+				msg += " (" + h + ")"
+			} else if s := suggest(key, fields.names); s != "" {
 				msg += " (did you mean " + s + "?)"
 			}
 			d.errorf(p.key.Line, kp, "%s", msg)
