@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -78,12 +79,36 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", def, "config file")
 }
 
+// missingConfig reports whether the config file at path does not exist,
+// after telling how to make one: the first run of "apilayer serve" lands
+// here.
+func missingConfig(fs *flag.FlagSet, path string, stderr io.Writer) bool {
+	if _, err := os.Stat(path); !errors.Is(err, iofs.ErrNotExist) {
+		return false // there, or another error that config reports
+	}
+	explicit := os.Getenv("APILAYER_CONFIG") != ""
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if explicit {
+		fmt.Fprintf(stderr, "apilayer: the config file %s does not exist.\n"+
+			"  Write it:  apilayer init --out %s\n", path, path)
+		return true
+	}
+	fmt.Fprintf(stderr, "apilayer: no config file: ./%s does not exist, and neither --config nor $APILAYER_CONFIG names one.\n"+
+		"  Write one with a few questions:  apilayer init\n"+
+		"  Or use yours:                    apilayer %s --config FILE (or APILAYER_CONFIG=FILE)\n"+
+		"  Or try the gateway without one:  apilayer demo\n", path, fs.Name())
+	return true
+}
+
 func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if missingConfig(fs, *path, stderr) {
+		return 1
 	}
 	cfg, err := config.Resolve(*path)
 	if err != nil {
@@ -115,6 +140,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if missingConfig(fs, *path, stderr) {
+		return 1
 	}
 	return config.Check(*path, stdout, stderr)
 }
