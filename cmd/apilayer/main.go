@@ -19,6 +19,7 @@ import (
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/healthcheck"
 	"github.com/apilayer/apilayer/internal/launch"
+	"github.com/apilayer/apilayer/internal/probe"
 	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/redisstore"
 )
@@ -29,7 +30,9 @@ Usage:
   apilayer serve   [--config FILE]   run the gateway
   apilayer demo    [--listen :8080] [--validate backend|local]
                                      run a demo backend and web app behind the gateway
-  apilayer check   [--config FILE]   validate a config and print it resolved
+  apilayer check   [--config FILE] [--probe [--probe-login USER:PASSWORD]]
+                                     validate a config and print it resolved; --probe
+                                     also calls the backend and checks backend.mapping
   apilayer init    [--yes] [--force] [--out FILE]
                                      write a commented apilayer.yaml from a few questions
   apilayer healthcheck [--url URL] [--config FILE] [--timeout 5s]
@@ -138,13 +141,32 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := configFlag(fs)
+	doProbe := fs.Bool("probe", false, "also call the backend and show which backend.mapping pointers match its answers")
+	login := fs.String("probe-login", "", "with --probe, also log in: user:password or a JSON body (default $"+probe.LoginEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if missingConfig(fs, *path, stderr) {
 		return 1
 	}
-	return config.Check(*path, stdout, stderr)
+	if code := config.Check(*path, stdout, stderr); code != 0 || (!*doProbe && *login == "") {
+		return code
+	}
+	cfg, err := config.Resolve(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *login == "" {
+		*login = os.Getenv(probe.LoginEnv)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(stdout)
+	if problems := probe.Run(ctx, cfg, probe.Options{Login: *login}, stdout); len(problems) > 0 {
+		return 1
+	}
+	return 0
 }
 
 func runHealthcheck(args []string, stdout, stderr io.Writer) int {
