@@ -108,8 +108,9 @@ dist-bin:
 dist-npm:
 	@mkdir -p $(DIST); set -e; for pkg in clients/*/package.json; do \
 	  dir=$$(dirname $$pkg); echo "npm pack $$dir"; \
-	  (cd $$dir && npm ci --no-audit --no-fund >/dev/null && npm run --if-present build >/dev/null && \
-	   npm pack --pack-destination $(abspath $(DIST)) >/dev/null); \
+	  (cd $$dir && npm ci --no-audit --no-fund --loglevel=warn >/dev/null && \
+	   npm run --if-present --silent build >/dev/null && \
+	   npm pack --loglevel=warn --pack-destination $(abspath $(DIST)) >/dev/null); \
 	done
 
 # image builds the container image for IMAGE_ARCH from the linux binary of
