@@ -197,7 +197,7 @@ func TestMakeDist(t *testing.T) {
 		`name=apilayer_v9.9.9-dry_${os}_${arch}`,
 		`apilayer LICENSE README.md | gzip -9n > dist/$name.tar.gz`,
 		`for pkg in clients/*/package.json`,
-		`npm pack --pack-destination`,
+		`npm pack --loglevel=warn --pack-destination`,
 		`sha256sum *.tar.gz`,
 		`> SHA256SUMS`,
 	} {
