@@ -13,7 +13,8 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build test deps test-go lint fmt vet staticcheck tidy demo clean bench bench-smoke bench-go
+.PHONY: all build test deps test-go lint fmt vet staticcheck tidy demo clean bench bench-smoke bench-go \
+	dist dist-bin dist-npm image
 
 include clients/react/Makefile.inc
 include internal/appservers/Makefile.inc
@@ -82,6 +83,61 @@ bench-smoke:
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# dist builds a release into dist/ (git-ignored):
+#   dist/<os>_<arch>/apilayer                 static binaries (CGO_ENABLED=0), the
+#                                             Dockerfile copies dist/linux_<arch>/apilayer
+#   dist/apilayer_<version>_<os>_<arch>.tar.gz  the binary, LICENSE and README.md
+#   dist/<package>-<version>.tgz              npm pack of every clients/*/ package
+#   dist/SHA256SUMS                           sha256sum of the archives
+# VERSION defaults to git describe; a release sets it: make dist VERSION=v0.2.0.
+# The archives are reproducible: sorted, owned by 0:0, dated from the commit.
+# Needs GNU tar, gzip, sha256sum and npm.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
+DIST       ?= dist
+PLATFORMS  ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+VERSION_PKG := github.com/apilayer/apilayer/internal/version
+DIST_LDFLAGS := -s -w -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$(REVISION)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+TAR_FLAGS := --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH)
+
+dist:
+	rm -rf $(DIST)
+	@$(MAKE) --no-print-directory dist-bin
+	@$(MAKE) --no-print-directory dist-npm
+	cd $(DIST) && sha256sum *.tar.gz $$(ls *.tgz 2>/dev/null) > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
+dist-bin:
+	@mkdir -p $(DIST); set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; dir=$(DIST)/$${os}_$${arch}; name=apilayer_$(VERSION)_$${os}_$${arch}; \
+	  echo "CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=auto -ldflags '$(DIST_LDFLAGS)' -o $$dir/apilayer ./cmd/apilayer"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=auto -ldflags '$(DIST_LDFLAGS)' -o $$dir/apilayer ./cmd/apilayer; \
+	  cp LICENSE README.md $$dir/; \
+	  tar $(TAR_FLAGS) --transform "s,^,$$name/," -C $$dir -cf - apilayer LICENSE README.md | gzip -9n > $(DIST)/$$name.tar.gz; \
+	done
+
+dist-npm:
+	@mkdir -p $(DIST); set -e; for pkg in clients/*/package.json; do \
+	  dir=$$(dirname $$pkg); echo "npm pack $$dir"; \
+	  (cd $$dir && npm ci --no-audit --no-fund --loglevel=warn >/dev/null && \
+	   npm run --if-present --silent build >/dev/null && \
+	   npm pack --loglevel=warn --pack-destination $(abspath $(DIST)) >/dev/null); \
+	done
+
+# image builds the container image for IMAGE_ARCH from the linux binary of
+# make dist, with docker, podman or buildah (HEALTHCHECK needs the docker
+# format; older buildah does not set TARGETARCH itself).
+IMAGE      ?= apilayer:$(VERSION)
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+image:
+	@test -x $(DIST)/linux_$(IMAGE_ARCH)/apilayer || (echo "run make dist first"; exit 1)
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+	  docker build --platform linux/$(IMAGE_ARCH) -t $(IMAGE) .; \
+	elif command -v podman >/dev/null 2>&1; then \
+	  podman build --format docker --platform linux/$(IMAGE_ARCH) --build-arg TARGETARCH=$(IMAGE_ARCH) -t $(IMAGE) .; \
+	else buildah bud --format docker --platform linux/$(IMAGE_ARCH) --build-arg TARGETARCH=$(IMAGE_ARCH) -t $(IMAGE) .; fi
 
 clean:
 	rm -rf bin dist

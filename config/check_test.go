@@ -30,8 +30,10 @@ func TestCheckGolden(t *testing.T) {
 	for k, v := range testSecrets {
 		t.Setenv(k, v)
 	}
-	t.Setenv("APILAYER_TEST_UNSET", "")
-	os.Unsetenv("APILAYER_TEST_UNSET")
+	for _, k := range []string{"APILAYER_TEST_UNSET", "APILAYER_TEST_UNSET_TIMEOUT", "APILAYER_TEST_UNSET_URL", "APILAYER_TEST_UNSET_USER", "APILAYER_TEST_UNSET_SECRET"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
 
 	files, err := filepath.Glob("testdata/check/*.yaml")
 	if err != nil {
@@ -39,7 +41,7 @@ func TestCheckGolden(t *testing.T) {
 	}
 	files = append(files, "testdata/check/missing-file.yaml")
 	wantCode := map[string]int{
-		"minimal": 0, "full": 0, "env": 0, "warnings": 0,
+		"minimal": 0, "full": 0, "env": 0, "warnings": 0, "env_unset": 1, "next_api_layer": 1,
 		"empty": 1, "unknown_key": 1, "missing_backend_url": 1, "bad_duration": 1,
 		"many_errors": 1, "unimplemented": 1, "syntax_error": 1, "missing-file": 1,
 	}

@@ -188,8 +188,9 @@ func (d *decoder) leave(n *yaml.Node) { delete(d.active, n) }
 
 // expandScalar returns a copy of the scalar n with ${VAR} expanded. A plain
 // (unquoted, untagged) scalar is resolved again after expansion, so that
-// "maxRequests: ${MAX:-100}" is an integer and "cacheTTL: ${TTL}" with TTL
-// unset is null (unset).
+// "maxRequests: ${MAX:-100}" is an integer and "cacheTTL: ${TTL:-}" with TTL
+// unset is null (unset). A ${VAR} with VAR unset and no default is an error
+// naming VAR at the line of the value.
 func (d *decoder) expandScalar(n *yaml.Node, path string) (*yaml.Node, bool) {
 	if !strings.Contains(n.Value, "$") {
 		return n, true
@@ -416,7 +417,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		i, ok := fields.index[key]
 		if !ok {
 			msg := "unknown key"
-			if s := suggest(key, fields.names); s != "" {
+			if h := nextAPILayerHints[kp]; h != "" {
+				msg += " (" + h + ")"
+			} else if s := suggest(key, fields.names); s != "" {
 				msg += " (did you mean " + s + "?)"
 			}
 			d.errorf(p.key.Line, kp, "%s", msg)

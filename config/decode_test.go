@@ -146,6 +146,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"c.yaml:2: backend.url: unterminated ${ (write $$ for a literal $)"},
 		},
 		{
+			name: "unset env without default, everywhere",
+			yaml: "backend:\n  url: http://${HOST}/\nguest:\n  credentials:\n    password: \"${PW}\"\n    list: [\"${PW}\"]\nvalidate:\n  cacheTTL: ${TTL}\n",
+			want: []string{
+				"c.yaml:2: backend.url: environment variable HOST is not set (set it, or write ${HOST:-} for an empty value)",
+				"c.yaml:5: guest.credentials.password: environment variable PW is not set (set it, or write ${PW:-} for an empty value)",
+				"c.yaml:6: guest.credentials.list[0]: environment variable PW is not set (set it, or write ${PW:-} for an empty value)",
+				"c.yaml:8: validate.cacheTTL: environment variable TTL is not set (set it, or write ${TTL:-} for an empty value)",
+			},
+		},
+		{
 			name: "alias cycle",
 			yaml: "guest:\n  credentials: &a\n    self: *a\n",
 			want: []string{"c.yaml:3: guest.credentials.self: alias refers to a node that contains it"},
@@ -252,8 +262,8 @@ func TestParseValues(t *testing.T) {
 			},
 		},
 		{
-			name: "unset env in a plain value leaves the field unset",
-			yaml: "validate:\n  cacheTTL: ${NOPE}\n  cacheSize: ${EMPTY}\n",
+			name: "empty env default in a plain value leaves the field unset",
+			yaml: "validate:\n  cacheTTL: ${NOPE:-}\n  cacheSize: ${EMPTY}\n",
 			check: func(t *testing.T, c *Config) {
 				if c.Validation.CacheTTL != nil || c.Validation.CacheSize != 0 {
 					t.Errorf("cacheTTL = %v, cacheSize = %d; want unset", c.Validation.CacheTTL, c.Validation.CacheSize)

@@ -16,7 +16,8 @@
 //	FILE:LINE: path.to.key: message
 //
 // String values may use ${VAR} and ${VAR:-default}, expanded from the
-// environment; $$ is a literal $.
+// environment; $$ is a literal $. A ${VAR} whose variable is not set is an
+// error naming it (${VAR:-} is an explicit empty default).
 //
 // Check implements "apilayer check": it loads, defaults and validates a file
 // and prints either the errors or the resolved configuration with secrets

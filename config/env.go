@@ -2,17 +2,38 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// expand replaces ${VAR} and ${VAR:-default} in s with values from env. An
-// unset ${VAR} becomes "", ${VAR:-default} gives default when VAR is unset
-// or empty, and $$ is a literal $. A $ followed by anything else is kept as
+// unsetError is the error of a ${VAR} whose variable is not set and that
+// has no default: a forgotten export would otherwise become an empty
+// password or URL without a word.
+type unsetError struct {
+	Names []string // in order of appearance, each once
+}
+
+func (e *unsetError) Error() string {
+	if len(e.Names) == 1 {
+		n := e.Names[0]
+		return fmt.Sprintf("environment variable %s is not set (set it, or write ${%s:-} for an empty value)", n, n)
+	}
+	return fmt.Sprintf("environment variables %s are not set (set them, or write ${NAME:-} for an empty value)",
+		strings.Join(e.Names, ", "))
+}
+
+// expand replaces ${VAR} and ${VAR:-default} in s with values from env.
+// ${VAR:-default} gives default when VAR is unset or empty (so ${VAR:-} is
+// an explicit empty default), ${VAR} with VAR set gives its value, even
+// empty, and $$ is a literal $. A $ followed by anything else is kept as
 // is. The result is not expanded again, so a variable's value may hold a $.
+// A ${VAR} whose VAR is unset is an *unsetError naming every such variable
+// of s.
 func expand(s string, env func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "$") {
 		return s, nil
 	}
+	var unset []string
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -45,8 +66,14 @@ func expand(s string, env func(string) (string, bool)) (string, error) {
 		if hasDef && (!ok || v == "") {
 			v = def
 		}
+		if !hasDef && !ok && !slices.Contains(unset, name) {
+			unset = append(unset, name)
+		}
 		b.WriteString(v)
 		i += 2 + end + 1
+	}
+	if len(unset) > 0 {
+		return "", &unsetError{Names: unset}
 	}
 	return b.String(), nil
 }

@@ -14,7 +14,10 @@ func TestExpand(t *testing.T) {
 	}{
 		{name: "no variable", in: "plain", want: "plain"},
 		{name: "set variable", in: "http://${HOST}:${PORT}/", want: "http://backend.internal:8000/"},
-		{name: "unset variable is empty", in: "x${NOPE}y", want: "xy"},
+		{name: "unset variable is an error", in: "x${NOPE}y", err: "environment variable NOPE is not set (set it, or write ${NOPE:-} for an empty value)"},
+		{name: "every unset variable named once", in: "${NOPE}:${HOST}@${NADA}/${NOPE}", err: "environment variables NOPE, NADA are not set (set them, or write ${NAME:-} for an empty value)"},
+		{name: "set but empty variable is empty", in: "x${EMPTY}y", want: "xy"},
+		{name: "unset variable inside an escape is literal", in: "$${NOPE}", want: "${NOPE}"},
 		{name: "default when unset", in: "${NOPE:-fallback}", want: "fallback"},
 		{name: "default when empty", in: "${EMPTY:-fallback}", want: "fallback"},
 		{name: "set value wins over default", in: "${HOST:-fallback}", want: "backend.internal"},

@@ -99,7 +99,9 @@ func TestYAMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFile, err := Parse("full.yaml", full, lookupEnv(map[string]string{"APILAYER_TEST_BACKEND_PASSWORD": "pw$1"}))
+	fromFile, err := Parse("full.yaml", full, lookupEnv(map[string]string{
+		"APILAYER_TEST_BACKEND_PASSWORD": "pw$1", "APILAYER_TEST_GUEST_PASSWORD": "pw$2", "APILAYER_TEST_CSRF_SECRET": "${pw3}",
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

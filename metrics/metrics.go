@@ -1,7 +1,8 @@
 // Package metrics exposes the gateway's Prometheus metrics (metrics.enabled,
 // served at metrics.path): requests by kind and status with their latency,
 // session outcomes, refreshes, calls to the backend, rate-limit and CSRF
-// refusals.
+// refusals, and the build (apilayer_build_info). docs/metrics.md lists
+// every metric with its labels and what to alert on.
 //
 // A nil *Metrics is valid and records nothing, so the pipeline calls it
 // without checking whether metrics are on. Metrics are kept in their own
@@ -18,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/apilayer/apilayer/internal/version"
 )
 
 // Metrics holds the gateway's collectors.
@@ -30,11 +33,19 @@ type Metrics struct {
 	backendCalls *prometheus.CounterVec
 	rateLimited  prometheus.Counter
 	csrfFailed   prometheus.Counter
+	buildInfo    prometheus.Gauge
+
+	own []prometheus.Collector // the apilayer_* collectors, in registration order
 }
 
 // New returns Metrics registered in a new registry, with the Go runtime and
 // process collectors.
 func New() *Metrics {
+	build := version.Get()
+	revision := build.Revision
+	if revision == "" {
+		revision = "unknown"
+	}
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -66,9 +77,19 @@ func New() *Metrics {
 			Name: "apilayer_csrf_failures_total",
 			Help: "Requests refused by CSRF protection.",
 		}),
+		buildInfo: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "apilayer_build_info",
+			Help: "Always 1; its labels name the running build: version, VCS revision and Go version.",
+			ConstLabels: prometheus.Labels{
+				"version": build.Version, "revision": revision, "goversion": build.GoVersion,
+			},
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.sessions, m.refreshes, m.backendCalls, m.rateLimited, m.csrfFailed,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.buildInfo.Set(1)
+	m.own = []prometheus.Collector{m.requests, m.duration, m.sessions, m.refreshes, m.backendCalls,
+		m.rateLimited, m.csrfFailed, m.buildInfo}
+	m.reg.MustRegister(m.own...)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -105,6 +105,8 @@ func TestInitTerminal(t *testing.T) {
 			}
 			if tt.wantFile {
 				assertOnlyFile(t, dir, "apilayer.yaml")
+				t.Setenv("APILAYER_GUEST_USERNAME", "guest")
+				t.Setenv("APILAYER_GUEST_PASSWORD", "guest-password")
 				if r := runCmd("check", "--config", path); r.code != 0 {
 					t.Errorf("apilayer check: exit %d\n%s", r.code, r.stderr)
 				}

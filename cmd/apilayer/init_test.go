@@ -93,6 +93,9 @@ func TestInitTranscript(t *testing.T) {
 	tests := []struct {
 		name   string
 		dialog []dialogue
+		// env are the variables the file reads without a default: check
+		// names them while they are unset.
+		env []string
 		// wantResolved are lines the resolved config of "apilayer check" must hold.
 		wantResolved []string
 	}{
@@ -111,6 +114,7 @@ func TestInitTranscript(t *testing.T) {
 				{"/dashboard,/account): ", "/dashboard, /account"},
 				{"[/login,/register]: ", ""},
 			},
+			env: []string{"APILAYER_GUEST_USERNAME", "SHOP_GUEST_PASSWORD"},
 			wantResolved: []string{
 				"url: http://127.0.0.1:8000/api/",
 				"accessToken: /access_token",
@@ -186,6 +190,21 @@ func TestInitTranscript(t *testing.T) {
 			}
 			golden(t, "init_"+tt.name+".yaml", i18nWired(string(written)))
 
+			for _, k := range tt.env {
+				t.Setenv(k, "")
+				os.Unsetenv(k)
+			}
+			if len(tt.env) > 0 {
+				r := runCmd("check", "--config", path)
+				for _, k := range tt.env {
+					if want := "environment variable " + k + " is not set"; r.code != 1 || !strings.Contains(r.stderr, want) {
+						t.Errorf("check with %s unset: exit %d, want 1 and %q:\n%s", k, r.code, want, r.stderr)
+					}
+				}
+				for _, k := range tt.env {
+					t.Setenv(k, "value-of-"+k)
+				}
+			}
 			r := runCmd("check", "--config", path)
 			if r.code != 0 {
 				t.Fatalf("apilayer check: exit %d\n%s", r.code, r.stderr)

@@ -9,22 +9,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/healthcheck"
 	"github.com/apilayer/apilayer/internal/launch"
+	"github.com/apilayer/apilayer/internal/probe"
+	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/redisstore"
-)
-
-// Set by the release build with -ldflags "-X main.version=... -X main.commit=...".
-var (
-	version = "dev"
-	commit  = ""
 )
 
 const usage = `apilayer: an auth gateway for web apps with an external JWT backend
@@ -33,10 +30,14 @@ Usage:
   apilayer serve   [--config FILE]   run the gateway
   apilayer demo    [--listen :8080] [--validate backend|local]
                                      run a demo backend and web app behind the gateway
-  apilayer check   [--config FILE]   validate a config and print it resolved
+  apilayer check   [--config FILE] [--probe [--probe-login USER:PASSWORD]]
+                                     validate a config and print it resolved; --probe
+                                     also calls the backend and checks backend.mapping
   apilayer init    [--yes] [--force] [--out FILE]
                                      write a commented apilayer.yaml from a few questions
-  apilayer version                   print the version
+  apilayer healthcheck [--url URL] [--config FILE] [--timeout 5s]
+                                     GET the health endpoint: exit 0 on 200, else 1
+  apilayer version                   print the version, VCS revision and Go version
 
 --config defaults to $APILAYER_CONFIG, then ./apilayer.yaml.
 `
@@ -60,8 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDemo(args, stdout, stderr)
 	case "init":
 		return runInit(args, os.Stdin, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(args, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "apilayer %s%s %s\n", version, commitSuffix(), runtime.Version())
+		fmt.Fprint(stdout, version.Get())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -69,26 +72,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "apilayer: unknown command %q\n\n%s", cmd, usage)
 	return 2
-}
-
-func commitSuffix() string {
-	c := commit
-	if c == "" {
-		if info, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range info.Settings {
-				if s.Key == "vcs.revision" {
-					c = s.Value
-				}
-			}
-		}
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	if c == "" {
-		return ""
-	}
-	return " (" + c + ")"
 }
 
 func configFlag(fs *flag.FlagSet) *string {
@@ -99,12 +82,36 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", def, "config file")
 }
 
+// missingConfig reports whether the config file at path does not exist,
+// after telling how to make one: the first run of "apilayer serve" lands
+// here.
+func missingConfig(fs *flag.FlagSet, path string, stderr io.Writer) bool {
+	if _, err := os.Stat(path); !errors.Is(err, iofs.ErrNotExist) {
+		return false // there, or another error that config reports
+	}
+	explicit := os.Getenv("APILAYER_CONFIG") != ""
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if explicit {
+		fmt.Fprintf(stderr, "apilayer: the config file %s does not exist.\n"+
+			"  Write it:  apilayer init --out %s\n", path, path)
+		return true
+	}
+	fmt.Fprintf(stderr, "apilayer: no config file: ./%s does not exist, and neither --config nor $APILAYER_CONFIG names one.\n"+
+		"  Write one with a few questions:  apilayer init\n"+
+		"  Or use yours:                    apilayer %s --config FILE (or APILAYER_CONFIG=FILE)\n"+
+		"  Or try the gateway without one:  apilayer demo\n", path, fs.Name())
+	return true
+}
+
 func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if missingConfig(fs, *path, stderr) {
+		return 1
 	}
 	cfg, err := config.Resolve(*path)
 	if err != nil {
@@ -134,10 +141,80 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := configFlag(fs)
+	doProbe := fs.Bool("probe", false, "also call the backend and show which backend.mapping pointers match its answers")
+	login := fs.String("probe-login", "", "with --probe, also log in: user:password or a JSON body (default $"+probe.LoginEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	return config.Check(*path, stdout, stderr)
+	if missingConfig(fs, *path, stderr) {
+		return 1
+	}
+	if code := config.Check(*path, stdout, stderr); code != 0 || (!*doProbe && *login == "") {
+		return code
+	}
+	cfg, err := config.Resolve(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *login == "" {
+		*login = os.Getenv(probe.LoginEnv)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(stdout)
+	if problems := probe.Run(ctx, cfg, probe.Options{Login: *login}, stdout); len(problems) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func runHealthcheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rawURL := fs.String("url", "", "health endpoint URL (default: from the config's listen, tls and health.path, else "+healthcheck.DefaultURL+")")
+	path := fs.String("config", "", "config file giving the URL (default $APILAYER_CONFIG, then ./apilayer.yaml when it exists)")
+	timeout := fs.Duration("timeout", healthcheck.DefaultTimeout, "bound on the whole check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "apilayer healthcheck: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	target, skipVerify := *rawURL, false
+	if target == "" {
+		// An explicit config must load; ./apilayer.yaml only when present.
+		p := *path
+		if p == "" {
+			p = os.Getenv("APILAYER_CONFIG")
+		}
+		if p == "" {
+			if _, err := os.Stat("apilayer.yaml"); err == nil {
+				p = "apilayer.yaml"
+			}
+		}
+		target = healthcheck.DefaultURL
+		if p != "" {
+			cfg, err := config.Resolve(p)
+			if err != nil {
+				fmt.Fprintln(stderr, "apilayer healthcheck:", strings.ReplaceAll(err.Error(), "\n", "; "))
+				return 1
+			}
+			if target, err = healthcheck.URLFor(cfg); err != nil {
+				fmt.Fprintln(stderr, "apilayer", err)
+				return 1
+			}
+			skipVerify = true // a loopback address: see healthcheck.Options.SkipVerify
+		}
+	}
+	res, err := healthcheck.Check(context.Background(), target, healthcheck.Options{Timeout: *timeout, SkipVerify: skipVerify})
+	if err != nil {
+		fmt.Fprintln(stderr, "apilayer", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, res.Status, res.Body)
+	return 0
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {

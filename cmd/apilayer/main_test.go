@@ -22,6 +22,7 @@ import (
 
 	"github.com/apilayer/apilayer/internal/demo"
 	"github.com/apilayer/apilayer/internal/testkit"
+	"github.com/apilayer/apilayer/internal/version"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
@@ -151,7 +152,7 @@ func TestCheck(t *testing.T) {
 			"testdata/validate_only.yaml:6: validate.cacheSize: ",
 			"testdata/validate_only.yaml:8: log.level: ",
 		}},
-		{"missing_file", 1, []string{"testdata/missing_file.yaml", "no such file"}},
+		{"missing_file", 1, []string{"testdata/missing_file.yaml does not exist", "apilayer init --out testdata/missing_file.yaml"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +271,45 @@ func TestConfigDefault(t *testing.T) {
 	}
 }
 
+// TestNoConfigFile: serve (and check) without a config file say how to
+// make one, and start nothing.
+func TestNoConfigFile(t *testing.T) {
+	empty := t.TempDir()
+	missing := filepath.Join(empty, "prod.yaml")
+	tests := []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{"serve, nothing given", "", []string{"serve"}, "apilayer: no config file: ./apilayer.yaml does not exist, and neither --config nor $APILAYER_CONFIG names one.\n" +
+			"  Write one with a few questions:  apilayer init\n" +
+			"  Or use yours:                    apilayer serve --config FILE (or APILAYER_CONFIG=FILE)\n" +
+			"  Or try the gateway without one:  apilayer demo\n"},
+		{"check, nothing given", "", []string{"check"}, "apilayer check --config FILE"},
+		{"--config names a missing file", "", []string{"serve", "--config", missing},
+			"apilayer: the config file " + missing + " does not exist.\n  Write it:  apilayer init --out " + missing + "\n"},
+		{"APILAYER_CONFIG names a missing file", missing, []string{"serve"}, "  Write it:  apilayer init --out " + missing + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(empty)
+			t.Setenv("APILAYER_CONFIG", tt.env)
+			r := runCmd(tt.args...)
+			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and stderr with:\n%s", r.code, r.stdout, r.stderr, tt.want)
+			}
+		})
+	}
+	var transcript string
+	t.Run("run for the golden file", func(t *testing.T) {
+		t.Chdir(empty)
+		t.Setenv("APILAYER_CONFIG", "")
+		transcript = runCmd("serve").transcript([]string{"serve"})
+	})
+	golden(t, "serve_no_config", transcript)
+}
+
 // TestServeInvalidConfig checks that serve refuses an invalid config with
 // every problem check reports, one per line, and never starts serving.
 func TestServeInvalidConfig(t *testing.T) {
@@ -330,8 +370,8 @@ func TestCommands(t *testing.T) {
 		{"check unknown flag", []string{"check", "--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"serve unknown flag", []string{"serve", "--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"demo unknown flag", []string{"demo", "--nope"}, 2, "", "flag provided but not defined: -nope"},
-		{"version", []string{"version"}, 0, runtime.Version() + "\n", ""},
-		{"--version", []string{"--version"}, 0, runtime.Version() + "\n", ""},
+		{"version", []string{"version"}, 0, "go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n", ""},
+		{"--version", []string{"--version"}, 0, "go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,8 +396,8 @@ func TestCommands(t *testing.T) {
 	})
 	t.Run("version format", func(t *testing.T) {
 		r := runCmd("version")
-		if !strings.HasPrefix(r.stdout, "apilayer "+version) {
-			t.Errorf("version = %q, want it to start with %q", r.stdout, "apilayer "+version)
+		if want := version.Get().String(); r.stdout != want {
+			t.Errorf("version = %q, want %q", r.stdout, want)
 		}
 	})
 }

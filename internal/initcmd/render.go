@@ -151,17 +151,28 @@ func Render(a Answers) ([]byte, error) {
 	w("  enabled: false   # e.g. maxRequests: 100 per window: 1m, by: ip\n")
 
 	out := b.Bytes()
-	if err := selfCheck(out); err != nil {
+	var required []string // written as ${VAR} without a default
+	if a.Guest {
+		required = []string{a.GuestUserEnv, a.GuestPassEnv}
+	}
+	if err := selfCheck(out, required); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// selfCheck decodes, defaults and validates out with every environment
-// variable unset, as "apilayer check" would.
-func selfCheck(out []byte) error {
-	noEnv := func(string) (string, bool) { return "", false }
-	c, err := config.Parse("apilayer.yaml", out, noEnv)
+// selfCheck decodes, defaults and validates out as "apilayer check" would
+// with only the required variables set (to a placeholder): the file must be
+// valid once the user has exported them, and the ${VAR:-default} references
+// must be valid on their defaults.
+func selfCheck(out []byte, required []string) error {
+	env := func(k string) (string, bool) {
+		if slices.Contains(required, k) {
+			return "placeholder", true
+		}
+		return "", false
+	}
+	c, err := config.Parse("apilayer.yaml", out, env)
 	if err != nil {
 		return fmt.Errorf("initcmd: the generated file does not decode: %w", err)
 	}
