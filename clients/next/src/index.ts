@@ -1,0 +1,6 @@
+export { getSession, getServerUser, getServerToken, createAuth } from './session'
+export type { Auth, AuthOptions, AuthUser, Session } from './session'
+export { IdentityError } from './errors'
+export { decodeUser, readCookie, DEFAULT_COOKIES, HEADERS } from './request'
+export type { RequestLike } from './request'
+export type { AssertionAlgorithm, PublicKeyInput } from './verify'
