@@ -16,7 +16,11 @@ export interface AuthUser {
 
 /** Session is who the gateway says the visitor is. */
 export interface Session<TUser = AuthUser> {
-  /** The user object: a signed-in user's, or a guest's; null for an anonymous visitor. */
+  /**
+   * The user object: a signed-in user's, or a guest's; null for an anonymous
+   * visitor, and for a guest on the very request that minted its token (the
+   * gateway then knows the token type but not the user yet).
+   */
   user: TUser | null
   /** `user`, `guest`, another token type, or null without a session. */
   tokenType: string | null
@@ -183,7 +187,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
     const truncated = src.header(HEADERS.userTruncated) === '1'
     if (!signed) {
       const user = decodeUser(src.header(HEADERS.user))
-      const session = sessionOf<TUser>(user, user ? src.header(HEADERS.tokenType) : null, src.header(HEADERS.locale), truncated && !!user, false)
+      const session = sessionOf<TUser>(user, src.header(HEADERS.tokenType), src.header(HEADERS.locale), truncated && !!user, false)
       return { session, token: token(src) }
     }
     if (setupError !== undefined || !verifier) {

@@ -42,24 +42,29 @@ const sessionRows: {
     want: { user: null, tokenType: null, isAuthenticated: false, isGuest: false, locale: null },
   },
   {
-    name: 'a token type without a user is anonymous',
+    name: 'a user token type without a user is not authenticated',
     headers: { 'x-auth-token-type': 'user' },
-    want: { user: null, tokenType: null, isAuthenticated: false, isGuest: false, locale: null },
+    want: { user: null, tokenType: 'user', isAuthenticated: false, isGuest: false, locale: null },
+  },
+  {
+    name: 'a guest whose token was minted in this request (no user yet)',
+    headers: { 'x-auth-token-type': 'guest', 'x-refreshed-token': 'g' },
+    want: { user: null, tokenType: 'guest', isAuthenticated: false, isGuest: true, locale: null },
   },
   {
     name: 'not base64',
     headers: { 'x-auth-user': '{"id":1}', 'x-auth-token-type': 'user' },
-    want: { user: null, tokenType: null, isAuthenticated: false, isGuest: false, locale: null },
+    want: { user: null, tokenType: 'user', isAuthenticated: false, isGuest: false, locale: null },
   },
   {
     name: 'base64 of a JSON array',
     headers: { 'x-auth-user': b64([1, 2]), 'x-auth-token-type': 'user' },
-    want: { user: null, tokenType: null, isAuthenticated: false, isGuest: false, locale: null },
+    want: { user: null, tokenType: 'user', isAuthenticated: false, isGuest: false, locale: null },
   },
   {
     name: 'base64 of bytes that are not UTF-8',
     headers: { 'x-auth-user': Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), 'x-auth-token-type': 'user' },
-    want: { user: null, tokenType: null, isAuthenticated: false, isGuest: false, locale: null },
+    want: { user: null, tokenType: 'user', isAuthenticated: false, isGuest: false, locale: null },
   },
   {
     name: 'a reduced user object',
