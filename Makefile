@@ -15,6 +15,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 .PHONY: all build test deps test-go lint fmt vet staticcheck demo clean bench bench-smoke bench-go
 
 include clients/react/Makefile.inc
+include clients/next/Makefile.inc
 
 all: build
 
@@ -24,7 +25,7 @@ build:
 demo:
 	$(GO) run ./cmd/apilayer demo
 
-test: deps lint test-go test-react bench-smoke
+test: deps lint test-go test-react test-next bench-smoke
 
 # deps installs the system packages the test suite uses, when missing.
 deps:

@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    // test:dist and test:nextapp run these after the build.
+    exclude: ['test/built/**', 'test/nextapp/**', 'test/nextapp.test.ts', '**/node_modules/**'],
     globalSetup: ['test/gateway.setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 120_000,
