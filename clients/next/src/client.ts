@@ -336,7 +336,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const init: RequestInit & { duplex?: 'half' } = { method: p.wire, headers: p.headers, body: p.body, signal: both, cache }
       if (!p.replayable) init.duplex = 'half'
       const res = await doFetch(p.url, init)
-      const text = p.method === 'HEAD' ? '' : await res.text()
+      let text = ''
+      if (p.method === 'HEAD') await res.body?.cancel()
+      else text = await res.text()
       return { status: res.status, headers: res.headers, text }
     } catch (e) {
       if (signal.aborted) throw signal.reason

@@ -30,7 +30,11 @@ export interface Session<TUser = AuthUser> {
   isGuest: boolean
   /** The locale the gateway resolved (`i18n`), or null. */
   locale: string | null
-  /** The gateway reduced a user object too large for its header (`X-Auth-User-Truncated`). */
+  /**
+   * The gateway reduced a user object too large for its header
+   * (`X-Auth-User-Truncated`). Always false in signed mode, where no unsigned
+   * header is believed.
+   */
   userTruncated: boolean
   /** The identity came from a verified `X-Auth-Assertion` (signed mode). */
   verified: boolean
@@ -184,8 +188,8 @@ export function createAuth(options: AuthOptions = {}): Auth {
       throw new TypeError('@apilayer/next: expected a Request or an IncomingMessage')
     }
     const src = req === undefined ? await appRouterSource() : fromRequest(req)
-    const truncated = src.header(HEADERS.userTruncated) === '1'
     if (!signed) {
+      const truncated = src.header(HEADERS.userTruncated) === '1'
       const user = decodeUser(src.header(HEADERS.user))
       const session = sessionOf<TUser>(user, src.header(HEADERS.tokenType), src.header(HEADERS.locale), truncated && !!user, false)
       return { session, token: token(src) }
@@ -201,7 +205,7 @@ export function createAuth(options: AuthOptions = {}): Auth {
     const jws = src.header(assertionHeader)
     const claims = jws ? await verifier.verify(jws.trim()) : null
     if (!claims) return { session: { ...ANONYMOUS }, token: null }
-    const session = sessionOf<TUser>(claims.user, claims.typ, claims.locale, truncated && !!claims.user, true)
+    const session = sessionOf<TUser>(claims.user, claims.typ, claims.locale, false, true)
     return { session, token: token(src) }
   }
 

@@ -47,7 +47,7 @@ async function sign(key: Pair, alg: Alg, claims: Claims = {}): Promise<string> {
 }
 
 // What a forged or direct request would carry besides the assertion.
-const forged = { 'x-auth-user': b64({ id: 666, name: 'Mallory' }), 'x-auth-token-type': 'user', 'x-locale': 'xx' }
+const forged = { 'x-auth-user': b64({ id: 666, name: 'Mallory' }), 'x-auth-token-type': 'user', 'x-locale': 'xx', 'x-auth-user-truncated': '1' }
 
 beforeAll(async () => {
   keys.EdDSA = await pair('EdDSA')
