@@ -18,6 +18,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 include clients/react/Makefile.inc
 include internal/appservers/Makefile.inc
+include clients/next/Makefile.inc
 
 all: build
 
@@ -27,7 +28,7 @@ build:
 demo:
 	$(GO) run ./cmd/apilayer demo
 
-test: deps lint test-go test-react bench-smoke
+test: deps lint test-go test-react test-next bench-smoke
 
 # deps installs the system packages the test suite uses, when missing. The
 # app servers of internal/appservers run on Debian's /usr/bin/python3 (a

@@ -8,4 +8,7 @@ export default defineConfig({
   clean: true,
   target: 'es2020',
   external: ['react', 'swr'],
+  // AuthProvider and the hooks use state and context: every entry is a
+  // client module, so a Next.js App Router layout can render AuthProvider.
+  banner: { js: "'use client';" },
 })

@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['test/**/*.test.{ts,tsx}'],
+    exclude: ['test/built/**', '**/node_modules/**'],
     globals: true,
     restoreMocks: true,
   },

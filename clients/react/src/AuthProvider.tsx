@@ -1,10 +1,13 @@
-import { createContext, useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { createContext, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import useSWR from 'swr'
-import { createApiFetch, registerRevalidator } from './apiFetch'
+import { authEndpoint, createApiFetch, registerRevalidator } from './apiFetch'
 import { defaultIsGuest, defaultParseResponse, readJSON } from './parse'
 import type { AuthContextValue, AuthProviderProps, AuthResult, AuthUser, LogoutResult, Navigate } from './types'
 
-/** The defaults of AuthProvider: the gateway's built-in auth API (SPEC.md section 6). */
+/**
+ * The endpoints of AuthProvider with the default `basePath` (`/api`): the
+ * gateway's built-in auth API (`authApi.enabled`).
+ */
 export const DEFAULT_ENDPOINTS = {
   user: '/api/auth/me',
   login: '/api/auth/login',
@@ -14,6 +17,10 @@ export const DEFAULT_ENDPOINTS = {
 } as const
 
 export const AuthContext = createContext<AuthContextValue | null>(null)
+
+// useLayoutEffect warns when rendered on a server (React 18); there the
+// callbacks are never called anyway.
+const useIsomorphicLayoutEffect = typeof window !== 'undefined' ? useLayoutEffect : useEffect
 
 const defaultNavigate: Navigate = (to) => {
   if (typeof window !== 'undefined') window.location.replace(to)
@@ -26,46 +33,53 @@ function toError(e: unknown): Error {
 /**
  * AuthProvider keeps the current user (from `GET userEndpoint`, cached with
  * SWR) and offers login, register, logout and refresh to the hooks below it.
+ * TUser types the user for apps that have their own user type.
  */
-export function AuthProvider(props: AuthProviderProps) {
+export function AuthProvider<TUser extends object = AuthUser>(props: AuthProviderProps<TUser>) {
   const {
     children,
     initialUser,
-    userEndpoint = DEFAULT_ENDPOINTS.user,
-    loginEndpoint = DEFAULT_ENDPOINTS.login,
-    registerEndpoint = DEFAULT_ENDPOINTS.register,
-    logoutEndpoint = DEFAULT_ENDPOINTS.logout,
-    csrfEndpoint = DEFAULT_ENDPOINTS.csrf,
+    basePath,
+    userEndpoint = authEndpoint(basePath, 'me'),
+    loginEndpoint = authEndpoint(basePath, 'login'),
+    registerEndpoint = authEndpoint(basePath, 'register'),
+    logoutEndpoint = authEndpoint(basePath, 'logout'),
+    csrfEndpoint = authEndpoint(basePath, 'csrf'),
     csrfCookieName,
     csrfHeaderName,
     logoutRedirect,
-    isGuestFn = defaultIsGuest,
-    parseResponse = defaultParseResponse,
-    parseAuthResponse,
     swrConfig = {},
     verifyLogout = true,
   } = props
-  const navigate = props.navigate ?? defaultNavigate
 
-  // The callbacks may change on every render; the flows read the latest.
+  // The callbacks (onLogin, onLogout, onError, isGuestFn, parseResponse,
+  // parseAuthResponse, navigate) may change on every render; the flows read
+  // the latest committed ones through cb, so they keep their identity. cb is
+  // written after the commit, never during a render React may discard; it is
+  // declared before useSWR so that its mount fetch sees it.
   const cb = useRef(props)
-  cb.current = props
+  useIsomorphicLayoutEffect(() => {
+    cb.current = props
+  })
+  const isGuestOf = useCallback((u: TUser | null) => (cb.current.isGuestFn ?? (defaultIsGuest as (u: TUser | null) => boolean))(u), [])
+  const parseUser = useCallback((json: unknown) => (cb.current.parseResponse ?? (defaultParseResponse as (j: unknown) => TUser | null))(json), [])
+  const navigate = useCallback<Navigate>((to) => (cb.current.navigate ?? defaultNavigate)(to), [])
   // Set when logout sends the browser to logoutRedirect: the hooks stop
   // redirecting, so a page's useRequireAuth cannot race the logout redirect.
   const [isRedirecting, setRedirecting] = useState(false)
   const reportError = useCallback((e: unknown) => cb.current.onError?.(toError(e)), [])
 
   const fetchUser = useCallback(
-    async (url: string): Promise<AuthUser | null> => {
+    async (url: string): Promise<TUser | null> => {
       const res = await fetch(url, { credentials: 'include', headers: { Accept: 'application/json' } })
       if (res.status === 401) return null
       if (!res.ok) throw new Error(`Failed to fetch user (HTTP ${res.status})`)
-      return parseResponse(await res.json())
+      return parseUser(await res.json())
     },
-    [parseResponse],
+    [parseUser],
   )
 
-  const { data, error, isLoading, mutate } = useSWR<AuthUser | null, Error>(userEndpoint, fetchUser, {
+  const { data, error, isLoading, mutate } = useSWR<TUser | null, Error>(userEndpoint, fetchUser, {
     fallbackData: initialUser ?? undefined,
     revalidateOnFocus: true,
     revalidateOnReconnect: true,
@@ -91,7 +105,7 @@ export function AuthProvider(props: AuthProviderProps) {
   )
 
   const authenticate = useCallback(
-    async (endpoint: string, body: Record<string, unknown>, fallback: string): Promise<AuthResult> => {
+    async (endpoint: string, body: Record<string, unknown>, fallback: string): Promise<AuthResult<TUser>> => {
       try {
         const res = await authFetch(endpoint, {
           method: 'POST',
@@ -101,9 +115,10 @@ export function AuthProvider(props: AuthProviderProps) {
         const json = await readJSON(res)
         const obj = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>
         let ok: boolean
-        let user: AuthUser | null | undefined
+        let user: TUser | null | undefined
         let message = typeof obj.message === 'string' ? obj.message : undefined
         let errors = obj.errors as AuthResult['errors']
+        const parseAuthResponse = cb.current.parseAuthResponse
         if (parseAuthResponse) {
           const parsed = parseAuthResponse(json, res)
           ok = parsed.success
@@ -112,7 +127,7 @@ export function AuthProvider(props: AuthProviderProps) {
           errors = parsed.errors
         } else {
           ok = res.ok && obj.success !== false
-          user = ok ? parseResponse(json) : null
+          user = ok ? parseUser(json) : null
         }
         if (!ok) {
           return { success: false, message: message || (res.ok ? fallback : `${fallback} (HTTP ${res.status})`), errors }
@@ -123,14 +138,14 @@ export function AuthProvider(props: AuthProviderProps) {
           // The answer carried no user (perhaps only tokens): ask the gateway.
           user = (await mutate()) ?? null
         }
-        if (user && !isGuestFn(user)) cb.current.onLogin?.(user)
+        if (user && !isGuestOf(user)) cb.current.onLogin?.(user)
         return { success: true, user: user ?? undefined, message }
       } catch (e) {
         reportError(e)
         return { success: false, message: toError(e).message }
       }
     },
-    [authFetch, parseAuthResponse, parseResponse, mutate, isGuestFn, reportError],
+    [authFetch, parseUser, mutate, isGuestOf, reportError],
   )
 
   const login = useCallback(
@@ -155,17 +170,17 @@ export function AuthProvider(props: AuthProviderProps) {
     }
     const json = (await readJSON(res)) as { success?: unknown; message?: unknown } | undefined
     if (!res.ok || json?.success === false) {
-      // The session may still be alive: keep showing it (BEHAVIOUR.md 10.6 item 50).
+      // The session may still be alive: keep showing it.
       return fail(typeof json?.message === 'string' && json.message ? json.message : `Logout failed (HTTP ${res.status})`)
     }
-    let after: AuthUser | null = null
+    let after: TUser | null = null
     if (verifyLogout) {
       try {
         after = await fetchUser(userEndpoint)
       } catch {
         after = null // unknown: the server said the session ended
       }
-      if (after && !isGuestFn(after)) {
+      if (after && !isGuestOf(after)) {
         await mutate(after, { revalidate: false })
         return fail('Logout failed: the server did not end the session.')
       }
@@ -175,11 +190,12 @@ export function AuthProvider(props: AuthProviderProps) {
     cb.current.onLogout?.()
     if (logoutRedirect) navigate(logoutRedirect)
     return { success: true }
-  }, [authFetch, logoutEndpoint, verifyLogout, fetchUser, userEndpoint, isGuestFn, mutate, logoutRedirect, navigate, reportError])
+  }, [authFetch, logoutEndpoint, verifyLogout, fetchUser, userEndpoint, isGuestOf, mutate, logoutRedirect, navigate, reportError])
 
   const user = data ?? null
-  const isGuest = isGuestFn(user)
-  const value = useMemo<AuthContextValue>(
+  // Rendering may read the props directly.
+  const isGuest = (props.isGuestFn ?? (defaultIsGuest as (u: TUser | null) => boolean))(user)
+  const value = useMemo<AuthContextValue<TUser>>(
     () => ({
       user,
       isLoading,
@@ -197,5 +213,5 @@ export function AuthProvider(props: AuthProviderProps) {
     }),
     [user, isLoading, isGuest, error, login, register, logout, refresh, apiFetch, navigate, isRedirecting],
   )
-  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>
+  return <AuthContext.Provider value={value as unknown as AuthContextValue}>{children}</AuthContext.Provider>
 }

@@ -1,18 +1,26 @@
 import type { ApiFetch } from './types'
 
-/** Defaults of the gateway (SPEC.md sections 5 and 6). */
+/** Defaults of the gateway: `csrf.cookieName`, `csrf.headerName`, `api.prefix`. */
 export const DEFAULT_CSRF_COOKIE = '__csrf'
 export const DEFAULT_CSRF_HEADER = 'x-csrf-token'
+export const DEFAULT_BASE_PATH = '/api'
 export const DEFAULT_CSRF_ENDPOINT = '/api/auth/csrf'
+
+/** authEndpoint returns the built-in auth API endpoint name below basePath (default `/api`). */
+export function authEndpoint(basePath: string | undefined, name: string): string {
+  return `${(basePath ?? DEFAULT_BASE_PATH).replace(/\/+$/, '')}/auth/${name}`
+}
 
 const CSRF_FAILED = 'CSRF validation failed.'
 
 export interface ApiFetchOptions {
+  /** The gateway's `api.prefix`, below which the CSRF endpoint is. Default `/api`. */
+  basePath?: string
   /** Default `__csrf`. */
   csrfCookieName?: string
   /** Default `x-csrf-token`. */
   csrfHeaderName?: string
-  /** Asked for a token when the cookie is missing. Default `/api/auth/csrf`. */
+  /** Asked for a token when the cookie is missing. Default `{basePath}/auth/csrf`. */
   csrfEndpoint?: string
   /** Methods sent without the CSRF header. Default GET, HEAD, OPTIONS, TRACE. */
   safeMethods?: string[]
@@ -48,7 +56,7 @@ export async function getCsrfToken(options: ApiFetchOptions = {}, force = false)
   const fromCookie = force ? null : readCookie(options.csrfCookieName ?? DEFAULT_CSRF_COOKIE)
   if (fromCookie) return fromCookie
   try {
-    const res = await fetch(options.csrfEndpoint ?? DEFAULT_CSRF_ENDPOINT, {
+    const res = await fetch(options.csrfEndpoint ?? authEndpoint(options.basePath, 'csrf'), {
       credentials: options.credentials ?? 'include',
       headers: { Accept: 'application/json' },
     })

@@ -7,7 +7,7 @@ export interface UseAuthOptions {
   redirectTo?: string
   /** Send authenticated users here once the user is known. */
   redirectIfFound?: string
-  /** With redirectTo: let guests stay (by default guests are redirected, BEHAVIOUR.md 10.6 item 49). */
+  /** With redirectTo: let guests stay (by default guests are redirected too). */
   allowGuests?: boolean
   /** With redirectIfFound: redirect guests too. */
   includeGuests?: boolean
@@ -19,9 +19,10 @@ export interface UseAuthOptions {
  * useAuth returns the auth state and flows of the nearest AuthProvider and,
  * when asked, redirects once the user is known. It never redirects while the
  * user is loading or could not be fetched (an outage is not a logout).
+ * TUser is the provider's user type (`AuthProvider<TUser>`).
  */
-export function useAuth(options: UseAuthOptions = {}): AuthContextValue {
-  const ctx = useContext(AuthContext)
+export function useAuth<TUser = AuthUser>(options: UseAuthOptions = {}): AuthContextValue<TUser> {
+  const ctx = useContext(AuthContext) as AuthContextValue<TUser> | null
   if (!ctx) {
     throw new Error('useAuth must be used within an AuthProvider. Wrap your app with <AuthProvider> from @apilayer/react')
   }
@@ -39,16 +40,16 @@ export function useAuth(options: UseAuthOptions = {}): AuthContextValue {
   return ctx
 }
 
-export interface UserState {
-  user: AuthUser | null
+export interface UserState<TUser = AuthUser> {
+  user: TUser | null
   isLoading: boolean
   isAuthenticated: boolean
   isGuest: boolean
 }
 
 /** useUser returns the user and what it is. */
-export function useUser(): UserState {
-  const { user, isLoading, isAuthenticated, isGuest } = useAuth()
+export function useUser<TUser = AuthUser>(): UserState<TUser> {
+  const { user, isLoading, isAuthenticated, isGuest } = useAuth<TUser>()
   return { user, isLoading, isAuthenticated, isGuest }
 }
 
@@ -56,20 +57,20 @@ export function useUser(): UserState {
  * useRequireAuth sends visitors who are not authenticated, guests included
  * unless allowGuests is set, to redirectTo.
  */
-export function useRequireAuth(
+export function useRequireAuth<TUser = AuthUser>(
   redirectTo = '/login',
   options: Pick<UseAuthOptions, 'allowGuests' | 'navigate'> = {},
-): AuthContextValue {
-  return useAuth({ redirectTo, allowGuests: options.allowGuests, navigate: options.navigate })
+): AuthContextValue<TUser> {
+  return useAuth<TUser>({ redirectTo, allowGuests: options.allowGuests, navigate: options.navigate })
 }
 
 /**
  * useRedirectIfAuth sends authenticated users (and guests, with
  * includeGuests) to redirectTo, e.g. away from a login page.
  */
-export function useRedirectIfAuth(
+export function useRedirectIfAuth<TUser = AuthUser>(
   redirectTo = '/',
   options: Pick<UseAuthOptions, 'includeGuests' | 'navigate'> = {},
-): AuthContextValue {
-  return useAuth({ redirectIfFound: redirectTo, includeGuests: options.includeGuests, navigate: options.navigate })
+): AuthContextValue<TUser> {
+  return useAuth<TUser>({ redirectIfFound: redirectTo, includeGuests: options.includeGuests, navigate: options.navigate })
 }

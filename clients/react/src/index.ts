@@ -10,6 +10,7 @@ export {
   DEFAULT_CSRF_COOKIE,
   DEFAULT_CSRF_HEADER,
   DEFAULT_CSRF_ENDPOINT,
+  DEFAULT_BASE_PATH,
 } from './apiFetch'
 export type { ApiFetchOptions } from './apiFetch'
 export { asUser, defaultParseResponse, defaultIsGuest, TOKEN_FIELDS } from './parse'

@@ -21,8 +21,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /**
  * asUser returns v as a user object without its token fields, or null when v
  * does not identify anyone. A token payload such as `{token: "…"}` or
- * `{access_token: "…", token_type: "bearer"}` is not a user (BEHAVIOUR.md
- * 10.6 item 50).
+ * `{access_token: "…", token_type: "bearer"}` is not a user.
  */
 export function asUser(v: unknown): AuthUser | null {
   if (!isObject(v)) return null

@@ -1,7 +1,11 @@
-import type { KeyedMutator, SWRConfiguration } from 'swr'
+import type { SWRConfiguration } from 'swr'
 import type { ReactNode } from 'react'
 
-/** AuthUser is the user object the gateway returns (`GET /api/auth/me`, login, register). */
+/**
+ * AuthUser is the user object the gateway returns (`GET /api/auth/me`, login,
+ * register). Apps with their own user type pass it as a type argument:
+ * `AuthProvider<Me>`, `useAuth<Me>()`.
+ */
 export interface AuthUser {
   id?: string | number
   name?: string
@@ -15,19 +19,19 @@ export interface AuthUser {
 }
 
 /** AuthResult is what `login` and `register` resolve to; they never throw. */
-export interface AuthResult {
+export interface AuthResult<TUser = AuthUser> {
   success: boolean
   message?: string
-  user?: AuthUser
+  user?: TUser
   /** Validation errors by field, as the backend sent them (e.g. Laravel's 422 `errors`). */
   errors?: Record<string, string[] | string>
 }
 
 /** ParsedAuthResponse is what a custom `parseAuthResponse` returns. */
-export interface ParsedAuthResponse {
+export interface ParsedAuthResponse<TUser = AuthUser> {
   success: boolean
   message?: string
-  user?: AuthUser | null
+  user?: TUser | null
   errors?: Record<string, string[] | string>
 }
 
@@ -43,19 +47,26 @@ export type Navigate = (to: string) => void
 /** ApiFetch has the signature of `fetch`. */
 export type ApiFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
 
-export interface AuthProviderProps {
+export interface AuthProviderProps<TUser extends object = AuthUser> {
   children?: ReactNode
-  /** The user rendered by the server (e.g. from `X-Auth-User`); `null` means none. When set, the provider does not fetch on mount. */
-  initialUser?: AuthUser | null
-  /** Default `/api/auth/me`. */
+  /**
+   * The user rendered by the server (e.g. `getServerUser()` of
+   * `@apilayer/next`). With a user object the provider shows it at once and
+   * does not fetch on mount; unset or `null` (the server saw no user), it
+   * fetches `userEndpoint` on mount.
+   */
+  initialUser?: TUser | null
+  /** The gateway's `api.prefix`: every endpoint below defaults to `{basePath}/auth/...`. Default `/api`. */
+  basePath?: string
+  /** Default `{basePath}/auth/me`. */
   userEndpoint?: string
-  /** Default `/api/auth/login`. */
+  /** Default `{basePath}/auth/login`. */
   loginEndpoint?: string
-  /** Default `/api/auth/register`. */
+  /** Default `{basePath}/auth/register`. */
   registerEndpoint?: string
-  /** Default `/api/auth/logout`. */
+  /** Default `{basePath}/auth/logout`. */
   logoutEndpoint?: string
-  /** Where a missing CSRF token is fetched from. Default `/api/auth/csrf`. */
+  /** Where a missing CSRF token is fetched from. Default `{basePath}/auth/csrf`. */
   csrfEndpoint?: string
   /** The CSRF cookie (readable by scripts). Default `__csrf`. */
   csrfCookieName?: string
@@ -63,15 +74,15 @@ export interface AuthProviderProps {
   csrfHeaderName?: string
   /** Where `logout` sends the browser after the session has really ended. Unset: stay. */
   logoutRedirect?: string
-  /** Default: `user.token_type === 'guest' || user.type === 'guest'`. */
-  isGuestFn?: (user: AuthUser | null) => boolean
-  /** Turns a JSON body into the user, or null. Default: {@link defaultParseResponse}. */
-  parseResponse?: (json: unknown) => AuthUser | null
+  /** Default: `user.token_type === 'guest' || user.type === 'guest'`. It may change on every render. */
+  isGuestFn?: (user: TUser | null) => boolean
+  /** Turns a JSON body into the user, or null. Default: {@link defaultParseResponse}. It may change on every render. */
+  parseResponse?: (json: unknown) => TUser | null
   /** Parses login and register answers. Default: success iff 2xx and `success !== false`. */
-  parseAuthResponse?: (json: unknown, response: Response) => ParsedAuthResponse
+  parseAuthResponse?: (json: unknown, response: Response) => ParsedAuthResponse<TUser>
   /** Passed to `useSWR` for the user (after the provider's defaults). */
   swrConfig?: SWRConfiguration
-  onLogin?: (user: AuthUser) => void
+  onLogin?: (user: TUser) => void
   onLogout?: () => void
   onError?: (error: Error) => void
   /** How the hooks and `logoutRedirect` move the browser (router-agnostic). Default `window.location.replace`. */
@@ -80,24 +91,22 @@ export interface AuthProviderProps {
   verifyLogout?: boolean
 }
 
-export interface AuthContextValue {
-  user: AuthUser | null
+export interface AuthContextValue<TUser = AuthUser> {
+  user: TUser | null
   isLoading: boolean
   isAuthenticated: boolean
   isGuest: boolean
   error: Error | null
-  login: (credentials: Record<string, unknown>) => Promise<AuthResult>
-  register: (data: Record<string, unknown>) => Promise<AuthResult>
+  login: (credentials: Record<string, unknown>) => Promise<AuthResult<TUser>>
+  register: (data: Record<string, unknown>) => Promise<AuthResult<TUser>>
   logout: () => Promise<LogoutResult>
   /** Revalidates the user (`GET userEndpoint`). */
-  refresh: () => Promise<AuthUser | null | undefined>
+  refresh: () => Promise<TUser | null | undefined>
   /** The same function as `refresh`. */
-  mutate: () => Promise<AuthUser | null | undefined>
+  mutate: () => Promise<TUser | null | undefined>
   /** `fetch` with credentials and the CSRF header, configured like this provider. */
   apiFetch: ApiFetch
   navigate: Navigate
   /** True once logout has sent the browser to `logoutRedirect`; the hooks then no longer redirect. */
   isRedirecting: boolean
 }
-
-export type UserMutator = KeyedMutator<AuthUser | null>

@@ -1,0 +1,5 @@
+export interface Me {
+  id: number
+  name: string
+  roles?: string[]
+}
