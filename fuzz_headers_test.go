@@ -13,6 +13,7 @@ import (
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/demo"
 	"github.com/apilayer/apilayer/internal/testkit"
+	"golang.org/x/net/http/httpguts"
 )
 
 // forgedMark is in the value of every header a fuzzed client forges.
@@ -100,9 +101,9 @@ func FuzzGatewayForgedHeaders(f *testing.F) {
 	paths := []string{"/page", "/api/posts", "/assets/app.js", "/api/auth/me"}
 	var n int
 	f.Fuzz(func(t *testing.T, name, connection string, who, path uint8) {
-		if strings.ContainsAny(name+connection, "\r\n") || strings.EqualFold(name, "Host") ||
+		if !httpguts.ValidHeaderFieldName(name) || strings.ContainsAny(connection, "\r\n") || strings.EqualFold(name, "Host") ||
 			strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding") {
-			return // another request framing, not a forged header
+			return // net/http refuses it, or it changes the framing or another header
 		}
 		n++
 		p := paths[int(path)%len(paths)]
