@@ -263,11 +263,12 @@ func (g *Gateway) provision(o options) error {
 			rules[i] = ratelimit.Rule{Path: r.Path, MaxRequests: r.MaxRequests, Window: r.Window}
 		}
 		g.limiter, err = ratelimit.New(ratelimit.Options{
-			Window:          c.RateLimit.Window,
-			MaxRequests:     c.RateLimit.MaxRequests,
-			Rules:           rules,
-			SkipRoutes:      c.RateLimit.SkipRoutes,
-			SkipPrefetch:    *c.RateLimit.SkipPrefetch,
+			Window:      c.RateLimit.Window,
+			MaxRequests: c.RateLimit.MaxRequests,
+			Rules:       rules,
+			SkipRoutes:  c.RateLimit.SkipRoutes,
+			// Prefetches are exempt for pages only: the pipeline decides.
+			SkipPrefetch:    false,
 			CaseInsensitive: c.Access.CaseInsensitive,
 			Store:           g.rateStore(),
 			Logger:          g.log.With("component", "ratelimit"),

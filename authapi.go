@@ -1,6 +1,7 @@
 package apilayer
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"maps"
@@ -226,9 +227,11 @@ func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint str
 }
 
 func (g *Gateway) authLogout(w http.ResponseWriter, r *http.Request, t tokens, secure bool) {
-	if t.user != "" {
+	// The backend hears of the logout even when only the refresh cookie is
+	// left (dual-token mode, the access cookie expired in the browser).
+	if bearer := cmp.Or(t.user, t.refresh); bearer != "" {
 		// Best effort: the session ends in the browser whatever the backend says.
-		if err := g.backend.Logout(r.Context(), t.user); err != nil {
+		if err := g.backend.Logout(r.Context(), bearer, t.refresh); err != nil {
 			g.log.Warn("backend logout failed", "err", err.Error())
 		}
 		g.sessions.Forget(t.user)

@@ -448,3 +448,27 @@ func TestCaseInsensitiveRoutes(t *testing.T) {
 	wantStatus(t, s.do(req{path: "/contact"}), http.StatusOK)
 	wantRateLimited(t, s.do(req{path: "/Contact"}), time.Minute)
 }
+
+func TestDualTokenLogoutTellsTheBackendTheRefreshToken(t *testing.T) {
+	const refreshCookie = "refreshToken"
+	e := newEnv(t, func(c *config.Config) { c.Cookies.Refresh = refreshCookie })
+	res := e.post("/api/auth/login", aliceLogin, nil)
+	wantStatus(t, res, http.StatusOK)
+	c := setCookies(res)[refreshCookie]
+	if c == nil || c.Value == "" {
+		t.Fatalf("login set no refresh cookie: %q", res.Header.Values("Set-Cookie"))
+	}
+	refresh := c.Value
+
+	// The access cookie expired in the browser: only the refresh cookie is left.
+	res = e.post("/api/auth/logout", "", map[string]string{refreshCookie: refresh})
+	wantStatus(t, res, http.StatusOK)
+	wantDeleted(t, res, refreshCookie)
+	e.wantCalls(map[string]int64{"auth/logout": 1})
+	if rec := e.lastBackend("/api/auth/logout"); !strings.Contains(string(rec.Body), refresh) {
+		t.Errorf("the backend's logout received body %q, want the refresh token in it", rec.Body)
+	}
+	// The backend revoked it: it no longer refreshes.
+	res = e.do(req{path: "/dashboard", cookies: map[string]string{refreshCookie: refresh}})
+	wantRedirect(t, res, "/login")
+}

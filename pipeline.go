@@ -9,6 +9,7 @@ import (
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/proxy"
+	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/route"
@@ -101,7 +102,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 	}
 
 	// 8. Rate limit by client IP: a blocked request costs no backend call.
-	if g.limiter != nil && !g.byUser && !g.allow(w, r, limited, g.clientKey(info.IP)) {
+	// A router's prefetch of a page is not counted (rateLimit.skipPrefetch);
+	// an API request claiming to be one is.
+	counted := g.limiter != nil && (isAPI || !*g.cfg.RateLimit.SkipPrefetch || !ratelimit.IsPrefetch(r))
+	if counted && !g.byUser && !g.allow(w, r, limited, g.clientKey(info.IP)) {
 		return
 	}
 
@@ -147,7 +151,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 
 	// 12. Rate limit by user: keyed by the user's id once its token is
 	// validated (cached); guests, anonymous visitors and invalid tokens by IP.
-	if g.limiter != nil && g.byUser && !g.allow(w, r, limited, g.userKey(ctx, toks, info.IP)) {
+	if counted && g.byUser && !g.allow(w, r, limited, g.userKey(ctx, toks, info.IP)) {
 		return
 	}
 

@@ -858,6 +858,17 @@ func TestRateLimitSkipsPrefetches(t *testing.T) {
 	wantRateLimited(t, s.do(post), time.Minute)
 }
 
+// Routers prefetch pages, never API reads: a prefetch header on an API
+// request buys no exemption, or a client could flood the backend's GETs.
+func TestRateLimitCountsAPIPrefetches(t *testing.T) {
+	s := newSecEnv(t, func(c *config.Config) {
+		c.RateLimit = config.RateLimit{Enabled: true, MaxRequests: 1, Window: time.Minute}
+	})
+	prefetch := req{path: "/api/public/info", header: map[string]string{"Next-Router-Prefetch": "1", "X-Skip-Auth": "true"}}
+	wantStatus(t, s.do(prefetch), http.StatusOK)
+	wantRateLimited(t, s.do(prefetch), time.Minute)
+}
+
 func TestRateLimitByUser(t *testing.T) {
 	s := newSecEnv(t, func(c *config.Config) {
 		c.RateLimit = config.RateLimit{Enabled: true, MaxRequests: 2, Window: time.Minute, By: "user"}

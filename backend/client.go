@@ -501,9 +501,21 @@ func (c *Client) auth(ctx context.Context, op, endpoint string, body []byte) (*A
 }
 
 // Logout tells the backend that token is logged out: POST endpoints.logout
-// with the token as Bearer. Any non-2xx answer is an error.
-func (c *Client) Logout(ctx context.Context, token string) error {
-	a, err := c.do(ctx, "logout", http.MethodPost, c.ep.Logout, token, nil)
+// with the token as Bearer and, in dual-token mode, the refresh token in
+// the JSON body, so that a backend revoking refresh tokens can revoke it
+// too (refresh is "" otherwise). Any non-2xx answer is an error.
+func (c *Client) Logout(ctx context.Context, token, refresh string) error {
+	var body []byte
+	if refresh != "" {
+		// {"refreshToken": refresh}, named as the backend names it in its
+		// answers (the last token of mapping.refreshToken).
+		name := "refreshToken"
+		if p := c.m.refreshToken; len(p) > 0 && p[len(p)-1] != "" {
+			name = p[len(p)-1]
+		}
+		body, _ = json.Marshal(map[string]string{name: refresh}) // strings always encode
+	}
+	a, err := c.do(ctx, "logout", http.MethodPost, c.ep.Logout, token, body)
 	if err != nil {
 		return err
 	}

@@ -138,8 +138,10 @@ func TestRequestShape(t *testing.T) {
 			seen{"POST", "/api/auth/login", "", "application/json", "application/json", "rid-1", `{"email":"a"}`}},
 		{"register", func() error { _, err := c.Register(ctx, []byte(`{"email":"b"}`)); return err },
 			seen{"POST", "/api/auth/register", "", "application/json", "application/json", "rid-1", `{"email":"b"}`}},
-		{"logout", func() error { return c.Logout(ctx, "t2") },
+		{"logout", func() error { return c.Logout(ctx, "t2", "") },
 			seen{"POST", "/api/auth/logout", "Bearer t2", "application/json", "application/json", "rid-1", ""}},
+		{"logout with a refresh token", func() error { return c.Logout(ctx, "t3", "r3") },
+			seen{"POST", "/api/auth/logout", "Bearer t3", "application/json", "application/json", "rid-1", `{"refreshToken":"r3"}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +189,7 @@ func TestUnavailable(t *testing.T) {
 			calls := map[string]error{}
 			_, calls["validate"] = c.Validate(ctx, "t")
 			_, calls["guest"] = c.Guest(ctx)
-			calls["logout"] = c.Logout(ctx, "t")
+			calls["logout"] = c.Logout(ctx, "t", "")
 			_, rerr := c.Refresh(ctx, "t")
 			calls["refresh"] = rerr
 			for op, err := range calls {
@@ -408,7 +410,7 @@ func TestLogout(t *testing.T) {
 	}{{"ok", 204, false}, {"refused", 401, true}} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, c := serve(t, reply(tt.status, ``))
-			if err := c.Logout(context.Background(), "t"); (err != nil) != tt.wantErr {
+			if err := c.Logout(context.Background(), "t", ""); (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v", err)
 			}
 		})

@@ -245,7 +245,7 @@ type RateLimit struct {
 	MaxRequests  int             `yaml:"maxRequests"` // default 100
 	By           string          `yaml:"by"`          // ip (default) | user
 	SkipRoutes   []string        `yaml:"skipRoutes"`
-	SkipPrefetch *bool           `yaml:"skipPrefetch"` // default true
+	SkipPrefetch *bool           `yaml:"skipPrefetch"` // default true: a router's GET/HEAD prefetch of a page is not counted (an API request always is)
 	Rules        []RateLimitRule `yaml:"rules"`
 	// default 64; IPv6 clients are counted by their /N prefix (1 to 128) for
 	// rate limits by IP and for guest.maxPerMinute: one subscriber usually

@@ -35,6 +35,7 @@ func (c *Config) Redacted() *Config {
 	} {
 		*p = redactURL(*p)
 	}
+	r.Audit.Output = redactWebhookPath(r.Audit.Output)
 	for _, list := range [][]string{r.CORS.AllowedOrigins, r.CSRF.TrustedOrigins} {
 		for i := range list {
 			list[i] = redactURL(list[i])
@@ -68,6 +69,20 @@ func redactURL(s string) string {
 		u.User = url.User(marker)
 	}
 	return strings.Replace(u.String(), marker, RedactedText, 1)
+}
+
+// redactWebhookPath hides the path and query of an http(s) audit.output:
+// Slack- and Discord-style webhook URLs carry their secret there.
+func redactWebhookPath(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || (!strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https")) {
+		return s
+	}
+	j := strings.IndexAny(rest, "/?#")
+	if j < 0 || rest[j:] == "/" {
+		return s
+	}
+	return scheme + "://" + rest[:j] + "/" + RedactedText
 }
 
 // clone returns a deep copy of c (lists, maps and pointers included).

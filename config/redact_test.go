@@ -57,6 +57,25 @@ func TestRedacted(t *testing.T) {
 	}
 }
 
+// Slack- and Discord-style webhooks carry their secret in the path and
+// query of audit.output.
+func TestRedactedWebhookPath(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX", "https://hooks.slack.com/<redacted>"},
+		{"https://audit.example.com/ingest?token=secret-t", "https://audit.example.com/<redacted>"},
+		{"https://audit.example.com/", "https://audit.example.com/"},
+		{"https://u:p@audit.example.com/k/secret-k", "https://u:<redacted>@audit.example.com/<redacted>"},
+		{"stdout", "stdout"},
+		{"file:/var/log/apilayer/audit.log", "file:/var/log/apilayer/audit.log"},
+	} {
+		c := validConfig()
+		c.Audit.Output = tt.in
+		if got := c.Redacted().Audit.Output; got != tt.want {
+			t.Errorf("audit.output %q redacted as %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestRedactedLeavesUnsetSecretsEmpty(t *testing.T) {
 	c := validConfig()
 	c.Defaults()
