@@ -10,7 +10,6 @@ import (
 
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/backend"
-	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/session"
 )
@@ -97,88 +96,78 @@ func sameEndpoint(rel, ep string) bool {
 	}
 }
 
-// serveAuthAPI answers the built-in auth API (SPEC.md section 6). Tokens
-// never appear in its response bodies.
+// authPrecheck answers the built-in auth API's requests that need no
+// session: a wrong method (405 with Allow) and GET csrf with CSRF
+// protection off (404). It reports whether it answered.
+func (g *Gateway) authPrecheck(x *exchange) bool {
+	method := http.MethodPost
+	if x.ep == "me" || x.ep == "csrf" {
+		method = http.MethodGet
+	}
+	switch {
+	case x.r.Method != method && !(method == http.MethodGet && x.r.Method == http.MethodHead):
+		if method == http.MethodGet {
+			method = "GET, HEAD"
+		}
+		x.w.Header().Set("Allow", method)
+		respond.Error(x.w, http.StatusMethodNotAllowed, respond.MsgMethodNotAllowed)
+	case x.ep == "csrf" && g.csrf == nil:
+		respond.Error(x.w, http.StatusNotFound, "CSRF protection is disabled.")
+	default:
+		return false
+	}
+	return true
+}
+
+// authAPI answers the built-in auth API (docs/api-reference.md) after the
+// shared phases: the session was validated (and, for me, refresh and csrf,
+// completed, reported and its cookie changes written) as for any request.
+// Tokens never appear in its response bodies.
 //
-// CSRF (needToken: the Fetch Metadata part asked for the double-submit
+// CSRF (x.needToken: the Fetch Metadata part asked for the double-submit
 // token): login and register are checked with the binding of the current
 // session; logout with the binding of a still-valid user token (a dead
 // session has nothing left to protect, and its user could not otherwise log
 // out); refresh after refreshing, with the refreshed user's binding, as the
 // token survives refreshes. Each answer carries a CSRF cookie bound to the
 // session it leaves behind.
-func (g *Gateway) serveAuthAPI(w http.ResponseWriter, r *http.Request, endpoint string, t tokens, needToken bool) {
-	method := http.MethodPost
-	if endpoint == "me" || endpoint == "csrf" {
-		method = http.MethodGet
+func (g *Gateway) authAPI(x *exchange) bool {
+	if x.kind != authKind {
+		return false
 	}
-	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
-		if method == http.MethodGet {
-			method = "GET, HEAD"
-		}
-		w.Header().Set("Allow", method)
-		respond.Error(w, http.StatusMethodNotAllowed, respond.MsgMethodNotAllowed)
-		return
-	}
-	info, _ := clientip.FromContext(r.Context())
-	secure := g.jar.secureFor(info.Proto)
-	switch endpoint {
+	switch x.ep {
 	case "login", "register":
-		if needToken && !g.checkToken(w, r, g.identify(r.Context(), t)) {
-			return
+		if x.needToken && !g.checkTokenFor(x, bindingOfUser(x.val.User())) {
+			return true
 		}
-		g.authLogin(w, r, endpoint, t, secure)
+		g.authLogin(x)
 	case "logout":
-		if b := g.identify(r.Context(), t); needToken && b != "" && !g.checkToken(w, r, b) {
-			return
+		if b := bindingOfUser(x.val.User()); x.needToken && b != "" && !g.checkTokenFor(x, b) {
+			return true
 		}
-		g.authLogout(w, r, t, secure)
+		g.authLogout(x)
 	case "csrf":
-		if g.csrf == nil {
-			respond.Error(w, http.StatusNotFound, "CSRF protection is disabled.")
-			return
-		}
-		out := g.sessions.Authenticate(r.Context(), g.input(r, t, info.IP.String()))
-		g.writeCookies(w, t, out, false, secure)
-		tok := g.ensureCSRF(w, r, bindingOf(out), secure)
-		respond.JSON(w, http.StatusOK, success{Success: true, Data: map[string]string{"token": tok}})
+		tok := g.ensureCSRF(x, bindingOf(x.out))
+		respond.JSON(x.w, http.StatusOK, success{Success: true, Data: map[string]string{"token": tok}})
 	case "me", "refresh":
-		in := g.input(r, t, info.IP.String())
-		var out session.Outcome
-		if endpoint == "me" {
-			out = g.sessions.Authenticate(r.Context(), in)
-		} else {
-			out = g.sessions.Refresh(r.Context(), in)
+		out := x.out
+		if x.ep == "refresh" && x.needToken && out.State == session.StateUser && !g.checkTokenFor(x, bindingOf(out)) {
+			return true
 		}
-		g.emitSession(r, t, out)
-		g.refreshFailed(r, string(out.Reason))
-		g.writeCookies(w, t, out, false, secure)
-		if endpoint == "refresh" && needToken && out.State == session.StateUser && !g.checkToken(w, r, bindingOf(out)) {
-			return
-		}
-		g.ensureCSRF(w, r, bindingOf(out), secure)
-		if endpoint == "refresh" && out.Reason != "" && out.State != session.StateUnavailable {
+		g.ensureCSRF(x, bindingOf(out))
+		if x.ep == "refresh" && out.Reason != "" && out.State != session.StateUnavailable {
 			// The backend refused the refresh: a still-valid token stays
 			// (its cookie too), but the refresh did not happen.
-			respond.Error(w, http.StatusUnauthorized, respond.MsgNotAuthenticated)
-			return
+			respond.Error(x.w, http.StatusUnauthorized, respond.MsgNotAuthenticated)
+			return true
 		}
-		g.authIdentity(w, out, endpoint == "me")
+		g.authIdentity(x.w, out, x.ep == "me")
 	}
+	return true
 }
 
-// input is what the session layer needs of a request: its token cookies and
-// who the client is (the guest-mint cap is per IP; successor records are
-// served only to the User-Agent and IP that refreshed).
-func (g *Gateway) input(r *http.Request, t tokens, ip string) session.Input {
-	return session.Input{
-		User: t.user, Guest: t.guest, Refresh: t.refresh,
-		Client:   ip,
-		ClientID: r.UserAgent() + "|" + ip,
-	}
-}
-
-func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint string, t tokens, secure bool) {
+func (g *Gateway) authLogin(x *exchange) {
+	w, r, endpoint := x.w, x.r, x.ep
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAuthBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -214,31 +203,33 @@ func (g *Gateway) authLogin(w http.ResponseWriter, r *http.Request, endpoint str
 		respond.JSON(w, res.Status, res.Body)
 		return
 	}
-	g.jar.set(w, g.jar.user, res.Tokens.Access, secure)
+	g.jar.set(w, g.jar.user, res.Tokens.Access, x.secure)
 	if g.jar.refresh != "" && res.Tokens.Refresh != "" {
-		g.jar.set(w, g.jar.refresh, res.Tokens.Refresh, secure)
+		g.jar.set(w, g.jar.refresh, res.Tokens.Refresh, x.secure)
 	}
-	if t.guest != "" {
-		g.jar.del(w, g.jar.guest, secure)
+	if x.toks.guest != "" {
+		g.jar.del(w, g.jar.guest, x.secure)
 	}
-	g.ensureCSRF(w, r, userID(res.Identity.User), secure)
+	g.ensureCSRF(x, userID(res.Identity.User))
 	g.emit(r, audit.TypeAuthSuccess, true, userID(res.Identity.User), map[string]any{"tokenType": res.Identity.Type, "via": endpoint})
 	respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(res.Identity)})
 }
 
-func (g *Gateway) authLogout(w http.ResponseWriter, r *http.Request, t tokens, secure bool) {
+func (g *Gateway) authLogout(x *exchange) {
+	t := x.toks
+	t.junk = nil // deleted already, with the session's other cookie changes
 	// The backend hears of the logout even when only the refresh cookie is
 	// left (dual-token mode, the access cookie expired in the browser).
 	if bearer := cmp.Or(t.user, t.refresh); bearer != "" {
 		// Best effort: the session ends in the browser whatever the backend says.
-		if err := g.backend.Logout(r.Context(), bearer, t.refresh); err != nil {
+		if err := g.backend.Logout(x.r.Context(), bearer, t.refresh); err != nil {
 			g.log.Warn("backend logout failed", "err", err.Error())
 		}
 		g.sessions.Forget(t.user)
 	}
-	g.writeCookies(w, t, session.Outcome{}, true, secure)
-	g.ensureCSRF(w, r, "", secure)
-	respond.JSON(w, http.StatusOK, success{Success: true})
+	g.writeCookies(x.w, t, session.Outcome{}, true, x.secure)
+	g.ensureCSRF(x, "")
+	respond.JSON(x.w, http.StatusOK, success{Success: true})
 }
 
 // authIdentity answers me and refresh from the session outcome.

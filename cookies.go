@@ -7,6 +7,7 @@ import (
 
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/cookieheader"
+	"github.com/apilayer/apilayer/session"
 )
 
 // maxTokenLen bounds a token cookie's value. A longer value is never sent
@@ -125,4 +126,40 @@ func (j *jar) del(w http.ResponseWriter, name string, secure bool) {
 	c.Expires = time.Unix(0, 0).UTC()
 	http.SetCookie(w, c)
 	markPrivate(w)
+}
+
+// writeCookies writes the cookie changes the session layer decided, or, when
+// clear is set, deletes every auth cookie the request carried.
+func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outcome, clear, secure bool) effective {
+	for _, name := range t.junk {
+		g.jar.del(w, name, secure)
+	}
+	if clear {
+		for _, c := range [...]struct{ name, value string }{{g.jar.user, t.user}, {g.jar.guest, t.guest}, {g.jar.refresh, t.refresh}} {
+			if c.name != "" && c.value != "" {
+				g.jar.del(w, c.name, secure)
+			}
+		}
+		return effective{changed: true}
+	}
+	e := effective{user: t.user, guest: t.guest, refresh: t.refresh, changed: len(t.junk) > 0}
+	change := func(name string, carried string, set string, del bool, dst *string) {
+		switch {
+		case set != "":
+			g.jar.set(w, name, set, secure)
+			*dst, e.changed = set, true
+		case del && carried != "":
+			g.jar.del(w, name, secure)
+			*dst, e.changed = "", true
+		}
+	}
+	change(g.jar.user, t.user, out.Set.User, out.Delete.User, &e.user)
+	change(g.jar.guest, t.guest, out.Set.Guest, out.Delete.Guest, &e.guest)
+	if g.jar.refresh != "" {
+		change(g.jar.refresh, t.refresh, out.Set.Refresh, out.Delete.Refresh, &e.refresh)
+	}
+	if out.Refreshed || out.Minted {
+		e.refreshed = out.Token
+	}
+	return e
 }

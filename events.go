@@ -33,10 +33,11 @@ func (g *Gateway) emit(r *http.Request, typ string, success bool, userID string,
 
 // emitSession reports what the token cascade concluded: refreshes and
 // their failures, then the authentication result itself.
-func (g *Gateway) emitSession(r *http.Request, t tokens, out session.Outcome) {
+func (g *Gateway) emitSession(x *exchange) {
 	if g.audit == nil {
 		return
 	}
+	r, t, out := x.r, x.toks, x.out
 	uid := ""
 	if out.Identity != nil {
 		uid = userID(out.Identity.User)

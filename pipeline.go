@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/apilayer/apilayer/access"
 	"github.com/apilayer/apilayer/audit"
@@ -16,472 +17,340 @@ import (
 	"github.com/apilayer/apilayer/session"
 )
 
-// serve is the whole request pipeline of SPEC.md section 4, outermost step
-// first. pages receives the page requests that are allowed through (the
-// upstream proxy, or the next handler of Middleware).
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handler) {
-	// 1. Health and metrics: never authenticated, never forwarded.
-	// (A health path in another spelling is answered after step 6.)
-	if r.URL.Path == g.cfg.Health.Path {
+// serve is the whole request pipeline (docs/how-it-works.md), one phase per
+// line, outermost first. Every path takes it: pages, the API proxy and the
+// built-in auth API pass through the same authentication phase, whose
+// audit events, hooks, metrics and cookie changes are the same for all.
+// A phase returns true when it has answered the request. next receives the
+// page requests that are allowed through (the upstream proxy, or the next
+// handler of Middleware).
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if g.operational(w, r) { // health and metrics: never authenticated, never forwarded
+		return
+	}
+	x := g.begin(w, r, next) // recorder, request ID, client IP, forged identity headers removed
+	defer func() { g.finish(x, recover()) }()
+
+	if g.preflight(x) || // CORS: preflights answered, CORS headers on every later answer
+		g.route(x) || // the path cleaned; page, API, app route or auth endpoint; locale
+		g.limit(x, false) || // rate limit by client IP: a blocked request costs no backend call
+		g.checkOrigin(x) || // CSRF, Fetch Metadata part: cross-site refused before any backend call
+		g.beforeAuth(x) || // the BeforeAuth hook may answer (it cannot forward)
+		g.unauthenticated(x) || // excluded and bypassed paths: forwarded without authentication
+		g.validate(x) || // the token cascade's token validated (cached, single-flight): once
+		g.limit(x, true) || // rate limit by user, keyed by the user just validated
+		g.authenticate(x) || // refresh, guest minting; audit, OnRefreshFail hook, metrics
+		g.decide(x) || // access decision: route lists, token types, role rules
+		g.commit(x) || // cookie changes written, on whatever answer ends the request
+		g.authAPI(x) || // the built-in auth API answers here
+		g.checkToken(x) || // CSRF, double-submit part: it needs the session's user
+		g.respond(x) || // refusals and redirects of the decision; locale redirects
+		g.afterAuth(x) { // the AfterAuth hook may refuse
+		return
+	}
+	g.forward(x) // to the web app or the API proxy, with the verified identity
+}
+
+// operational answers the health and metrics paths. A health path in
+// another spelling is answered once the path is cleaned (route).
+func (g *Gateway) operational(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case r.URL.Path == g.cfg.Health.Path:
 		g.health(w, r)
-		return
-	}
-	if g.metricsH != nil && r.URL.Path == g.cfg.Metrics.Path {
+	case g.metricsH != nil && r.URL.Path == g.cfg.Metrics.Path:
 		g.metricsH.ServeHTTP(w, r)
-		return
+	default:
+		return false
 	}
+	return true
+}
 
-	// 2. Recover, access log and metrics.
-	rec := newRecorder(w)
-	w = rec
-	defer func() { g.finish(rec, r, recover()) }()
+// begin makes the request's exchange: the recorder (access log, metrics,
+// recovery), the request ID (kept when well-formed, sent on to the web app
+// and the backend, returned to the browser), and who the client is
+// (forwarded headers believed only from trusted proxies). Identity headers
+// a client forged, in any spelling, are gone before any hook, the auth API
+// or a proxy sees the request.
+func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, next http.Handler) *exchange {
+	x := &exchange{next: next}
+	x.rec = recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
+	x.w = &x.rec
+	x.id = requestid.Accept(r.Header.Get(requestid.Header))
+	idv := []string{x.id} // Set would replace it, Add copy it: safe to share
+	x.w.Header()[requestid.Header] = idv
+	x.info = g.clientIP.Resolve(r)
+	x.r = withContext(r, x.id, x.info)
+	x.r.Header[requestid.Header] = idv
+	proxy.StripInternal(x.r.Header)
+	return x
+}
 
-	// 3. Request ID: kept when well-formed, sent on to the web app and the
-	// backend, returned to the browser.
-	id := requestid.Accept(r.Header.Get(requestid.Header))
-	idv := []string{id} // Set would replace it, Add copy it: safe to share
-	w.Header()[requestid.Header] = idv
+// preflight applies CORS: preflights are answered here, and every later
+// response to an allowed origin, refusals included, carries the CORS
+// headers.
+func (g *Gateway) preflight(x *exchange) bool {
+	return g.cors != nil && g.cors.Apply(x.w, x.r)
+}
 
-	// 4. Client IP: forwarded headers believed only from trusted proxies.
-	// Both go into the request's context with, later, its Auth.
-	info := g.clientIP.Resolve(r)
-	r = withContext(r, id, info)
-	ctx := r.Context()
-	r.Header[requestid.Header] = idv
-	// Identity headers a client forged, in any spelling, are gone before
-	// any hook, the auth API or a proxy sees the request.
-	proxy.StripInternal(r.Header)
-
-	// 5. CORS: preflights are answered here, and every later response to an
-	// allowed origin, refusals included, carries the CORS headers.
-	if g.cors != nil && g.cors.Apply(w, r) {
-		return
-	}
-
-	// 6. The path is cleaned before anything is matched on it.
-	raw := r.URL.EscapedPath()
+// route cleans the path before anything is matched on it (a path escaping
+// "/" is 400), tells what the request is, and resolves its locale: the path
+// prefix, else the cookie, Accept-Language and the default. Route lists are
+// matched on the path without the locale prefix.
+func (g *Gateway) route(x *exchange) bool {
+	raw := x.r.URL.EscapedPath()
 	clean, ok := route.Clean(raw)
 	rawAPI := route.Under(raw, g.prefix)
 	if !ok || (rawAPI && !route.Under(clean, g.prefix)) {
-		g.refuse(w, r, rawAPI, http.StatusBadRequest, respond.MsgBadPath)
-		return
+		g.refuse(x.w, x.r, rawAPI, http.StatusBadRequest, respond.MsgBadPath)
+		return true
 	}
-	r.URL = withPath(r.URL, clean)
-	isAPI := route.Under(clean, g.prefix)
-	// app: a route of the web app under the prefix (api.appRoutes); from
-	// here on it is a page. ep: a built-in auth API endpoint, in any case.
-	app, ep := false, ""
-	if isAPI {
-		if app = g.app.Match(clean); app {
-			isAPI = false
-		} else {
-			rec.kind = "api"
-			ep = g.authEndpoint(clean)
+	x.r.URL = withPath(x.r.URL, clean)
+	x.clean, x.match = clean, clean
+	switch {
+	case !route.Under(clean, g.prefix):
+	case g.app.Match(clean):
+		x.kind = appKind // the web app's own route under the prefix: a page
+	default:
+		x.kind, x.rec.kind = apiKind, "api"
+		if x.ep = g.authEndpoint(clean); x.ep != "" {
+			x.kind, x.rec.kind = authKind, "auth"
 		}
 	}
 	if strings.TrimSuffix(clean, "/") == strings.TrimSuffix(g.cfg.Health.Path, "/") {
-		g.health(w, r) // /_apilayer/health/ or //_apilayer/health: still never forwarded
-		return
+		g.health(x.w, x.r) // /_apilayer/health/ or //_apilayer/health: still never forwarded
+		return true
 	}
-
-	// 7. Locale: the path prefix, else the cookie, Accept-Language and the
-	// default. Route lists are matched on the path without the prefix.
-	match, loc := clean, i18n.Result{}
 	if g.i18n != nil {
-		loc = g.i18n.Resolve(r, clean, isAPI || app)
-		match = loc.Path
-		if loc.Locale != "" {
-			w.Header().Set(i18n.Header, loc.Locale)
+		x.loc = g.i18n.Resolve(x.r, clean, x.kind != pageKind)
+		x.match = x.loc.Path
+		if x.loc.Locale != "" {
+			x.w.Header().Set(i18n.Header, x.loc.Locale)
 		}
 	}
-	// Rate-limit rules and skipRoutes see the path as route lists do, and
-	// a built-in endpoint by its own name.
-	limited := match
-	if ep != "" {
-		limited = g.prefix + "/auth/" + ep
+	// Rate-limit rules and skipRoutes see the path as route lists do, and a
+	// built-in endpoint by its own name. A router's prefetch of a page is
+	// not counted (rateLimit.skipPrefetch); an API request claiming to be
+	// one is.
+	x.limited = x.match
+	if x.ep != "" {
+		x.limited = g.prefix + "/auth/" + x.ep
 	}
+	x.counted = g.limiter != nil && (x.kind == apiKind || x.kind == authKind ||
+		!*g.cfg.RateLimit.SkipPrefetch || !ratelimit.IsPrefetch(x.r))
+	return false
+}
 
-	// 8. Rate limit by client IP: a blocked request costs no backend call.
-	// A router's prefetch of a page is not counted (rateLimit.skipPrefetch);
-	// an API request claiming to be one is.
-	counted := g.limiter != nil && (isAPI || !*g.cfg.RateLimit.SkipPrefetch || !ratelimit.IsPrefetch(r))
-	if counted && !g.byUser && !g.allow(w, r, limited, g.clientKey(info.IP)) {
-		return
+// limit counts the request once: by client IP before anything else costs
+// a backend call, or (rateLimit.by: user, byUser) keyed by the user whose
+// token was just validated; guests, anonymous visitors and invalid tokens
+// by IP.
+func (g *Gateway) limit(x *exchange, byUser bool) bool {
+	if !x.counted || byUser != g.byUser {
+		return false
 	}
-
-	// 9. CSRF, Fetch Metadata part: a cross-site request is refused before
-	// it costs a backend call. needToken: the double-submit part must pass
-	// once the session is known.
-	needToken, ok := g.checkOrigin(w, r)
-	if !ok {
-		return
+	key := g.clientKey(x.info.IP)
+	if byUser {
+		if u := x.val.User(); u != nil {
+			key = "user:" + userID(u.User)
+		}
 	}
+	return !g.allow(x, key)
+}
 
-	// 10. The BeforeAuth hook may answer the request itself (it cannot forward).
-	if g.hooks.BeforeAuth != nil && g.hooks.BeforeAuth(w, r) {
-		return
+// beforeAuth runs the BeforeAuth hook.
+func (g *Gateway) beforeAuth(x *exchange) bool {
+	return g.hooks.BeforeAuth != nil && g.hooks.BeforeAuth(x.w, x.r)
+}
+
+// unauthenticated forwards the paths that are not authenticated at all
+// (access.excludedPaths; authApi.bypassPaths with the auth API off), and
+// refuses API paths no browser may use.
+func (g *Gateway) unauthenticated(x *exchange) bool {
+	x.toks = g.jar.read(x.r)
+	x.in = session.Input{
+		User: x.toks.user, Guest: x.toks.guest, Refresh: x.toks.refresh,
+		Client:   x.info.IP.String(),
+		ClientID: x.r.UserAgent() + "|" + x.info.IP.String(),
 	}
-
-	// 11. Paths that are not authenticated at all.
-	toks := g.jar.read(r)
+	x.secure = g.jar.secureFor(x.info.Proto)
 	bare := ""
 	switch {
-	case g.access.Excluded(clean) || g.access.Excluded(match):
+	case g.access.Excluded(x.clean) || g.access.Excluded(x.match):
 		bare = BypassedExcluded
-	case g.bypass.Match(clean):
+	case g.bypass.Match(x.clean):
 		bare = BypassedAuthAPI
 	}
-	if bare != "" {
-		if needToken && !g.checkToken(w, r, g.identify(ctx, toks)) {
-			return
+	switch {
+	case x.kind == authKind && g.authPrecheck(x):
+	case bare != "":
+		if x.needToken {
+			// The double-submit token is bound to the user, if any.
+			x.val = g.sessions.Validate(x.r.Context(), x.in)
+			if !g.checkTokenFor(x, bindingOfUser(x.val.User())) {
+				return true
+			}
 		}
-		g.forwardBare(w, r, isAPI, pages, Auth{Bypassed: bare, Locale: loc.Locale})
-		return
-	}
-	if isAPI && ep == "" && g.tokenEndpoint(clean) {
+		g.forwardBare(x, bare)
+	case x.kind == apiKind && g.tokenEndpoint(x.clean):
 		// The backend's login, refresh... in another spelling: its answer
 		// would hand tokens to page script.
-		respond.Error(w, http.StatusNotFound, respond.MsgNotFound)
-		return
+		respond.Error(x.w, http.StatusNotFound, respond.MsgNotFound)
+	case x.kind == apiKind && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(x.r) && !access.IsFetch(x.r):
+		http.Redirect(x.w, x.r, g.cfg.Access.HomePath, http.StatusTemporaryRedirect)
+	default:
+		return false
 	}
-	if isAPI && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(r) && !access.IsFetch(r) {
-		http.Redirect(w, r, g.cfg.Access.HomePath, http.StatusTemporaryRedirect)
-		return
-	}
+	return true
+}
 
-	// 12. Rate limit by user: keyed by the user's id once its token is
-	// validated (cached); guests, anonymous visitors and invalid tokens by IP.
-	if counted && g.byUser && !g.allow(w, r, limited, g.userKey(ctx, toks, info.IP)) {
-		return
+// validate validates the token the cascade starts from (the user cookie,
+// else the guest cookie) without refreshing or minting anything yet, so a
+// rate limit by user knows the user. A forced refresh validates only when
+// that limit needs it.
+func (g *Gateway) validate(x *exchange) bool {
+	if x.ep != "refresh" || g.byUser {
+		x.val = g.sessions.Validate(x.r.Context(), x.in)
 	}
+	return false
+}
 
-	// 13. Token cascade, validation (cached, single-flight), refresh and
-	// guest minting. The built-in auth API runs its own part of it.
-	if ep != "" {
-		rec.kind = "auth"
-		g.serveAuthAPI(w, r, ep, toks, needToken)
-		return
+// authenticate completes the token cascade (refresh, successor records,
+// guest minting; POST {prefix}/auth/refresh forces a refresh) and reports
+// it: audit events, the OnRefreshFail hook, metrics. The auth API's login,
+// register and logout only needed the validation: they start a session or
+// end it themselves.
+func (g *Gateway) authenticate(x *exchange) bool {
+	switch x.ep {
+	case "login", "register", "logout":
+		return false
+	case "refresh":
+		x.out = g.sessions.Refresh(x.r.Context(), x.in)
+	default:
+		x.out = g.sessions.Finish(x.r.Context(), x.val)
 	}
-	out := g.sessions.Authenticate(ctx, g.input(r, toks, info.IP.String()))
-	g.emitSession(r, toks, out)
-	g.refreshFailed(r, string(out.Reason))
-	g.metrics.Session(stateName(out), refreshResult(out))
+	x.authed = true
+	g.emitSession(x)
+	g.refreshFailed(x.r, string(x.out.Reason))
+	g.metrics.Session(stateName(x.out), refreshResult(x.out))
+	return false
+}
 
-	// 14. The access decision.
+// decide applies the access decision to pages and API requests (the auth
+// API decides for itself).
+func (g *Gateway) decide(x *exchange) bool {
+	if x.kind == authKind {
+		return false
+	}
+	out := x.out
 	req := access.Request{
-		Path:      match,
-		API:       isAPI,
-		App:       app,
-		Fetch:     !isAPI && access.IsFetch(r),
-		Query:     r.URL.RawQuery,
+		Path:      x.match,
+		API:       x.kind == apiKind,
+		App:       x.kind == appKind,
+		Fetch:     x.kind != apiKind && access.IsFetch(x.r),
+		Query:     x.r.URL.RawQuery,
 		State:     stateOf(out),
 		TokenType: typeOf(out),
 	}
 	if out.Identity != nil {
 		req.User = out.Identity.User
 	}
-	if loc.Prefixed {
-		req.Return = clean
+	if x.loc.Prefixed {
+		req.Return = x.clean
 	}
-	if isAPI {
-		req.SkipAuth = g.skipAuth(r, clean)
+	if x.kind == apiKind {
+		req.SkipAuth = g.skipAuth(x.r, x.clean)
+		x.skip = req.SkipAuth
 	}
-	d := g.access.Decide(req)
-	if d.Action == access.Redirect && g.i18n != nil {
-		d.Location = g.i18n.Localize(d.Location, loc) // /tr/dashboard => /tr/login
+	x.dec = g.access.Decide(req)
+	if x.dec.Action == access.Redirect && g.i18n != nil {
+		x.dec.Location = g.i18n.Localize(x.dec.Location, x.loc) // /tr/dashboard => /tr/login
 	}
-	if d.Denied {
-		g.emit(r, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
+	if x.dec.Denied {
+		g.emit(x.r, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
 	}
+	return false
+}
 
-	// 15. Cookie changes are written on whatever response ends the request;
-	// every visitor gets a CSRF token bound to its session.
-	secure := g.jar.secureFor(info.Proto)
-	eff := g.writeCookies(w, toks, out, d.ClearAuth, secure)
-	// 16. CSRF, double-submit part: it needs the user, known only now. It
-	// comes before a refusal for want of a token, so an anonymous request
-	// without the CSRF token learns nothing more.
-	if needToken && (d.Action == access.Forward || out.State == session.StateAnonymous) {
+// commit writes the cookie changes of the session (or, for a token type
+// that is not allowed, deletes every auth cookie), on whatever answer ends
+// the request, a refusal included.
+func (g *Gateway) commit(x *exchange) bool {
+	x.eff = g.writeCookies(x.w, x.toks, x.out, x.dec.ClearAuth, x.secure)
+	return false
+}
+
+// checkToken runs the CSRF double-submit check of pages and API requests
+// with the session's user, then gives every visitor a CSRF token bound to
+// its session, and the locale cookie. The check comes before a refusal for
+// want of a token, so an anonymous request without the CSRF token learns
+// nothing more.
+func (g *Gateway) checkToken(x *exchange) bool {
+	out := x.out
+	if x.needToken && (x.dec.Action == access.Forward || out.State == session.StateAnonymous) {
 		if out.State == session.StateUnavailable {
 			// The backend is unavailable: the binding cannot be known.
-			g.refuse(w, r, isAPI, http.StatusServiceUnavailable, respond.MsgUnavailable)
-			return
+			g.refuse(x.w, x.r, x.api(), http.StatusServiceUnavailable, respond.MsgUnavailable)
+			return true
 		}
-		if !g.checkToken(w, r, bindingOf(out)) {
-			return
+		if !g.checkTokenFor(x, bindingOf(out)) {
+			return true
 		}
 	}
-	if !d.ClearAuth {
-		g.ensureCSRF(w, r, bindingOf(out), secure)
-	} else {
-		g.ensureCSRF(w, r, "", secure)
+	binding := bindingOf(out)
+	if x.dec.ClearAuth {
+		binding = ""
 	}
-	if loc.SetCookie {
-		c := g.i18n.Cookie(loc.Locale)
-		c.Secure = secure
-		http.SetCookie(w, c)
+	g.ensureCSRF(x, binding)
+	if x.loc.SetCookie {
+		c := g.i18n.Cookie(x.loc.Locale)
+		c.Secure = x.secure
+		http.SetCookie(x.w, c)
 	}
-	// 17. A locale redirect of page routing (prefix as-needed or always) comes
-	// after the auth decision, which always wins over it.
-	if d.Action == access.Forward && loc.Redirect != "" {
-		http.Redirect(w, r, loc.Redirect, http.StatusTemporaryRedirect)
-		return
-	}
+	return false
+}
 
+// respond answers the refusals and redirects of the access decision, and
+// the locale redirect of page routing (prefix as-needed or always), which
+// the auth decision always wins over.
+func (g *Gateway) respond(x *exchange) bool {
+	d := x.dec
 	switch d.Action {
 	case access.Redirect:
-		http.Redirect(w, r, d.Location, http.StatusTemporaryRedirect)
-		return
+		http.Redirect(x.w, x.r, d.Location, http.StatusTemporaryRedirect)
 	case access.Refuse:
 		if d.JSON {
-			respond.Error(w, d.Status, d.Message)
+			respond.Error(x.w, d.Status, d.Message)
 		} else {
-			respond.Page(w, d.Status, d.Message)
+			respond.Page(x.w, d.Status, d.Message)
 		}
-		return
-	}
-
-	// 18. AfterAuth hook, then forward with the verified identity (or none).
-	var a *Auth
-	if d.Anonymous {
-		r, a = withAuth(r, Auth{Locale: loc.Locale})
-		eff = effective{}
-	} else {
-		r, a = withAuth(r, authOf(out, loc.Locale))
-	}
-	if g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(w, r, *a) {
-		return
-	}
-	if isAPI {
-		g.forwardAPI(w, r, a, req.SkipAuth)
-		return
-	}
-	g.forwardPage(w, r, pages, a, eff)
-}
-
-// effective holds the token cookies as they stand after this request's
-// cookie changes: what the web app's server code should see.
-type effective struct {
-	user, guest, refresh string
-	// changed is set when a value differs from the request's Cookie header.
-	changed bool
-	// refreshed is the token minted or refreshed in this request.
-	refreshed string
-}
-
-// writeCookies writes the cookie changes the session layer decided, or, when
-// clear is set, deletes every auth cookie the request carried.
-func (g *Gateway) writeCookies(w http.ResponseWriter, t tokens, out session.Outcome, clear, secure bool) effective {
-	for _, name := range t.junk {
-		g.jar.del(w, name, secure)
-	}
-	if clear {
-		for _, c := range [...]struct{ name, value string }{{g.jar.user, t.user}, {g.jar.guest, t.guest}, {g.jar.refresh, t.refresh}} {
-			if c.name != "" && c.value != "" {
-				g.jar.del(w, c.name, secure)
-			}
+	default:
+		if x.loc.Redirect == "" {
+			return false
 		}
-		return effective{changed: true}
-	}
-	e := effective{user: t.user, guest: t.guest, refresh: t.refresh, changed: len(t.junk) > 0}
-	change := func(name string, carried string, set string, del bool, dst *string) {
-		switch {
-		case set != "":
-			g.jar.set(w, name, set, secure)
-			*dst, e.changed = set, true
-		case del && carried != "":
-			g.jar.del(w, name, secure)
-			*dst, e.changed = "", true
-		}
-	}
-	change(g.jar.user, t.user, out.Set.User, out.Delete.User, &e.user)
-	change(g.jar.guest, t.guest, out.Set.Guest, out.Delete.Guest, &e.guest)
-	if g.jar.refresh != "" {
-		change(g.jar.refresh, t.refresh, out.Set.Refresh, out.Delete.Refresh, &e.refresh)
-	}
-	if out.Refreshed || out.Minted {
-		e.refreshed = out.Token
-	}
-	return e
-}
-
-// forwardBare forwards a request that skips authentication. Forged identity
-// headers are stripped all the same.
-func (g *Gateway) forwardBare(w http.ResponseWriter, r *http.Request, isAPI bool, pages http.Handler, a Auth) {
-	g.stripAfterHooks(r.Header)
-	if a.Locale != "" {
-		r.Header.Set(proxy.HeaderLocale, a.Locale)
-	}
-	if g.cfg.Upstream.HideTokens {
-		g.rewriteCookieHeader(r.Header, effective{}, true)
-	}
-	r, _ = withAuth(r, a)
-	if isAPI && a.Bypassed == BypassedExcluded {
-		r.Header.Del("Authorization")
-		g.api.ServeHTTP(w, r)
-		return
-	}
-	pages.ServeHTTP(w, r)
-}
-
-// forwardPage hands a page request to the web app with the headers of
-// SPEC.md section 4.4.
-func (g *Gateway) forwardPage(w http.ResponseWriter, r *http.Request, pages http.Handler, a *Auth, e effective) {
-	h := r.Header
-	g.stripAfterHooks(h)
-	if a.Locale != "" {
-		h.Set(proxy.HeaderLocale, a.Locale)
-	}
-	if a.TokenType != "" {
-		h.Set(proxy.HeaderTokenType, a.TokenType)
-	}
-	if a.header != "" {
-		h.Set(proxy.HeaderAuthUser, a.header)
-		if a.truncated {
-			h.Set(proxy.HeaderAuthUserTruncated, "1")
-		}
-	}
-	hide := g.cfg.Upstream.HideTokens
-	if e.refreshed != "" && !hide {
-		h.Set(proxy.HeaderRefreshed, e.refreshed)
-	}
-	if g.cfg.Upstream.PassAuthorization {
-		h.Del("Authorization")
-		if a.Token != "" {
-			h.Set("Authorization", "Bearer "+a.Token)
-		}
-	}
-	if e.changed || hide || !g.cookiesAsEffective(h, e) {
-		g.rewriteCookieHeader(h, e, hide)
-	}
-	pages.ServeHTTP(w, r)
-}
-
-// forwardAPI hands an API request to the API proxy with the effective
-// token, unless the endpoint needs none.
-func (g *Gateway) forwardAPI(w http.ResponseWriter, r *http.Request, a *Auth, skip bool) {
-	h := r.Header
-	g.stripAfterHooks(h)
-	h.Del("Authorization")
-	if !skip && a.Token != "" {
-		h.Set("Authorization", "Bearer "+a.Token)
-	}
-	g.api.ServeHTTP(w, r)
-}
-
-// stripAfterHooks removes identity headers a hook may have added: the
-// request was stripped on arrival, so without hooks there is nothing to do.
-func (g *Gateway) stripAfterHooks(h http.Header) {
-	if g.hooks.BeforeAuth != nil || g.hooks.AfterAuth != nil {
-		proxy.StripInternal(h)
-	}
-}
-
-// skipAuth reports whether an API request is sent without a token:
-// publicEndpoints, skipAuthByDefault or X-Skip-Auth: true.
-func (g *Gateway) skipAuth(r *http.Request, clean string) bool {
-	if g.cfg.API.SkipAuthByDefault || r.Header.Get(proxy.HeaderSkipAuth) == "true" {
-		return true
-	}
-	rest, _ := route.Trim(clean, g.prefix)
-	return g.public.Match(rest)
-}
-
-// rewriteCookieHeader makes the Cookie header the web app receives carry the
-// effective tokens: a refreshed or minted token replaces the stale value and
-// a deleted one is removed; with hide, no auth cookie is forwarded at all.
-func (g *Gateway) rewriteCookieHeader(h http.Header, e effective, hide bool) {
-	lines := h.Values("Cookie")
-	if len(lines) == 0 && (hide || (e.user == "" && e.guest == "" && e.refresh == "")) {
-		return
-	}
-	var b strings.Builder
-	add := func(name, value string) {
-		if b.Len() > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(value)
-	}
-	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ";") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			name, _, _ := strings.Cut(part, "=")
-			if g.isAuthCookie(trimName(name)) {
-				continue
-			}
-			if b.Len() > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(part)
-		}
-	}
-	if !hide {
-		for _, c := range [...]struct{ name, value string }{{g.jar.user, e.user}, {g.jar.guest, e.guest}, {g.jar.refresh, e.refresh}} {
-			if c.name != "" && c.value != "" {
-				add(c.name, c.value)
-			}
-		}
-	}
-	if b.Len() == 0 {
-		h.Del("Cookie")
-		return
-	}
-	h.Set("Cookie", b.String())
-}
-
-// cookiesAsEffective reports whether every auth cookie in the Cookie header
-// already has its effective value, once (the common case: nothing to
-// rewrite, and no allocation to find it out). Names are compared trimmed of
-// spaces and tabs, as lenient cookie parsers read them: "userAuthToken =x"
-// is the user cookie to a web app, so it must be rewritten too.
-func (g *Gateway) cookiesAsEffective(h http.Header, e effective) bool {
-	var seen [3]bool
-	for _, line := range h.Values("Cookie") {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			name, value, _ := strings.Cut(part, "=")
-			if name != trimName(name) {
-				if g.isAuthCookie(trimName(name)) {
-					return false
-				}
-				continue
-			}
-			var want string
-			var i int
-			switch {
-			case name == g.jar.user:
-				want, i = e.user, 0
-			case name == g.jar.guest:
-				want, i = e.guest, 1
-			case g.jar.refresh != "" && name == g.jar.refresh:
-				want, i = e.refresh, 2
-			default:
-				continue
-			}
-			if value != want || want == "" || seen[i] {
-				return false
-			}
-			seen[i] = true
-		}
+		http.Redirect(x.w, x.r, x.loc.Redirect, http.StatusTemporaryRedirect)
 	}
 	return true
 }
 
-// trimName is a cookie name as lenient parsers read it: without the spaces
-// and tabs around it.
-func trimName(name string) string { return strings.Trim(name, " \t") }
-
-func (g *Gateway) isAuthCookie(name string) bool {
-	return name == g.jar.user || name == g.jar.guest || (g.jar.refresh != "" && name == g.jar.refresh)
+// afterAuth attaches the verified identity (or none) to the request and
+// runs the AfterAuth hook, which may refuse the request.
+func (g *Gateway) afterAuth(x *exchange) bool {
+	x.auth = authOf(x.out, x.loc.Locale)
+	if x.dec.Anonymous {
+		x.auth, x.eff = Auth{Locale: x.loc.Locale}, effective{}
+	}
+	x.r, _ = withAuth(x.r, x.auth)
+	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, x.auth)
 }
 
+// forward hands the request to the API proxy or to the web app.
+func (g *Gateway) forward(x *exchange) {
+	if x.kind == apiKind {
+		g.forwardAPI(x)
+		return
+	}
+	g.forwardPage(x)
+}
 // refuse answers a request the gateway will not forward: JSON for API and
 // fetch requests, a small HTML page otherwise.
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, isAPI bool, status int, msg string) {
@@ -510,64 +379,3 @@ func withPath(u *url.URL, clean string) *url.URL {
 	return &c
 }
 
-// stateName names a session state for metrics.
-func stateName(out session.Outcome) string {
-	return [...]string{access.Anonymous: "anonymous", access.Guest: "guest", access.User: "user",
-		access.Expired: "expired", access.Unavailable: "unavailable"}[stateOf(out)]
-}
-
-// refreshResult is "ok", a failure reason, or "" when nothing was refreshed.
-func refreshResult(out session.Outcome) string {
-	switch {
-	case out.Reason != "":
-		return string(out.Reason)
-	case out.Refreshed:
-		return "ok"
-	}
-	return ""
-}
-
-func stateOf(out session.Outcome) access.State {
-	switch out.State {
-	case session.StateGuest:
-		return access.Guest
-	case session.StateUser:
-		return access.User
-	case session.StateExpired:
-		return access.Expired
-	case session.StateUnavailable:
-		return access.Unavailable
-	}
-	return access.Anonymous
-}
-
-func typeOf(out session.Outcome) string {
-	if out.Identity != nil {
-		return out.Identity.Type
-	}
-	if out.State == session.StateGuest {
-		return "guest"
-	}
-	return ""
-}
-
-// authOf describes the request's identity for AuthFrom and the forwarders.
-func authOf(out session.Outcome, locale string) Auth {
-	a := Auth{Token: out.Token, Stale: out.Stale, Locale: locale}
-	switch out.State {
-	case session.StateUser:
-		a.Authenticated = true
-	case session.StateGuest:
-		a.Guest = true
-	default:
-		return Auth{Locale: locale}
-	}
-	a.TokenType = typeOf(out)
-	if out.Identity != nil {
-		a.User = out.Identity.User
-		a.UserJSON = out.Identity.UserJSON
-		a.header = out.Identity.HeaderValue()
-		a.truncated = out.Identity.Truncated
-	}
-	return a
-}

@@ -28,10 +28,6 @@ type recorder struct {
 	private bool
 }
 
-func newRecorder(w http.ResponseWriter) *recorder {
-	return &recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
-}
-
 // markPrivate records that the response to w carries an auth cookie.
 func markPrivate(w http.ResponseWriter) {
 	if r, ok := w.(*recorder); ok {
@@ -105,7 +101,8 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // recover stops a panic only when the deferred function calls it directly.
 // http.ErrAbortHandler is passed on, so that a response cut off upstream
 // stays cut off for the client.
-func (g *Gateway) finish(rec *recorder, r *http.Request, v any) {
+func (g *Gateway) finish(x *exchange, v any) {
+	rec, r := &x.rec, x.r
 	if v != nil {
 		if v == http.ErrAbortHandler {
 			panic(v)
@@ -113,7 +110,7 @@ func (g *Gateway) finish(rec *recorder, r *http.Request, v any) {
 		g.log.Error("panic serving request", "path", r.URL.Path, "requestId", requestid.FromContext(r.Context()), "panic", fmt.Sprint(v))
 		g.emit(r, audit.TypeError, false, "", map[string]any{"error": "internal error"})
 		if rec.status == 0 {
-			g.refuse(rec, r, rec.kind != "page", http.StatusInternalServerError, respond.MsgInternal)
+			g.refuse(rec, r, x.api(), http.StatusInternalServerError, respond.MsgInternal)
 		}
 	}
 	status := rec.status

@@ -1,7 +1,7 @@
 package apilayer
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -15,82 +15,73 @@ import (
 	"github.com/apilayer/apilayer/session"
 )
 
-// checkOrigin runs the Fetch Metadata part of CSRF protection. It reports
-// whether the double-submit token must still be checked, and false in ok
-// when it refused the request.
-func (g *Gateway) checkOrigin(w http.ResponseWriter, r *http.Request) (needToken, ok bool) {
-	if g.csrf == nil || g.csrf.Ignored(r.Method) {
-		return false, true
+// checkOrigin runs the Fetch Metadata part of CSRF protection, refusing a
+// cross-site request before it costs a backend call. When it cannot decide
+// alone, x.needToken asks for the double-submit token once the session is
+// known.
+func (g *Gateway) checkOrigin(x *exchange) bool {
+	if g.csrf == nil || g.csrf.Ignored(x.r.Method) {
+		return false
 	}
-	v := g.csrf.CheckOrigin(r)
+	v := g.csrf.CheckOrigin(x.r)
 	switch v.Outcome {
 	case csrf.Pass:
-		return false, true
+		return false
 	case csrf.NeedToken:
-		return true, true
+		x.needToken = true
+		return false
 	}
-	g.csrfFail(w, r, string(v.Reason), "")
-	return false, false
+	g.csrfFail(x, string(v.Reason), "")
+	return true
 }
 
-// checkToken runs the double-submit part of CSRF protection for a session
-// binding, refusing the request when it fails.
-func (g *Gateway) checkToken(w http.ResponseWriter, r *http.Request, binding string) bool {
-	err := g.csrf.CheckToken(r, binding)
+// checkTokenFor runs the double-submit part of CSRF protection for a
+// session binding, refusing the request when it fails. It reports whether
+// the request passed.
+func (g *Gateway) checkTokenFor(x *exchange, binding string) bool {
+	err := g.csrf.CheckToken(x.r, binding)
 	if err == nil {
 		return true
 	}
-	g.csrfFail(w, r, reasonOf(err), binding)
-	return false
-}
-
-func reasonOf(err error) string {
-	if r, ok := err.(csrf.Reason); ok {
-		return string(r)
+	reason := "invalid"
+	if r, ok := errors.AsType[csrf.Reason](err); ok {
+		reason = string(r)
 	}
-	return "invalid"
+	g.csrfFail(x, reason, binding)
+	return false
 }
 
 // csrfFail refuses a request that failed a CSRF check; userID is the
 // session's user when it is known ("" before validation).
-func (g *Gateway) csrfFail(w http.ResponseWriter, r *http.Request, reason, userID string) {
-	g.log.Debug("csrf validation failed", "reason", reason, "path", r.URL.Path)
-	g.emit(r, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
+func (g *Gateway) csrfFail(x *exchange, reason, userID string) {
+	g.log.Debug("csrf validation failed", "reason", reason, "path", x.r.URL.Path)
+	g.emit(x.r, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
 	g.metrics.CSRFFailed()
-	respond.Error(w, http.StatusForbidden, respond.MsgCSRF)
+	respond.Error(x.w, http.StatusForbidden, respond.MsgCSRF)
 }
 
-// allow counts the request once under key; path is the cleaned path as
-// rate-limit rules and skipRoutes see it. A blocked request is answered
-// 429; every checked response carries the X-RateLimit-* headers.
-func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, path, key string) bool {
-	d := g.limiter.Check(r.Context(), r, path, key)
+// allow counts the request once under key, on the path rate-limit rules and
+// skipRoutes see. A blocked request is answered 429; every checked response
+// carries the X-RateLimit-* headers.
+func (g *Gateway) allow(x *exchange, key string) bool {
+	d := g.limiter.Check(x.r.Context(), x.r, x.limited, key)
 	if d.Skipped {
 		return true
 	}
 	if d.Allowed {
-		d.SetHeaders(w.Header())
+		d.SetHeaders(x.w.Header())
 		return true
 	}
 	uid, _ := strings.CutPrefix(key, "user:")
 	if uid == key {
 		uid = ""
 	}
-	g.emit(r, audit.TypeRateLimitExceeded, false, uid, map[string]any{
+	g.emit(x.r, audit.TypeRateLimitExceeded, false, uid, map[string]any{
 		"limit": d.Limit, "resetAt": d.Reset.UTC().Format(time.RFC3339),
 	})
 	g.metrics.RateLimited()
-	d.Deny(w)
+	d.Deny(x.w)
 	return false
-}
-
-// userKey is the rate-limit key of rateLimit.by user: the user's id when
-// the user cookie holds a valid user token, else the client IP.
-func (g *Gateway) userKey(ctx context.Context, t tokens, ip netip.Addr) string {
-	if id := g.identify(ctx, t); id != "" {
-		return "user:" + id
-	}
-	return g.clientKey(ip)
 }
 
 // clientKey is the rate-limit key of a client IP: the address, or an IPv6
@@ -101,33 +92,29 @@ func (g *Gateway) clientKey(ip netip.Addr) string {
 
 // ensureCSRF issues the CSRF cookie when the request lacks a token valid
 // for binding (first visit, login, logout); it never rotates a valid one.
-func (g *Gateway) ensureCSRF(w http.ResponseWriter, r *http.Request, binding string, secure bool) string {
+func (g *Gateway) ensureCSRF(x *exchange, binding string) string {
 	if g.csrf == nil {
 		return ""
 	}
-	return g.csrf.Ensure(w, r, binding, secure, g.cfg.Cookies.Domain)
+	return g.csrf.Ensure(x.w, x.r, binding, x.secure, g.cfg.Cookies.Domain)
 }
 
-// identify returns the CSRF binding of the request's user cookie without
-// refreshing it: "" unless it is a valid user token.
-func (g *Gateway) identify(ctx context.Context, t tokens) string {
-	if t.user == "" {
+// bindingOf is the CSRF session binding of an outcome: the user's id for
+// an authenticated user, "" for guests and anonymous visitors.
+func bindingOf(out session.Outcome) string {
+	if out.State != session.StateUser {
 		return ""
 	}
-	id, ok := g.sessions.Identify(ctx, t.user)
-	if !ok || id.Type == "guest" {
+	return bindingOfUser(out.Identity)
+}
+
+// bindingOfUser is the CSRF session binding of a validated user ("" for
+// none).
+func bindingOfUser(id *session.Identity) string {
+	if id == nil {
 		return ""
 	}
 	return userID(id.User)
-}
-
-// bindingOf is the CSRF session binding of SPEC.md section 5: the user's id
-// for an authenticated user, "" for guests and anonymous visitors.
-func bindingOf(out session.Outcome) string {
-	if out.State != session.StateUser || out.Identity == nil {
-		return ""
-	}
-	return userID(out.Identity.User)
 }
 
 // userID is the user's id (the user object's id, else sub, else email).

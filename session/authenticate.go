@@ -19,22 +19,76 @@ import (
 // de-duplicated, or locally), refreshed when invalid (or proactively), with
 // successor records, guest minting and the failure rules of the decision
 // table.
+//
+// It is Finish(ctx, Validate(ctx, in)): a caller that must know who is
+// asking before anything is refreshed or minted (a rate limit keyed by
+// user) calls the two halves itself, and the token is validated once.
 func (m *Manager) Authenticate(ctx context.Context, in Input) Outcome {
-	if m.isClosed() {
-		return Outcome{State: StateUnavailable}
-	}
-	return m.cascade(ctx, in)
+	return m.Finish(ctx, m.Validate(ctx, in))
 }
 
-func (m *Manager) cascade(ctx context.Context, in Input) Outcome {
+// Validation is the first half of Authenticate: the token the cascade
+// starts from (the user cookie, else the guest cookie) validated, from the
+// cache, one shared backend call or locally, with nothing refreshed, minted
+// or decided. Create it with Validate.
+type Validation struct {
+	in     Input
+	from   source
+	v      validation
+	closed bool
+}
+
+// source is the cookie a Validation started from.
+type source uint8
+
+const (
+	fromNone    source = iota // no token: a guest may be minted
+	fromUser                  // the user cookie, validated
+	fromRefresh               // dual-token mode, only the refresh cookie: refreshed at once by Finish
+	fromGuest                 // the guest cookie, validated
+)
+
+// Validate validates the token the cascade starts from.
+func (m *Manager) Validate(ctx context.Context, in Input) Validation {
 	switch {
+	case m.isClosed():
+		return Validation{in: in, closed: true}
 	case in.User != "":
-		return m.user(ctx, in)
+		return Validation{in: in, from: fromUser, v: m.validate(ctx, in.User)}
 	case m.dual && in.Refresh != "":
+		return Validation{in: in, from: fromRefresh}
+	case in.Guest != "":
+		return Validation{in: in, from: fromGuest, v: m.validate(ctx, in.Guest)}
+	}
+	return Validation{in: in}
+}
+
+// User returns the identity of a valid non-guest token in the user cookie
+// (one served stale included), or nil: who is asking, before any refresh.
+// The gateway keys rate limits by user and binds CSRF tokens with it.
+func (v Validation) User() *Identity {
+	if v.from != fromUser || v.v.verdict != valid || v.v.id == nil || v.v.id.Type == "guest" {
+		return nil
+	}
+	return v.v.id
+}
+
+// Finish completes Authenticate from v: the refresh of an invalid (or, with
+// Proactive, expiring) user token, successor records, guest minting and
+// the failure rules of the decision table.
+func (m *Manager) Finish(ctx context.Context, v Validation) Outcome {
+	if v.closed || m.isClosed() {
+		return Outcome{State: StateUnavailable}
+	}
+	in := v.in
+	switch v.from {
+	case fromUser:
+		return m.user(ctx, in, v.v)
+	case fromRefresh:
 		// The access cookie expired in the browser: refresh at once.
 		return m.afterRefresh(ctx, in, m.refresh(ctx, in, in.Refresh))
-	case in.Guest != "":
-		return m.guest(ctx, in)
+	case fromGuest:
+		return m.guest(ctx, in, v.v)
 	}
 	if g, ok := m.mint(ctx, in); ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Set: Cookies{Guest: g}}
@@ -51,9 +105,8 @@ func (m *Manager) credential(in Input) string {
 	return in.User
 }
 
-// user handles a request carrying a user cookie.
-func (m *Manager) user(ctx context.Context, in Input) Outcome {
-	v := m.validate(ctx, in.User)
+// user handles a request carrying a user cookie, validated as v.
+func (m *Manager) user(ctx context.Context, in Input, v validation) Outcome {
 	switch v.verdict {
 	case unavailable:
 		return Outcome{State: StateUnavailable}
@@ -105,14 +158,14 @@ func (m *Manager) Refresh(ctx context.Context, in Input) Outcome {
 		if in.User == "" {
 			return Outcome{State: StateAnonymous}
 		}
-		return m.user(ctx, in)
+		return m.user(ctx, in, m.validate(ctx, in.User))
 	}
 	r := m.refresh(ctx, in, cred)
 	switch r.reason {
 	case "", backend.ReasonReuse, backend.ReasonNetwork:
 		return m.afterRefresh(ctx, in, r)
 	}
-	o := m.cascade(ctx, in)
+	o := m.Authenticate(ctx, in)
 	if o.Reason == "" {
 		o.Reason = r.reason
 	}
@@ -185,9 +238,9 @@ func (m *Manager) fallback(ctx context.Context, in Input, reason Reason, del Coo
 	return Outcome{State: StateAnonymous, Reason: reason, Delete: c}
 }
 
-// guest handles a request carrying a guest cookie and no user cookie.
-func (m *Manager) guest(ctx context.Context, in Input) Outcome {
-	v := m.validate(ctx, in.Guest)
+// guest handles a request carrying a guest cookie and no user cookie,
+// validated as v.
+func (m *Manager) guest(ctx context.Context, in Input, v validation) Outcome {
 	switch v.verdict {
 	case unavailable:
 		return Outcome{State: StateUnavailable}
@@ -607,15 +660,3 @@ func (m *Manager) refreshFailed(ctx context.Context, key string, r Reason) refre
 	return refreshed{reason: r}
 }
 
-// Identify validates token (cached, de-duplicated, stale-if-error) without
-// refreshing it, minting a guest or deciding any cookie change. It returns
-// the identity when the token is valid now. The gateway uses it where it
-// needs to know who is asking before the rest of the cascade runs: the
-// CSRF binding of the built-in auth API and the rate-limit key by user.
-func (m *Manager) Identify(ctx context.Context, token string) (*Identity, bool) {
-	if token == "" || m.isClosed() {
-		return nil, false
-	}
-	v := m.validate(ctx, token)
-	return v.id, v.verdict == valid && v.id != nil
-}

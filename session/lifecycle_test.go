@@ -105,11 +105,11 @@ func TestLocalMode(t *testing.T) {
 			t.Fatalf("calls = %v", got)
 		}
 	})
-	t.Run("Identify verifies locally", func(t *testing.T) {
+	t.Run("Validate verifies locally", func(t *testing.T) {
 		e, _ := setupLocal(t, nil)
 		e.f.add("L", "user", e.clock.Now().Add(time.Hour))
-		if id, ok := e.m.Identify(context.Background(), "L"); !ok || id.Type != "user" {
-			t.Fatalf("Identify = %+v, %v", id, ok)
+		if id := e.m.Validate(context.Background(), Input{User: "L"}).User(); id == nil || id.Type != "user" {
+			t.Fatalf("Validate().User() = %+v", id)
 		}
 		if got := e.f.calls(); got != [3]int64{0, 0, 0} {
 			t.Fatalf("calls = %v", got)

@@ -820,21 +820,46 @@ func TestForget(t *testing.T) {
 	}
 }
 
-func TestIdentifyValidatesWithoutRefreshing(t *testing.T) {
+func TestValidateNeitherRefreshesNorMints(t *testing.T) {
 	e := setup(t, 0, nil)
 	e.f.add("U", "user", e.clock.Now().Add(time.Hour))
-	id, ok := e.m.Identify(context.Background(), "U")
-	if !ok || id == nil || id.Type != "user" {
-		t.Fatalf("Identify(valid) = %+v, %v; want a user", id, ok)
+	e.f.add("G", "guest", e.clock.Now().Add(time.Hour))
+	e.f.add("GU", "guest", e.clock.Now().Add(time.Hour))
+	ctx := context.Background()
+	if id := e.m.Validate(ctx, Input{User: "U"}).User(); id == nil || id.Type != "user" {
+		t.Fatalf("Validate(valid user).User() = %+v, want the user", id)
 	}
-	if _, ok := e.m.Identify(context.Background(), "dead"); ok {
-		t.Fatal("Identify(unknown token) = ok, want not ok")
-	}
-	if _, ok := e.m.Identify(context.Background(), ""); ok {
-		t.Fatal(`Identify("") = ok`)
+	for _, in := range []Input{{User: "dead"}, {}, {Guest: "G"}, {User: "GU"}, {Refresh: "r"}} {
+		if id := e.m.Validate(ctx, in).User(); id != nil {
+			t.Errorf("Validate(%+v).User() = %+v, want nil", in, id)
+		}
 	}
 	if c := e.f.calls(); c[1] != 0 || c[2] != 0 {
-		t.Fatalf("calls = %v: Identify must never refresh nor mint", c)
+		t.Fatalf("calls = %v: Validate must never refresh nor mint", c)
+	}
+}
+
+// Finish(Validate(in)) is Authenticate, with one validation call.
+func TestValidateThenFinishValidatesOnce(t *testing.T) {
+	e := setup(t, 0, nil)
+	e.f.add("U", "user", e.clock.Now().Add(time.Hour))
+	ctx := context.Background()
+	v := e.m.Validate(ctx, Input{User: "U", Guest: "G"})
+	o := e.m.Finish(ctx, v)
+	if o.State != StateUser || !o.Delete.Guest || o.Token != "U" {
+		t.Fatalf("Finish = %+v, want the user, the guest cookie deleted", o)
+	}
+	if c := e.f.calls(); c != [3]int64{1, 0, 0} {
+		t.Fatalf("calls = %v, want one validation", c)
+	}
+	// With an invalid token, Finish refreshes it without validating again.
+	e.f.setMode("refresh", "")
+	v = e.m.Validate(ctx, Input{User: "X"})
+	if o := e.m.Finish(ctx, v); o.State != StateUser || !o.Refreshed {
+		t.Fatalf("Finish = %+v, want a refreshed user", o)
+	}
+	if c := e.f.calls(); c[0] != 3 || c[1] != 1 { // X once, then the new token once
+		t.Fatalf("calls = %v, want 3 validations in all and 1 refresh", c)
 	}
 }
 
