@@ -197,4 +197,3 @@ func trimName(name string) string { return strings.Trim(name, " \t") }
 func (g *Gateway) isAuthCookie(name string) bool {
 	return name == g.jar.user || name == g.jar.guest || (g.jar.refresh != "" && name == g.jar.refresh)
 }
-

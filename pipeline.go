@@ -351,6 +351,7 @@ func (g *Gateway) forward(x *exchange) {
 	}
 	g.forwardPage(x)
 }
+
 // refuse answers a request the gateway will not forward: JSON for API and
 // fetch requests, a small HTML page otherwise.
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, isAPI bool, status int, msg string) {
@@ -378,4 +379,3 @@ func withPath(u *url.URL, clean string) *url.URL {
 	}
 	return &c
 }
-

@@ -659,4 +659,3 @@ func (m *Manager) refreshFailed(ctx context.Context, key string, r Reason) refre
 	m.remember(ctx, key, r)
 	return refreshed{reason: r}
 }
-
