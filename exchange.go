@@ -2,6 +2,7 @@ package apilayer
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/apilayer/apilayer/access"
 	"github.com/apilayer/apilayer/clientip"
@@ -10,11 +11,13 @@ import (
 )
 
 // exchange is one request on its way through the pipeline: what each phase
-// found out, for the phases after it. It is made once per request, with the
-// response recorder inside it (one allocation for both).
+// found out, for the phases after it. Exchanges are recycled (a pool): no
+// pointer into one may outlive its request, so what handlers, hooks and
+// goroutines can keep (the response writer, the request and its context)
+// is allocated apart.
 type exchange struct {
-	rec  recorder
-	w    http.ResponseWriter // &rec: what every phase writes to
+	rec  *recorder
+	w    http.ResponseWriter // rec: what every phase writes to
 	r    *http.Request       // the request, with the pipeline's context
 	next http.Handler        // where an allowed page goes: the upstream, or Middleware's next
 
@@ -40,7 +43,7 @@ type exchange struct {
 	skip   bool      // an API request sent without a token (publicEndpoints, skipAuthByDefault, X-Skip-Auth)
 	secure bool      // cookies set on this response get Secure
 	eff    effective // the auth cookies as the web app should see them
-	auth   Auth      // the identity the request is forwarded with
+	auth   *Auth     // the identity the request is forwarded with, in the request's context
 }
 
 // kind is what a request is to the pipeline.
@@ -56,3 +59,11 @@ const (
 // api reports whether the request goes to (or is answered like) the API:
 // refusals are JSON.
 func (x *exchange) api() bool { return x.kind == apiKind || x.kind == authKind }
+
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+// put returns x to the pool, emptied.
+func (x *exchange) put() {
+	*x = exchange{}
+	exchanges.Put(x)
+}

@@ -42,7 +42,7 @@ func (g *Gateway) forwardBare(x *exchange, bypassed string) {
 // forwardPage hands a page request to the web app with the identity headers
 // of docs/api-reference.md.
 func (g *Gateway) forwardPage(x *exchange) {
-	r, a, e := x.r, &x.auth, x.eff
+	r, a, e := x.r, x.auth, x.eff
 	h := r.Header
 	g.stripAfterHooks(h)
 	if a.Locale != "" {

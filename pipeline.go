@@ -29,7 +29,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	x := g.begin(w, r, next) // recorder, request ID, client IP, forged identity headers removed
-	defer func() { g.finish(x, recover()) }()
+	defer func() {
+		g.finish(x, recover())
+		x.put()
+	}()
 
 	if g.preflight(x) || // CORS: preflights answered, CORS headers on every later answer
 		g.route(x) || // the path cleaned; page, API, app route or auth endpoint; locale
@@ -72,9 +75,10 @@ func (g *Gateway) operational(w http.ResponseWriter, r *http.Request) bool {
 // a client forged, in any spelling, are gone before any hook, the auth API
 // or a proxy sees the request.
 func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, next http.Handler) *exchange {
-	x := &exchange{next: next}
-	x.rec = recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
-	x.w = &x.rec
+	x := exchanges.Get().(*exchange)
+	x.next = next
+	x.rec = &recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
+	x.w = x.rec
 	x.id = requestid.Accept(r.Header.Get(requestid.Header))
 	idv := []string{x.id} // Set would replace it, Add copy it: safe to share
 	x.w.Header()[requestid.Header] = idv
@@ -167,10 +171,11 @@ func (g *Gateway) beforeAuth(x *exchange) bool {
 // refuses API paths no browser may use.
 func (g *Gateway) unauthenticated(x *exchange) bool {
 	x.toks = g.jar.read(x.r)
+	ip := x.info.IP.String()
 	x.in = session.Input{
 		User: x.toks.user, Guest: x.toks.guest, Refresh: x.toks.refresh,
-		Client:   x.info.IP.String(),
-		ClientID: x.r.UserAgent() + "|" + x.info.IP.String(),
+		Client:   ip,
+		ClientID: x.r.UserAgent() + "|" + ip,
 	}
 	x.secure = g.jar.secureFor(x.info.Proto)
 	bare := ""
@@ -335,12 +340,12 @@ func (g *Gateway) respond(x *exchange) bool {
 // afterAuth attaches the verified identity (or none) to the request and
 // runs the AfterAuth hook, which may refuse the request.
 func (g *Gateway) afterAuth(x *exchange) bool {
-	x.auth = authOf(x.out, x.loc.Locale)
+	a := authOf(x.out, x.loc.Locale)
 	if x.dec.Anonymous {
-		x.auth, x.eff = Auth{Locale: x.loc.Locale}, effective{}
+		a, x.eff = Auth{Locale: x.loc.Locale}, effective{}
 	}
-	x.r, _ = withAuth(x.r, x.auth)
-	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, x.auth)
+	x.r, x.auth = withAuth(x.r, a)
+	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, *x.auth)
 }
 
 // forward hands the request to the API proxy or to the web app.

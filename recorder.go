@@ -102,7 +102,7 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // http.ErrAbortHandler is passed on, so that a response cut off upstream
 // stays cut off for the client.
 func (g *Gateway) finish(x *exchange, v any) {
-	rec, r := &x.rec, x.r
+	rec, r := x.rec, x.r
 	if v != nil {
 		if v == http.ErrAbortHandler {
 			panic(v)

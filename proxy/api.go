@@ -155,16 +155,12 @@ func NewAPI(o APIOptions) (*API, error) {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.transport == nil {
-		a.owned = newTransport() // api.timeout is applied by a wrapper, also around a caller's transport
+		a.owned = newTransport()
 		a.transport = a.owned
 	}
 	a.rp = &httputil.ReverseProxy{
-		Rewrite: a.rewrite,
-		Transport: &headerTimeout{
-			base:      a.transport,
-			timeout:   o.Timeout,
-			afterFunc: realAfterFunc,
-		},
+		Rewrite:   a.rewrite,
+		Transport: withHeaderTimeout(a.transport, a.owned != nil, o.Timeout),
 		// Flush every write: server-sent events and other streams reach
 		// the browser as the backend produces them.
 		FlushInterval:  -1,

@@ -452,7 +452,9 @@ func TestAPIBackendTimeout(t *testing.T) {
 	t.Run("injected clock", func(t *testing.T) {
 		h, arrived := apiBlockingBackend(t)
 		clock := &apiFakeClock{}
-		gw, api := newAPITest(t, h, func(o *APIOptions) { o.Timeout = time.Hour })
+		// A caller's transport: the header timeout wrapper, whose clock a
+		// test can set, bounds it.
+		gw, api := newAPITest(t, h, func(o *APIOptions) { o.Timeout = time.Hour; o.Transport = callerTransport(t) })
 		api.rp.Transport.(*headerTimeout).afterFunc = clock.AfterFunc
 		done := make(chan struct{})
 		go func() {
@@ -664,7 +666,7 @@ func TestAPIServerSentEvents(t *testing.T) {
 		}
 	})
 	clock := &apiFakeClock{}
-	gw, api := newAPITest(t, backend, func(o *APIOptions) { o.Timeout = time.Hour })
+	gw, api := newAPITest(t, backend, func(o *APIOptions) { o.Timeout = time.Hour; o.Transport = callerTransport(t) })
 	api.rp.Transport.(*headerTimeout).afterFunc = clock.AfterFunc
 	res, err := http.Get(gw.URL + "/api/events")
 	if err != nil {

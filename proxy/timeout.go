@@ -28,6 +28,22 @@ type stopper interface{ Stop() bool }
 
 func realAfterFunc(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) }
 
+// withHeaderTimeout returns the transport a proxy sends through, waiting at
+// most d for response headers once the request body is sent (0: no limit).
+// A transport the proxy made itself (owned) gets ResponseHeaderTimeout,
+// which means exactly that at no cost per request; any other RoundTripper
+// is wrapped in a headerTimeout.
+func withHeaderTimeout(rt http.RoundTripper, owned bool, d time.Duration) http.RoundTripper {
+	if d <= 0 {
+		return rt
+	}
+	if t, ok := rt.(*http.Transport); ok && owned {
+		t.ResponseHeaderTimeout = d
+		return t
+	}
+	return &headerTimeout{base: rt, timeout: d, afterFunc: realAfterFunc}
+}
+
 // headerTimeoutError is the error of a server that did not send its
 // response headers within the timeout. It is a net.Error whose Timeout is
 // true, so ClassifyError maps it to FailureTimeout (504).

@@ -58,12 +58,19 @@ func timeoutProxies(t *testing.T, h http.Handler, timeout time.Duration, clock *
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
-	u, err := NewUpstream(UpstreamOptions{URL: srv.URL, Timeout: timeout})
+	// With a clock, the proxies get a caller's transport: the header
+	// timeout wrapper (whose clock a test sets) bounds it. Without, their
+	// own transports' ResponseHeaderTimeout does.
+	var rt http.RoundTripper
+	if clock != nil {
+		rt = callerTransport(t)
+	}
+	u, err := NewUpstream(UpstreamOptions{URL: srv.URL, Timeout: timeout, Transport: rt})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { u.Close() })
-	a, err := NewAPI(APIOptions{Backend: srv.URL, Prefix: "/api", Timeout: timeout})
+	a, err := NewAPI(APIOptions{Backend: srv.URL, Prefix: "/api", Timeout: timeout, Transport: rt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +228,12 @@ func TestUpstreamTimeoutWithCallerTransport(t *testing.T) {
 	if res.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), msgTimeout) {
 		t.Fatalf("answer %d %q, want 504 with %q", res.StatusCode, body, msgTimeout)
 	}
+}
+
+// callerTransport is a transport the test owns, as a caller passing
+// UpstreamOptions.Transport or APIOptions.Transport does.
+func callerTransport(t *testing.T) *http.Transport {
+	rt := newTransport()
+	t.Cleanup(rt.CloseIdleConnections)
+	return rt
 }

@@ -127,12 +127,13 @@ func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
 		timeout = DefaultUpstreamTimeout
 	}
 	u.transport = opts.Transport
-	if u.transport == nil {
+	owned := u.transport == nil
+	if owned {
 		u.transport = newTransport()
 	}
 	u.proxy = &httputil.ReverseProxy{
 		Rewrite:        u.rewrite,
-		Transport:      &headerTimeout{base: u.transport, timeout: timeout, afterFunc: realAfterFunc},
+		Transport:      withHeaderTimeout(u.transport, owned, timeout),
 		ModifyResponse: u.modifyResponse,
 		ErrorHandler:   u.handleError,
 		BufferPool:     bufferPool{},
