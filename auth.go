@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/requestid"
@@ -58,54 +60,55 @@ type authKey struct{}
 // AuthFrom returns the identity the gateway attached to a request's
 // context. Outside the gateway it returns the zero Auth (anonymous).
 func AuthFrom(ctx context.Context) Auth {
-	a, _ := ctx.Value(authKey{}).(*Auth)
-	if a == nil {
-		return Auth{}
+	if a, _ := ctx.Value(authKey{}).(*Auth); a != nil {
+		return *a
 	}
-	return *a
+	return Auth{}
 }
 
-// reqContext is the context the pipeline gives each request: it carries
-// the request ID, the client and, once decided, the Auth, for
-// requestid.FromContext, clientip.FromContext and AuthFrom: one value
-// instead of three context layers and a second Request copy.
+// reqContext holds a request's context values, in one allocation: the
+// request ID and the client, the context of every phase of the pipeline;
+// and the Auth, in a layer of its own that only the request handed on
+// (to the web app, the API proxy, Middleware's next, AfterAuth) reaches.
+// Each layer is set once, before anything can read it, and never changes.
 type reqContext struct {
-	context.Context
-	id   string
-	info clientip.Info
-	// auth is set once, by withAuth, before the request is handed on; the
-	// goroutines that read it (the handler's, and any it starts) come after.
-	auth    Auth
-	authSet bool
+	id   requestid.Context
+	ip   clientip.Context
+	auth authContext
+	idv  [1]string // the X-Request-Id header value
 }
 
-func (c *reqContext) Value(key any) any {
-	switch key {
-	case requestid.ContextKey():
-		return &c.id
-	case clientip.ContextKey():
-		return &c.info
-	case authKey{}:
-		if c.authSet {
-			return &c.auth
-		}
+// newReqContext returns the context values of a request from parent.
+func newReqContext(parent context.Context, id string, info clientip.Info) *reqContext {
+	c := &reqContext{idv: [1]string{id}}
+	c.id.Init(parent, id)
+	c.ip.Init(&c.id, info)
+	return c
+}
+
+// handOn returns a copy of r (the server's request, which is never
+// changed) for the handler after the pipeline: its context carries a for
+// AuthFrom, its URL is u (the cleaned path).
+func (c *reqContext) handOn(r *http.Request, u *url.URL, a Auth) *http.Request {
+	c.auth = authContext{parent: &c.ip, a: a}
+	r = r.WithContext(&c.auth)
+	r.URL = u
+	return r
+}
+
+// authContext is the context layer that carries a request's Auth.
+type authContext struct {
+	parent context.Context
+	a      Auth
+}
+
+func (c *authContext) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+func (c *authContext) Done() <-chan struct{}       { return c.parent.Done() }
+func (c *authContext) Err() error                  { return c.parent.Err() }
+
+func (c *authContext) Value(key any) any {
+	if key == (authKey{}) {
+		return &c.a
 	}
-	return c.Context.Value(key)
-}
-
-// withContext returns r with the pipeline's request context.
-func withContext(r *http.Request, id string, info clientip.Info) *http.Request {
-	return r.WithContext(&reqContext{Context: r.Context(), id: id, info: info})
-}
-
-// withAuth returns r carrying a for AuthFrom, and the copy of a it carries.
-// On the pipeline's own context the Auth is set in place.
-func withAuth(r *http.Request, a Auth) (*http.Request, *Auth) {
-	if c, ok := r.Context().(*reqContext); ok && !c.authSet {
-		c.auth, c.authSet = a, true
-		return r, &c.auth
-	}
-	p := new(Auth) // a copy, so that a itself stays on the stack
-	*p = a
-	return r.WithContext(context.WithValue(r.Context(), authKey{}, p)), p
+	return c.parent.Value(key)
 }

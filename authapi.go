@@ -181,7 +181,7 @@ func (g *Gateway) authLogin(x *exchange) {
 	if endpoint == "register" {
 		call = g.backend.Register
 	}
-	res, err := call(r.Context(), body)
+	res, err := call(x.ctx, body)
 	switch {
 	case errors.Is(err, backend.ErrUnavailable):
 		respond.Error(w, http.StatusServiceUnavailable, respond.MsgUnavailable)
@@ -192,7 +192,7 @@ func (g *Gateway) authLogin(x *exchange) {
 	}
 	ok := res.Status/100 == 2 && res.Tokens.Access != "" && res.Identity != nil
 	if !ok {
-		g.emit(r, audit.TypeAuthFail, false, "", map[string]any{"reason": endpoint + "-failed", "status": res.Status})
+		g.emit(x, audit.TypeAuthFail, false, "", map[string]any{"reason": endpoint + "-failed", "status": res.Status})
 		if res.Status/100 == 2 {
 			// A success without a token or a user breaks the backend
 			// contract: the browser must not believe it is signed in.
@@ -211,7 +211,7 @@ func (g *Gateway) authLogin(x *exchange) {
 		g.jar.del(w, g.jar.guest, x.secure)
 	}
 	g.ensureCSRF(x, userID(res.Identity.User))
-	g.emit(r, audit.TypeAuthSuccess, true, userID(res.Identity.User), map[string]any{"tokenType": res.Identity.Type, "via": endpoint})
+	g.emit(x, audit.TypeAuthSuccess, true, userID(res.Identity.User), map[string]any{"tokenType": res.Identity.Type, "via": endpoint})
 	respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(res.Identity)})
 }
 
@@ -222,7 +222,7 @@ func (g *Gateway) authLogout(x *exchange) {
 	// left (dual-token mode, the access cookie expired in the browser).
 	if bearer := cmp.Or(t.user, t.refresh); bearer != "" {
 		// Best effort: the session ends in the browser whatever the backend says.
-		if err := g.backend.Logout(x.r.Context(), bearer, t.refresh); err != nil {
+		if err := g.backend.Logout(x.ctx, bearer, t.refresh); err != nil {
 			g.log.Warn("backend logout failed", "err", err.Error())
 		}
 		g.sessions.Forget(t.user)

@@ -1,32 +1,28 @@
 package apilayer
 
 import (
-	"net/http"
-
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/backend"
-	"github.com/apilayer/apilayer/clientip"
-	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/session"
 )
 
-// emit sends an audit event about r. It never blocks: the audit logger
-// queues it, or drops and counts it when its queue is full.
-func (g *Gateway) emit(r *http.Request, typ string, success bool, userID string, meta map[string]any) {
+// emit sends an audit event about the request. It never blocks: the audit
+// logger queues it, or drops and counts it when its queue is full.
+func (g *Gateway) emit(x *exchange, typ string, success bool, userID string, meta map[string]any) {
 	if !g.audit.Enabled(typ) {
 		return
 	}
 	e := audit.Event{
 		Type:      typ,
-		Path:      r.URL.Path,
-		Method:    r.Method,
+		Path:      x.url.Path,
+		Method:    x.r.Method,
 		Success:   success,
 		UserID:    userID,
-		RequestID: requestid.FromContext(r.Context()),
+		RequestID: x.id,
 		Metadata:  meta,
 	}
-	if info, ok := clientip.FromContext(r.Context()); ok && info.IP.IsValid() {
-		e.IP = info.IP.String()
+	if x.info.IP.IsValid() {
+		e.IP = x.info.IP.String()
 	}
 	g.audit.Emit(e)
 }
@@ -37,7 +33,7 @@ func (g *Gateway) emitSession(x *exchange) {
 	if g.audit == nil {
 		return
 	}
-	r, t, out := x.r, x.toks, x.out
+	r, t, out := x, x.toks, x.out
 	uid := ""
 	if out.Identity != nil {
 		uid = userID(out.Identity.User)

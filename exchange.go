@@ -1,7 +1,9 @@
 package apilayer
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"sync"
 
 	"github.com/apilayer/apilayer/access"
@@ -18,8 +20,11 @@ import (
 type exchange struct {
 	rec  *recorder
 	w    http.ResponseWriter // rec: what every phase writes to
-	r    *http.Request       // the request, with the pipeline's context
+	r    *http.Request       // the server's request, never changed: handOn makes the one handed on
 	next http.Handler        // where an allowed page goes: the upstream, or Middleware's next
+	rc   *reqContext         // the request's context values
+	ctx  context.Context     // &rc.ip: request ID and client, the context of every phase
+	url  *url.URL            // r.URL with the cleaned path
 
 	id   string        // request ID
 	info clientip.Info // who the client is
@@ -43,7 +48,7 @@ type exchange struct {
 	skip   bool      // an API request sent without a token (publicEndpoints, skipAuthByDefault, X-Skip-Auth)
 	secure bool      // cookies set on this response get Secure
 	eff    effective // the auth cookies as the web app should see them
-	auth   *Auth     // the identity the request is forwarded with, in the request's context
+	auth   *Auth     // the identity the request is handed on with (in its context)
 }
 
 // kind is what a request is to the pipeline.

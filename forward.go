@@ -30,7 +30,7 @@ func (g *Gateway) forwardBare(x *exchange, bypassed string) {
 	if g.cfg.Upstream.HideTokens {
 		g.rewriteCookieHeader(r.Header, effective{}, true)
 	}
-	r, _ = withAuth(r, Auth{Bypassed: bypassed, Locale: x.loc.Locale})
+	r = x.rc.handOn(r, x.url, Auth{Bypassed: bypassed, Locale: x.loc.Locale})
 	if x.kind == apiKind && bypassed == BypassedExcluded {
 		r.Header.Del("Authorization")
 		g.api.ServeHTTP(x.w, r)

@@ -34,7 +34,7 @@ type Hooks struct {
 // WithHooks installs hooks (see Hooks).
 func WithHooks(h Hooks) Option { return func(o *options) { o.hooks = h } }
 
-func (g *Gateway) refreshFailed(r *http.Request, reason string) {
+func (g *Gateway) refreshFailed(x *exchange, reason string) {
 	if g.hooks.OnRefreshFail == nil || reason == "" {
 		return
 	}
@@ -43,5 +43,7 @@ func (g *Gateway) refreshFailed(r *http.Request, reason string) {
 			g.log.Error("OnRefreshFail hook panicked", "reason", reason)
 		}
 	}()
-	g.hooks.OnRefreshFail(r.Context(), reason, r)
+	r := x.r.WithContext(x.ctx)
+	r.URL = x.url
+	g.hooks.OnRefreshFail(x.ctx, reason, r)
 }

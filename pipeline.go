@@ -80,12 +80,14 @@ func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, next http.Handle
 	x.rec = &recorder{ResponseWriter: w, start: time.Now(), kind: "page"}
 	x.w = x.rec
 	x.id = requestid.Accept(r.Header.Get(requestid.Header))
-	idv := []string{x.id} // Set would replace it, Add copy it: safe to share
-	x.w.Header()[requestid.Header] = idv
 	x.info = g.clientIP.Resolve(r)
-	x.r = withContext(r, x.id, x.info)
-	x.r.Header[requestid.Header] = idv
-	proxy.StripInternal(x.r.Header)
+	x.r, x.url = r, r.URL
+	x.rc = newReqContext(r.Context(), x.id, x.info)
+	x.ctx = &x.rc.ip
+	idv := x.rc.idv[:] // Set would replace it, Add copy it: safe to share
+	x.w.Header()[requestid.Header] = idv
+	r.Header[requestid.Header] = idv
+	proxy.StripInternal(r.Header)
 	return x
 }
 
@@ -108,7 +110,7 @@ func (g *Gateway) route(x *exchange) bool {
 		g.refuse(x.w, x.r, rawAPI, http.StatusBadRequest, respond.MsgBadPath)
 		return true
 	}
-	x.r.URL = withPath(x.r.URL, clean)
+	x.url = withPath(x.r.URL, clean)
 	x.clean, x.match = clean, clean
 	switch {
 	case !route.Under(clean, g.prefix):
@@ -161,9 +163,15 @@ func (g *Gateway) limit(x *exchange, byUser bool) bool {
 	return !g.allow(x, key)
 }
 
-// beforeAuth runs the BeforeAuth hook.
+// beforeAuth runs the BeforeAuth hook, with the request ID and client in
+// the request's context and the cleaned path in its URL.
 func (g *Gateway) beforeAuth(x *exchange) bool {
-	return g.hooks.BeforeAuth != nil && g.hooks.BeforeAuth(x.w, x.r)
+	if g.hooks.BeforeAuth == nil {
+		return false
+	}
+	r := x.r.WithContext(x.ctx)
+	r.URL = x.url
+	return g.hooks.BeforeAuth(x.w, r)
 }
 
 // unauthenticated forwards the paths that are not authenticated at all
@@ -190,7 +198,7 @@ func (g *Gateway) unauthenticated(x *exchange) bool {
 	case bare != "":
 		if x.needToken {
 			// The double-submit token is bound to the user, if any.
-			x.val = g.sessions.Validate(x.r.Context(), x.in)
+			x.val = g.sessions.Validate(x.ctx, x.in)
 			if !g.checkTokenFor(x, bindingOfUser(x.val.User())) {
 				return true
 			}
@@ -214,7 +222,7 @@ func (g *Gateway) unauthenticated(x *exchange) bool {
 // that limit needs it.
 func (g *Gateway) validate(x *exchange) bool {
 	if x.ep != "refresh" || g.byUser {
-		x.val = g.sessions.Validate(x.r.Context(), x.in)
+		x.val = g.sessions.Validate(x.ctx, x.in)
 	}
 	return false
 }
@@ -229,13 +237,13 @@ func (g *Gateway) authenticate(x *exchange) bool {
 	case "login", "register", "logout":
 		return false
 	case "refresh":
-		x.out = g.sessions.Refresh(x.r.Context(), x.in)
+		x.out = g.sessions.Refresh(x.ctx, x.in)
 	default:
-		x.out = g.sessions.Finish(x.r.Context(), x.val)
+		x.out = g.sessions.Finish(x.ctx, x.val)
 	}
 	x.authed = true
 	g.emitSession(x)
-	g.refreshFailed(x.r, string(x.out.Reason))
+	g.refreshFailed(x, string(x.out.Reason))
 	g.metrics.Session(stateName(x.out), refreshResult(x.out))
 	return false
 }
@@ -252,7 +260,7 @@ func (g *Gateway) decide(x *exchange) bool {
 		API:       x.kind == apiKind,
 		App:       x.kind == appKind,
 		Fetch:     x.kind != apiKind && access.IsFetch(x.r),
-		Query:     x.r.URL.RawQuery,
+		Query:     x.url.RawQuery,
 		State:     stateOf(out),
 		TokenType: typeOf(out),
 	}
@@ -271,7 +279,7 @@ func (g *Gateway) decide(x *exchange) bool {
 		x.dec.Location = g.i18n.Localize(x.dec.Location, x.loc) // /tr/dashboard => /tr/login
 	}
 	if x.dec.Denied {
-		g.emit(x.r, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
+		g.emit(x, audit.TypeAccessDenied, false, bindingOf(out), map[string]any{"tokenType": req.TokenType})
 	}
 	return false
 }
@@ -337,15 +345,16 @@ func (g *Gateway) respond(x *exchange) bool {
 	return true
 }
 
-// afterAuth attaches the verified identity (or none) to the request and
-// runs the AfterAuth hook, which may refuse the request.
+// afterAuth makes the request handed on, with the verified identity (or
+// none) for AuthFrom, and runs the AfterAuth hook, which may refuse it.
 func (g *Gateway) afterAuth(x *exchange) bool {
 	a := authOf(x.out, x.loc.Locale)
 	if x.dec.Anonymous {
 		a, x.eff = Auth{Locale: x.loc.Locale}, effective{}
 	}
-	x.r, x.auth = withAuth(x.r, a)
-	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, *x.auth)
+	x.r = x.rc.handOn(x.r, x.url, a)
+	x.auth = &x.rc.auth.a
+	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, a)
 }
 
 // forward hands the request to the API proxy or to the web app.

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/audit"
-	"github.com/apilayer/apilayer/clientip"
-	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/respond"
 )
 
@@ -102,13 +100,13 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // http.ErrAbortHandler is passed on, so that a response cut off upstream
 // stays cut off for the client.
 func (g *Gateway) finish(x *exchange, v any) {
-	rec, r := x.rec, x.r
+	rec, r, path := x.rec, x.r, x.url.Path
 	if v != nil {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		g.log.Error("panic serving request", "path", r.URL.Path, "requestId", requestid.FromContext(r.Context()), "panic", fmt.Sprint(v))
-		g.emit(r, audit.TypeError, false, "", map[string]any{"error": "internal error"})
+		g.log.Error("panic serving request", "path", path, "requestId", x.id, "panic", fmt.Sprint(v))
+		g.emit(x, audit.TypeError, false, "", map[string]any{"error": "internal error"})
 		if rec.status == 0 {
 			g.refuse(rec, r, x.api(), http.StatusInternalServerError, respond.MsgInternal)
 		}
@@ -123,18 +121,16 @@ func (g *Gateway) finish(x *exchange, v any) {
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), // never the query: it may carry secrets
+		slog.String("path", path), // never the query: it may carry secrets
 		slog.Int("status", status),
 		slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", time.Since(rec.start)),
-		slog.String("requestId", requestid.FromContext(r.Context())),
-	}
-	if info, ok := clientip.FromContext(r.Context()); ok {
-		attrs = append(attrs, slog.String("ip", info.IP.String()))
+		slog.String("requestId", x.id),
+		slog.String("ip", x.info.IP.String()),
 	}
 	level := slog.LevelInfo
-	if status == http.StatusOK && strings.HasPrefix(r.URL.Path, g.cfg.Health.Path) {
+	if status == http.StatusOK && strings.HasPrefix(path, g.cfg.Health.Path) {
 		level = slog.LevelDebug // health checks are not logged at info level
 	}
-	g.log.LogAttrs(r.Context(), level, "request", attrs...)
+	g.log.LogAttrs(x.ctx, level, "request", attrs...)
 }

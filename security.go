@@ -54,8 +54,8 @@ func (g *Gateway) checkTokenFor(x *exchange, binding string) bool {
 // csrfFail refuses a request that failed a CSRF check; userID is the
 // session's user when it is known ("" before validation).
 func (g *Gateway) csrfFail(x *exchange, reason, userID string) {
-	g.log.Debug("csrf validation failed", "reason", reason, "path", x.r.URL.Path)
-	g.emit(x.r, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
+	g.log.Debug("csrf validation failed", "reason", reason, "path", x.url.Path)
+	g.emit(x, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
 	g.metrics.CSRFFailed()
 	respond.Error(x.w, http.StatusForbidden, respond.MsgCSRF)
 }
@@ -64,7 +64,7 @@ func (g *Gateway) csrfFail(x *exchange, reason, userID string) {
 // skipRoutes see. A blocked request is answered 429; every checked response
 // carries the X-RateLimit-* headers.
 func (g *Gateway) allow(x *exchange, key string) bool {
-	d := g.limiter.Check(x.r.Context(), x.r, x.limited, key)
+	d := g.limiter.Check(x.ctx, x.r, x.limited, key)
 	if d.Skipped {
 		return true
 	}
@@ -76,7 +76,7 @@ func (g *Gateway) allow(x *exchange, key string) bool {
 	if uid == key {
 		uid = ""
 	}
-	g.emit(x.r, audit.TypeRateLimitExceeded, false, uid, map[string]any{
+	g.emit(x, audit.TypeRateLimitExceeded, false, uid, map[string]any{
 		"limit": d.Limit, "resetAt": d.Reset.UTC().Format(time.RFC3339),
 	})
 	g.metrics.RateLimited()

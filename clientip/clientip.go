@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -376,27 +377,43 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 
 type ctxKey struct{}
 
-// ContextKey returns the context key of the Info. [NewContext] is the
-// usual way to store it; a Context implementation of its own that answers
-// Value(ContextKey()) with an Info or a *Info (as the gateway's per-request
-// context does) is read by [FromContext] just the same.
-func ContextKey() any { return ctxKey{} }
-
 // NewContext returns a copy of ctx that carries info.
 func NewContext(ctx context.Context, info Info) context.Context {
-	return context.WithValue(ctx, ctxKey{}, info)
+	c := new(Context)
+	c.Init(ctx, info)
+	return c
+}
+
+// Context is a context.Context that carries an Info for FromContext: what
+// NewContext returns. A server that keeps a request's values in one
+// allocation embeds a Context in it and calls Init once, before the
+// context is used; it never changes afterwards.
+type Context struct {
+	parent context.Context
+	info   Info
+}
+
+// Init makes c the context parent with the client info.
+func (c *Context) Init(parent context.Context, info Info) { c.parent, c.info = parent, info }
+
+// Deadline, Done and Err are parent's.
+func (c *Context) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+func (c *Context) Done() <-chan struct{}       { return c.parent.Done() }
+func (c *Context) Err() error                  { return c.parent.Err() }
+
+// Value returns the Info for this package's key, else parent's value.
+func (c *Context) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.info
+	}
+	return c.parent.Value(key)
 }
 
 // FromContext returns the Info stored in ctx by [NewContext] or
 // [Resolver.Middleware].
 func FromContext(ctx context.Context) (Info, bool) {
-	switch v := ctx.Value(ctxKey{}).(type) {
-	case Info:
-		return v, true
-	case *Info:
-		if v != nil {
-			return *v, true
-		}
+	if p, _ := ctx.Value(ctxKey{}).(*Info); p != nil {
+		return *p, true
 	}
 	return Info{}, false
 }

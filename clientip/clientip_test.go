@@ -266,14 +266,20 @@ func TestContext(t *testing.T) {
 	if !ok || got != want {
 		t.Fatalf("FromContext = %+v, %v; want %+v", got, ok, want)
 	}
-	// A context of its own may answer ContextKey with a *Info.
-	got, ok = FromContext(context.WithValue(t.Context(), ContextKey(), &want))
-	if !ok || got != want {
-		t.Fatalf("FromContext(*Info) = %+v, %v; want %+v", got, ok, want)
+	// A Context embedded in a value of its own, set with Init, and the
+	// contexts derived from it.
+	var holder struct {
+		ip    Context
+		other int
 	}
-	var none *Info
-	if _, ok := FromContext(context.WithValue(t.Context(), ContextKey(), none)); ok {
-		t.Fatal("FromContext(nil *Info) reported an Info")
+	holder.ip.Init(t.Context(), want)
+	derived, cancel := context.WithCancel(&holder.ip)
+	defer cancel()
+	if got, ok = FromContext(derived); !ok || got != want {
+		t.Fatalf("FromContext(derived) = %+v, %v; want %+v", got, ok, want)
+	}
+	if holder.ip.Done() != t.Context().Done() {
+		t.Error("Done is not the parent's")
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package requestid carries the request ID of SPEC.md section 4.4: an
+// Package requestid carries the request ID (docs/api-reference.md): an
 // incoming X-Request-ID of at most 128 characters of [A-Za-z0-9._-] is kept,
 // anything else is replaced by a new random one. The ID is sent to the web
 // app and the backend and returned to the browser.
@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
+	"time"
 )
 
 // Header is the header that carries the request ID (X-Request-ID), in the
@@ -18,27 +19,42 @@ const Header = "X-Request-Id"
 
 type ctxKey struct{}
 
-// ContextKey returns the context key of the ID. [NewContext] is the usual
-// way to store an ID; a Context implementation of its own that answers
-// Value(ContextKey()) with the ID as a string or a *string (as the
-// gateway's per-request context does) is read by [FromContext] just the
-// same.
-func ContextKey() any { return ctxKey{} }
-
 // NewContext returns a copy of ctx that carries id.
 func NewContext(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
+	c := new(Context)
+	c.Init(ctx, id)
+	return c
+}
+
+// Context is a context.Context that carries a request ID for FromContext:
+// what NewContext returns. A server that keeps a request's values in one
+// allocation embeds a Context in it and calls Init once, before the
+// context is used; it never changes afterwards.
+type Context struct {
+	parent context.Context
+	id     string
+}
+
+// Init makes c the context parent with the request ID id.
+func (c *Context) Init(parent context.Context, id string) { c.parent, c.id = parent, id }
+
+// Deadline, Done and Err are parent's.
+func (c *Context) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+func (c *Context) Done() <-chan struct{}       { return c.parent.Done() }
+func (c *Context) Err() error                  { return c.parent.Err() }
+
+// Value returns the request ID for this package's key, else parent's value.
+func (c *Context) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.id
+	}
+	return c.parent.Value(key)
 }
 
 // FromContext returns the request ID in ctx, or "".
 func FromContext(ctx context.Context) string {
-	switch v := ctx.Value(ctxKey{}).(type) {
-	case string:
-		return v
-	case *string:
-		if v != nil {
-			return *v
-		}
+	if p, _ := ctx.Value(ctxKey{}).(*string); p != nil {
+		return *p
 	}
 	return ""
 }

@@ -35,18 +35,11 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// carrier is a Context of its own that answers ContextKey with a *string,
-// as the gateway's request context does.
+// carrier keeps a Context inside a value of its own, as a server keeping
+// several request values in one allocation does.
 type carrier struct {
-	context.Context
-	id string
-}
-
-func (c *carrier) Value(key any) any {
-	if key == ContextKey() {
-		return &c.id
-	}
-	return c.Context.Value(key)
+	before string
+	rid    Context
 }
 
 func TestFromContext(t *testing.T) {
@@ -57,12 +50,20 @@ func TestFromContext(t *testing.T) {
 		t.Errorf("FromContext(NewContext(a1)) = %q", got)
 	}
 	type otherKey struct{}
-	c := &carrier{Context: context.Background(), id: "b2"}
-	if got := FromContext(context.WithValue(c, otherKey{}, 1)); got != "b2" {
-		t.Errorf("FromContext(carrier) = %q, want b2", got)
+	c := carrier{before: "not the ID"}
+	base := context.WithValue(context.Background(), otherKey{}, "base")
+	c.rid.Init(base, "b2")
+	derived, cancel := context.WithCancel(context.WithValue(&c.rid, otherKey{}, 1))
+	defer cancel()
+	if got := FromContext(derived); got != "b2" {
+		t.Errorf("FromContext(derived from an embedded Context) = %q, want b2", got)
 	}
-	var nilID *string
-	if got := FromContext(context.WithValue(context.Background(), ContextKey(), nilID)); got != "" {
-		t.Errorf("FromContext(nil *string) = %q, want \"\"", got)
+	if got := c.rid.Value(otherKey{}); got != "base" {
+		t.Errorf("the parent's values: %v, want base", got)
+	}
+	// A value stored under another package's key of the same shape is not
+	// the request ID.
+	if got := FromContext(context.WithValue(context.Background(), otherKey{}, "x")); got != "" {
+		t.Errorf("FromContext(other key) = %q, want \"\"", got)
 	}
 }
