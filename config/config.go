@@ -10,6 +10,7 @@ type Config struct {
 	Health     Health    `yaml:"health"`
 	Backend    Backend   `yaml:"backend"`
 	Upstream   Upstream  `yaml:"upstream"`
+	Identity   Identity  `yaml:"identity"`
 	Cookies    Cookies   `yaml:"cookies"`
 	Guest      Guest     `yaml:"guest"`
 	Validation Validate  `yaml:"validate"` // named Validation: Config.Validate is the method
@@ -97,6 +98,40 @@ type Upstream struct {
 	Timeout           time.Duration `yaml:"timeout"`           // default 60s; waiting for response headers
 	PassAuthorization bool          `yaml:"passAuthorization"` // also send Authorization: Bearer <token>
 	HideTokens        bool          `yaml:"hideTokens"`        // the web app never sees tokens
+}
+
+// Identity configures signed identity: a short-lived JWS, signed by the
+// gateway, that tells the web app who the visitor is; see
+// docs/signed-identity.md.
+type Identity struct {
+	// Send every request forwarded to the web app with an identity (a
+	// signed-in user or a guest) a signed assertion in `header`: claims
+	// iss, aud, iat, exp, sub, typ, user and locale. The web app verifies
+	// it against the public keys at /_apilayer/jwks.json, so it can
+	// believe it even when it is reachable by other paths than the
+	// gateway. The backend (API proxy) never receives it.
+	Sign bool `yaml:"sign"`
+	// EdDSA (default, Ed25519) | ES256 (ECDSA P-256) | RS256 (RSA, 2048
+	// bits or more).
+	Algorithm string `yaml:"algorithm"`
+	// PEM private key that fits algorithm (PKCS #8, SEC 1 or PKCS #1,
+	// unencrypted). Further PEM keys in the file (public or private) are
+	// published in the JWKS but never sign: the next or previous key of a
+	// rotation. Empty: a key is generated at start, with a warning (an
+	// error with store.driver redis, where every instance must sign with
+	// the same key).
+	KeyFile string `yaml:"keyFile"`
+	// default 60s; 2s to 1h. The lifetime of an assertion; the same
+	// identity gets the same token for up to half of it, so signing costs
+	// nothing per request in the steady state.
+	TTL time.Duration `yaml:"ttl"`
+	// The aud claim; empty means upstream.url without its user info and
+	// trailing slash. The web app checks it when told to
+	// (APILAYER_AUDIENCE for @apilayer/next).
+	Audience string `yaml:"audience"`
+	// default X-Auth-Assertion. The request header that carries the
+	// assertion.
+	Header string `yaml:"header"`
 }
 
 // Cookies names the auth cookies and their attributes.

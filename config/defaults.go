@@ -1,10 +1,12 @@
 package config
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/ratelimit"
 )
 
@@ -85,6 +87,12 @@ func (c *Config) Defaults() {
 	str(&m.ErrorCode, "/code")
 
 	dur(&c.Upstream.Timeout, 60*time.Second)
+
+	id := &c.Identity
+	str(&id.Algorithm, assertion.DefaultAlgorithm)
+	dur(&id.TTL, assertion.DefaultTTL)
+	str(&id.Header, assertion.DefaultHeader)
+	str(&id.Audience, defaultAudience(c.Upstream.URL))
 
 	ck := &c.Cookies
 	str(&ck.User, "userAuthToken")
@@ -206,6 +214,21 @@ func (c *Config) Defaults() {
 
 	str(&c.Log.Level, "info")
 	str(&c.Log.Format, "json")
+}
+
+// defaultAudience is identity.audience when unset: upstream.url without
+// its user info (a password must not travel in every assertion) and
+// trailing slash; "" when upstream.url is not set or not a URL.
+func defaultAudience(upstreamURL string) string {
+	if upstreamURL == "" {
+		return ""
+	}
+	u, err := url.Parse(upstreamURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	u.User = nil
+	return strings.TrimRight(u.String(), "/")
 }
 
 func str(p *string, def string) {

@@ -24,6 +24,7 @@ func TestDefaults(t *testing.T) {
 				AccessToken: "/data/accessToken", RefreshToken: "/data/refreshToken", ErrorCode: "/code"},
 		},
 		Upstream: Upstream{Timeout: 60 * time.Second},
+		Identity: Identity{Algorithm: "EdDSA", TTL: time.Minute, Header: "X-Auth-Assertion"},
 		Cookies: Cookies{User: "userAuthToken", Guest: "guestAuthToken", Path: "/", Secure: SecureAuto, SameSite: "lax",
 			MaxAge: 168 * time.Hour, GuestMaxAge: time.Hour, RefreshMaxAge: 336 * time.Hour},
 		Guest: Guest{MaxPerMinute: 10},
@@ -117,6 +118,24 @@ func TestDefaultsKeepAndNormalize(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				if c.Backend.URL != "http://b/api/" || c.Backend.Endpoints.Validate != "users/me" || c.API.Prefix != "/v1" {
 					t.Errorf("got url %q, validate %q, prefix %q", c.Backend.URL, c.Backend.Endpoints.Validate, c.API.Prefix)
+				}
+			},
+		},
+		{
+			name: "identity.audience defaults to upstream.url without user info and trailing slash",
+			yaml: "upstream:\n  url: http://app:secret@127.0.0.1:3000/base/\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Identity.Audience != "http://127.0.0.1:3000/base" {
+					t.Errorf("identity.audience = %q", c.Identity.Audience)
+				}
+			},
+		},
+		{
+			name: "identity.audience set is kept",
+			yaml: "upstream:\n  url: http://127.0.0.1:3000/\nidentity:\n  audience: https://app.example.com/\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Identity.Audience != "https://app.example.com/" {
+					t.Errorf("identity.audience = %q", c.Identity.Audience)
 				}
 			},
 		},

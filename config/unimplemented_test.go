@@ -33,6 +33,7 @@ func TestUnimplemented(t *testing.T) {
 		"i18n.enabled":                func(c *Config) { c.I18n.Enabled = true; c.I18n.Locales = []string{"en"}; c.I18n.DefaultLocale = "en" },
 		"store.driver":                func(c *Config) { c.Store.Driver = "redis" },
 		"metrics.enabled":             func(c *Config) { c.Metrics.Enabled = true },
+		"identity.sign":               func(c *Config) { c.Identity.Sign = true },
 	}
 	for _, path := range Unimplemented {
 		t.Run(path, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/text/language"
@@ -70,6 +71,7 @@ func (v *checker) config(c *Config) {
 	v.route("health.path", c.Health.Path)
 	v.backend(c.Backend)
 	v.upstream(c.Upstream)
+	v.identity(c)
 	v.cookies(c)
 	v.guest(c.Guest)
 	v.validate(c.Validation)
@@ -160,6 +162,68 @@ func (v *checker) upstream(u Upstream) {
 	v.nonNegative("upstream.timeout", u.Timeout)
 	if u.PassAuthorization && u.HideTokens {
 		v.addAt("upstream.hideTokens", "upstream", "passAuthorization and hideTokens cannot both be true")
+	}
+}
+
+func (v *checker) identity(c *Config) {
+	id := c.Identity
+	algOK := assertion.ValidAlgorithm(id.Algorithm)
+	if !algOK {
+		v.add("identity.algorithm", "must be %s (got %q)", orList(assertion.Algorithms()), id.Algorithm)
+	}
+	if id.TTL < assertion.MinTTL || id.TTL > assertion.MaxTTL {
+		v.add("identity.ttl", "must be between %s and %s (got %s)", formatDuration(assertion.MinTTL), formatDuration(assertion.MaxTTL), formatDuration(id.TTL))
+	}
+	v.identityHeader(id.Header)
+	if id.Sign && id.KeyFile == "" && c.Store.Driver == "redis" {
+		v.addAt("identity", "identity.keyFile", "required when identity.sign is true and store.driver is redis (every instance must sign with the same key)")
+	}
+	if id.KeyFile == "" {
+		return
+	}
+	fi, err := os.Stat(id.KeyFile)
+	switch {
+	case err != nil:
+		v.add("identity.keyFile", "%s", statProblem(id.KeyFile, err))
+		return
+	case fi.IsDir():
+		v.add("identity.keyFile", "must be a file (got the folder %q)", id.KeyFile)
+		return
+	}
+	data, err := os.ReadFile(id.KeyFile)
+	if err != nil {
+		v.add("identity.keyFile", "%s", statProblem(id.KeyFile, err))
+		return
+	}
+	if !algOK {
+		return // the key cannot be checked against an unknown algorithm
+	}
+	if err := assertion.CheckKeyFile(data, id.Algorithm); err != nil {
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "assertion: "), "key file: ")
+		v.add("identity.keyFile", "%q: %s", id.KeyFile, msg)
+	}
+}
+
+// reservedIdentityHeaders are request headers identity.header must not
+// be: the gateway's other identity headers, and headers that proxies and
+// servers own. Compared as app servers read names: case ignored.
+var reservedIdentityHeaders = []string{
+	"x-auth-user", "x-auth-user-truncated", "x-auth-token-type", "x-refreshed-token", "x-locale", "x-request-id",
+	"x-skip-auth", "authorization", "cookie", "host", "connection", "content-length", "content-type",
+	"transfer-encoding", "te", "trailer", "upgrade", "keep-alive", "forwarded", "x-forwarded-for",
+	"x-forwarded-host", "x-forwarded-proto", "x-real-ip",
+}
+
+func (v *checker) identityHeader(h string) {
+	switch {
+	case !httpguts.ValidHeaderFieldName(h):
+		v.add("identity.header", "not a valid header name (got %q)", h)
+	case strings.Contains(h, "_"):
+		// nginx drops such headers by default and CGI-style servers read
+		// "_" as "-": the web app might never see it, or see a forgery.
+		v.add("identity.header", "must not contain _ (proxies drop such headers, and app servers read _ as -); use - (got %q)", h)
+	case contains(reservedIdentityHeaders, strings.ToLower(h)) || strings.HasPrefix(strings.ToLower(h), "x-middleware-") || strings.HasPrefix(strings.ToLower(h), "proxy-"):
+		v.add("identity.header", "%q is a header the gateway or HTTP already uses; choose another name such as X-Auth-Assertion", h)
 	}
 }
 

@@ -19,5 +19,8 @@ func (c *Config) Warnings() []string {
 	if !c.Access.ProtectedByDefault && !c.Access.CaseInsensitive {
 		w = append(w, "access.caseInsensitive: false while access.protectedByDefault is false: a web app that routes in any letter case (Express by default, IIS) serves /Dashboard as /dashboard, and the gateway does not protect /Dashboard; set access.caseInsensitive: true for such an app, or protect by default")
 	}
+	if c.Identity.Sign && c.Identity.KeyFile == "" {
+		w = append(w, "identity.keyFile: not set: a signing key is generated at start, so the web app meets a new key (kid) after every restart and must refetch /_apilayer/jwks.json (one configured with the public key PEM stops accepting assertions); set identity.keyFile to keep one key")
+	}
 	return w
 }

@@ -39,3 +39,33 @@ func TestWarningCaseInsensitive(t *testing.T) {
 		})
 	}
 }
+
+// identity.sign without identity.keyFile: a key generated at each start.
+func TestWarningIdentityKey(t *testing.T) {
+	const key = "identity.keyFile: "
+	for _, tc := range []struct {
+		name    string
+		sign    bool
+		keyFile string
+		want    bool
+	}{
+		{"sign without a key file", true, "", true},
+		{"sign with a key file", true, "testdata/files/identity.pem", false},
+		{"not signing", false, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			c.Identity.Sign, c.Identity.KeyFile = tc.sign, tc.keyFile
+			c.Defaults()
+			n := 0
+			for _, w := range c.Warnings() {
+				if strings.HasPrefix(w, key) {
+					n++
+				}
+			}
+			if (n == 1) != tc.want || n > 1 {
+				t.Errorf("%d warnings starting with %q, want one: %v", n, key, tc.want)
+			}
+		})
+	}
+}
