@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/apilayer/apilayer/access"
+	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/backend"
 	"github.com/apilayer/apilayer/clientip"
@@ -65,7 +66,12 @@ type Gateway struct {
 	redis          *redisstore.Store // nil unless store.driver is redis
 	metrics        *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
 	metricsH       http.Handler
-	closers        []io.Closer
+	signer         *assertion.Signer // nil without identity.sign
+	jwksH          http.Handler      // the signer's public keys at assertion.JWKSPath
+	// assertionName is identity.header when it is not X-Auth-Assertion
+	// (which StripInternal removes): removed from every request too.
+	assertionName string
+	closers       []io.Closer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -216,6 +222,14 @@ func (g *Gateway) provision(o options) error {
 		return fmt.Errorf("apilayer: session: %w", err)
 	}
 	g.closers = append(g.closers, g.sessions)
+	if c.Identity.Sign {
+		if err := g.provisionSigner(); err != nil {
+			return err
+		}
+	}
+	if h := http.CanonicalHeaderKey(c.Identity.Header); h != "" && h != proxy.HeaderAuthAssertion {
+		g.assertionName = h
+	}
 
 	info := func(r *http.Request) (netip.Addr, string, string) {
 		i, ok := clientip.FromContext(r.Context())
@@ -232,6 +246,7 @@ func (g *Gateway) provision(o options) error {
 			Transport: o.transport,
 			// The web app cannot set or delete the gateway's cookies.
 			ReservedCookies: reservedCookies(c),
+			AssertionHeader: c.Identity.Header,
 			ClientInfo:      info,
 			Logger:          g.log.With("component", "upstream"),
 		})
@@ -339,6 +354,35 @@ func (g *Gateway) provision(o options) error {
 		return fmt.Errorf("apilayer: api: %w", err)
 	}
 	g.closers = append(g.closers, g.api)
+	return nil
+}
+
+// provisionSigner builds the signer of identity.sign, from identity.keyFile
+// or a key generated now (with a warning: every restart changes it).
+func (g *Gateway) provisionSigner() error {
+	id := g.cfg.Identity
+	var pem []byte
+	if id.KeyFile != "" {
+		b, err := os.ReadFile(id.KeyFile)
+		if err != nil {
+			return fmt.Errorf("apilayer: identity.keyFile: %w", err)
+		}
+		pem = b
+	}
+	s, err := assertion.NewSigner(assertion.SignerOptions{
+		Algorithm: id.Algorithm,
+		KeyPEM:    pem,
+		TTL:       id.TTL,
+		Audience:  id.Audience,
+	})
+	if err != nil {
+		return fmt.Errorf("apilayer: identity: %w", err)
+	}
+	if s.Generated() {
+		g.log.Warn("identity.sign: no identity.keyFile, signing with a key generated at start; it changes on every restart",
+			"kid", s.KeyID(), "algorithm", s.Algorithm())
+	}
+	g.signer, g.jwksH = s, s.JWKSHandler()
 	return nil
 }
 

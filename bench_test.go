@@ -169,12 +169,14 @@ func BenchmarkCacheHit(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		upstream bool
-	}{{"pipeline", false}, {"upstream", true}} {
+		signed   bool // identity.sign: a signed assertion, reused in the steady state
+	}{{"pipeline", false, false}, {"upstream", true, false}, {"upstream-signed", true, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := newBenchFixture(b)
 			gw := f.gateway(b, func(c *config.Config) {
 				ttl := time.Hour
 				c.Validation.CacheTTL = &ttl
+				c.Identity.Sign = bc.signed
 			})
 			h := gw.Middleware(nothing)
 			if bc.upstream {

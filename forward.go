@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/route"
 )
@@ -57,6 +58,9 @@ func (g *Gateway) forwardPage(x *exchange) {
 			h.Set(proxy.HeaderAuthUserTruncated, "1")
 		}
 	}
+	if g.signer != nil && a.TokenType != "" {
+		g.sign(h, a)
+	}
 	hide := g.cfg.Upstream.HideTokens
 	if e.refreshed != "" && !hide {
 		h.Set(proxy.HeaderRefreshed, e.refreshed)
@@ -71,6 +75,25 @@ func (g *Gateway) forwardPage(x *exchange) {
 		g.rewriteCookieHeader(h, e, hide)
 	}
 	x.next.ServeHTTP(x.w, r)
+}
+
+// sign sets the signed identity header (identity.sign) of an identity; a
+// signing failure is logged and the request goes on without it.
+func (g *Gateway) sign(h http.Header, a *Auth) {
+	tok, err := g.signer.Sign(assertion.Identity{User: a.UserJSON, Type: a.TokenType, Locale: a.Locale})
+	if err != nil {
+		g.log.Error("identity.sign: signing failed", "error", err)
+		return
+	}
+	h[g.assertionHeader()] = []string{tok}
+}
+
+// assertionHeader is identity.header in canonical form.
+func (g *Gateway) assertionHeader() string {
+	if g.assertionName != "" {
+		return g.assertionName
+	}
+	return proxy.HeaderAuthAssertion
 }
 
 // forwardAPI hands an API request to the API proxy with the effective

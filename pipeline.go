@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/access"
+	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/proxy"
@@ -62,6 +63,8 @@ func (g *Gateway) operational(w http.ResponseWriter, r *http.Request) bool {
 		g.health(w, r)
 	case g.metricsH != nil && r.URL.Path == g.cfg.Metrics.Path:
 		g.metricsH.ServeHTTP(w, r)
+	case g.jwksH != nil && r.URL.Path == assertion.JWKSPath:
+		g.jwksH.ServeHTTP(w, r)
 	default:
 		return false
 	}
@@ -88,6 +91,9 @@ func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, next http.Handle
 	x.w.Header()[requestid.Header] = idv
 	r.Header[requestid.Header] = idv
 	proxy.StripInternal(r.Header)
+	if g.assertionName != "" {
+		proxy.StripName(r.Header, g.assertionName) // identity.header under another name
+	}
 	return x
 }
 

@@ -43,7 +43,7 @@ func TestCheckGolden(t *testing.T) {
 	wantCode := map[string]int{
 		"minimal": 0, "full": 0, "env": 0, "warnings": 0, "env_unset": 1, "next_api_layer": 1,
 		"empty": 1, "unknown_key": 1, "missing_backend_url": 1, "bad_duration": 1,
-		"many_errors": 1, "unimplemented": 1, "syntax_error": 1, "missing-file": 1,
+		"many_errors": 1, "syntax_error": 1, "missing-file": 1,
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")

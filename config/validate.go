@@ -25,15 +25,11 @@ import (
 // its line. It validates c as Defaults would complete it, without changing
 // c. Validate is pure: it reads no global state and makes no network call;
 // it only checks that the files c names exist.
-//
-// It also reports, as "not implemented yet", every path of Unimplemented
-// whose value is not its default.
 func (c *Config) Validate() error {
 	d := c.clone()
 	d.Defaults()
 	v := &checker{src: c.src}
 	v.config(d)
-	v.unimplemented(d)
 	v.errs.sortByLine()
 	return v.errs.err()
 }

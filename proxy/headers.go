@@ -170,6 +170,31 @@ func StripInternal(h http.Header) {
 	stripClasses(h, classIdentity)
 }
 
+// StripName removes from h every header named name in any case and with
+// '_' in place of '-', the way CGI-style app servers read names: for a
+// header the gateway sets under a configured name (identity.header).
+func StripName(h http.Header, name string) {
+	for k := range h {
+		if foldEqual(k, name) {
+			delete(h, k)
+		}
+	}
+}
+
+// foldEqual reports whether a and b are the same header name to a
+// CGI-style app server: case ignored, '_' the same as '-'.
+func foldEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if foldByte(a[i]) != foldByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // StripFromResponse removes from a response the headers the browser must
 // never receive (docs/security.md).
 func StripFromResponse(h http.Header) {

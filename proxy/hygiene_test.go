@@ -294,3 +294,43 @@ func TestConnectionCannotRemoveGatewayHeaders(t *testing.T) {
 		}
 	})
 }
+
+// A signed identity header under a configured name (identity.header) is
+// handled as X-Auth-Assertion is: the client's spellings removed, the
+// pipeline's value kept through Connection, never sent back.
+func TestUpstreamCustomAssertionHeader(t *testing.T) {
+	var got http.Header
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		w.Header().Set("X-Identity", "echoed")
+	})
+	// The pipeline's part: the inbound request has the gateway's value
+	// and, here, the client's other spellings too.
+	u, _, _ := startUpstream(t, app, "", UpstreamOptions{AssertionHeader: "x-identity"})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header["X-Identity"] = []string{"signed"}
+		u.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	req, _ := http.NewRequest(http.MethodGet, front.URL+"/page", nil)
+	req.Header["X_Identity"] = []string{"forged"}
+	req.Header["X_IDENTITY"] = []string{"forged"}
+	req.Header.Set("Connection", "X-Identity")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var values []string
+	for k, v := range got {
+		if strings.EqualFold(strings.ReplaceAll(k, "_", "-"), "x-identity") {
+			values = append(values, v...)
+		}
+	}
+	if !slices.Equal(values, []string{"signed"}) {
+		t.Errorf("the web app received %q, want only the gateway's value", values)
+	}
+	if v := res.Header.Get("X-Identity"); v != "" {
+		t.Errorf("the browser received X-Identity %q", v)
+	}
+}

@@ -55,6 +55,12 @@ type UpstreamOptions struct {
 	// trimmed of spaces and tabs. If empty, every Set-Cookie passes.
 	ReservedCookies []string
 
+	// AssertionHeader is the name of the signed identity header
+	// (identity.header). If it is not X-Auth-Assertion (always handled),
+	// a client's value in any spelling is removed and the pipeline's is
+	// set after hop-by-hop removal, like the other identity headers.
+	AssertionHeader string
+
 	// Transport sends the requests to the web app. If nil, a dedicated
 	// *http.Transport is used: a keep-alive pool sized for a single host,
 	// no environment proxy, no transparent compression.
@@ -87,6 +93,7 @@ type Upstream struct {
 	static     *static
 	transport  http.RoundTripper
 	reserved   map[string]bool
+	assertion  string // a custom AssertionHeader, canonical; "" for none
 	clientInfo func(*http.Request) (netip.Addr, string, string)
 	log        *slog.Logger
 }
@@ -96,6 +103,9 @@ type Upstream struct {
 // http or https URL, or when Static is not a readable folder.
 func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
 	u := &Upstream{clientInfo: opts.ClientInfo, reserved: reservedSet(opts.ReservedCookies), log: opts.Logger}
+	if a := http.CanonicalHeaderKey(opts.AssertionHeader); a != "" && a != HeaderAuthAssertion {
+		u.assertion = a
+	}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
@@ -217,6 +227,12 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 	// Last, what the pipeline set, from the inbound request: a client's
 	// Connection header made ReverseProxy remove any of them it listed.
 	copyOwned(pr.In.Header, h, upstreamOwned)
+	if u.assertion != "" {
+		StripName(h, u.assertion)
+		if v, ok := pr.In.Header[u.assertion]; ok {
+			h[u.assertion] = v[:len(v):len(v)]
+		}
+	}
 }
 
 // upstreamStrip are the classes of request headers the page proxy removes.
@@ -235,6 +251,9 @@ var upstreamOwned = []string{
 // internal headers.
 func (u *Upstream) modifyResponse(res *http.Response) error {
 	StripFromResponse(res.Header)
+	if u.assertion != "" {
+		res.Header.Del(u.assertion)
+	}
 	if res.StatusCode != http.StatusSwitchingProtocols { // its Body must stay an io.ReadWriteCloser
 		res.Body = &trailerStripper{ReadCloser: res.Body, res: res}
 	}

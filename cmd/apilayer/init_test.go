@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -188,7 +187,7 @@ func TestInitTranscript(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "init_"+tt.name+".yaml", i18nWired(string(written)))
+			golden(t, "init_"+tt.name+".yaml", string(written))
 
 			for _, k := range tt.env {
 				t.Setenv(k, "")
@@ -238,20 +237,6 @@ func TestInitYes(t *testing.T) {
 	if got := strings.Join(c.Access.AuthRoutes, ","); got != "/login,/register" {
 		t.Errorf("authRoutes = %s, want /login,/register", got)
 	}
-}
-
-// i18nWired returns the file init writes once i18n is implemented. Until
-// then (i18n.enabled in config.Unimplemented) init writes the i18n block
-// switched off, with a note, so that "apilayer check" accepts the file; the
-// golden files hold the final form, so they need no change when i18n lands.
-func i18nWired(yaml string) string {
-	if !slices.Contains(config.Unimplemented, "i18n.enabled") {
-		return yaml
-	}
-	const note = "  # This apilayer build does not do i18n yet (\"apilayer check\" refuses\n" +
-		"  # enabled: true): switch it on when your version supports it.\n" +
-		"  enabled: false\n"
-	return strings.Replace(yaml, note, "  enabled: true\n", 1)
 }
 
 // runInitCmd runs init with stdin as its whole input.

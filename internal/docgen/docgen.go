@@ -8,7 +8,6 @@ import (
 	"go/token"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -272,15 +271,11 @@ func ConfigReference(dir string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// description is a key's comment, else its note, with a mark for the keys
-// of features not implemented yet.
+// description is a key's comment, else its note.
 func description(k Key) string {
 	d := sentence(stripDefault(k.Description))
 	if n := notes[k.Path]; n != "" {
 		d = strings.TrimSpace(n + " " + sentence(d))
-	}
-	if slices.Contains(config.Unimplemented, k.Path) {
-		d = strings.TrimSpace(d + " **Not implemented yet:** `apilayer check` refuses a value other than the default.")
 	}
 	return d
 }

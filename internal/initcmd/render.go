@@ -129,13 +129,7 @@ func Render(a Answers) ([]byte, error) {
 		w("  # locales: [\"en\", \"tr\"]\n")
 		w("  # defaultLocale: \"en\"\n")
 	default:
-		if slices.Contains(config.Unimplemented, "i18n.enabled") {
-			w("  # This apilayer build does not do i18n yet (\"apilayer check\" refuses\n")
-			w("  # enabled: true): switch it on when your version supports it.\n")
-			w("  enabled: false\n")
-		} else {
-			w("  enabled: true\n")
-		}
+		w("  enabled: true\n")
 		w("  locales: %s\n", list(a.Locales))
 		w("  defaultLocale: %s\n", lit(a.DefaultLocale))
 		w("  paramName: lang\n")
