@@ -86,7 +86,7 @@ func TestSignedIdentity(t *testing.T) {
 func TestSignedIdentityUnderAnotherName(t *testing.T) {
 	e, v := signedEnv(t, "X-Identity")
 	res := e.do(req{path: "/page",
-		header: map[string]string{"X_Identity": "forged", "x-identity": "forged", "Connection": "X-Identity"},
+		header:  map[string]string{"X_Identity": "forged", "x-identity": "forged", "Connection": "X-Identity"},
 		cookies: map[string]string{userCookie: e.login("alice")}})
 	wantStatus(t, res, http.StatusOK)
 	up := e.lastUpstream()
