@@ -359,6 +359,17 @@ func wantJSON(t *testing.T, res *http.Response, code int, msg string) {
 	}
 }
 
+// wantCSRFRefused checks the CSRF refusal: 403 with the message and the
+// code a client program recognises.
+func wantCSRFRefused(t *testing.T, res *http.Response) {
+	t.Helper()
+	wantStatus(t, res, http.StatusForbidden)
+	m := bodyJSON(t, res)
+	if len(m) != 3 || m["success"] != false || m["message"] != "CSRF validation failed." || m["code"] != "csrf" {
+		t.Fatalf("body = %v, want success false, the CSRF message and code csrf", m)
+	}
+}
+
 // wantPage checks a page the gateway answered itself: HTML with status.
 func wantPage(t *testing.T, res *http.Response, code int) {
 	t.Helper()

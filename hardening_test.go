@@ -271,7 +271,7 @@ func TestAuthAPIRefreshRefusedKeepsTheStillValidToken(t *testing.T) {
 func TestCSRFComesBeforeTheMissingTokenRefusal(t *testing.T) {
 	s := newSecEnv(t, withCSRF("both"))             // guests off: the visitor stays anonymous
 	res := s.do(csrfPost("/api/posts", "", "", "")) // no Sec-Fetch-Site: the token decides
-	wantJSON(t, res, http.StatusForbidden, "CSRF validation failed.")
+	wantCSRFRefused(t, res)
 
 	// With the token, the same request meets the API's own refusal.
 	tok := s.csrfToken(nil)

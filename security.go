@@ -57,7 +57,7 @@ func (g *Gateway) csrfFail(x *exchange, reason, userID string) {
 	g.log.Debug("csrf validation failed", "reason", reason, "path", x.url.Path)
 	g.emit(x, audit.TypeCSRFFail, false, userID, map[string]any{"reason": reason})
 	g.metrics.CSRFFailed()
-	respond.Error(x.w, http.StatusForbidden, respond.MsgCSRF)
+	respond.ErrorCode(x.w, http.StatusForbidden, respond.CodeCSRF, respond.MsgCSRF)
 }
 
 // allow counts the request once under key, on the path rate-limit rules and

@@ -278,7 +278,7 @@ func (p *Protection) Check(r *http.Request, binding string) error {
 
 // Handler is a convenience for library users without sessions: it runs
 // [Protection.Check] with the empty binding, refuses a failing request with
-// 403 {"success":false,"message":"CSRF validation failed."}, and otherwise
+// 403 {"success":false,"message":"CSRF validation failed.","code":"csrf"}, and otherwise
 // makes sure the visitor holds a token ([Protection.Ensure], Secure when the
 // connection is TLS, host-only) before calling next.
 //
@@ -287,7 +287,7 @@ func (p *Protection) Check(r *http.Request, binding string) error {
 func (p *Protection) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := p.Check(r, ""); err != nil {
-			respond.Error(w, http.StatusForbidden, respond.MsgCSRF)
+			respond.ErrorCode(w, http.StatusForbidden, respond.CodeCSRF, respond.MsgCSRF)
 			return
 		}
 		p.Ensure(w, r, "", r.TLS != nil, "")

@@ -305,7 +305,7 @@ func TestHandler(t *testing.T) {
 				if calls != 0 {
 					t.Error("next was called for a refused request")
 				}
-				if got := w.Body.String(); got != `{"success":false,"message":"CSRF validation failed."}`+"\n" {
+				if got := w.Body.String(); got != `{"success":false,"message":"CSRF validation failed.","code":"csrf"}`+"\n" {
 					t.Errorf("body = %q", got)
 				}
 			}

@@ -9,7 +9,7 @@
 // backend call. It answers Pass, Fail (with a [Reason]) or NeedToken.
 // [Protection.CheckToken] needs the session binding, so it runs after
 // validation and refresh. The package decides; the caller responds (403
-// {"success":false,"message":"CSRF validation failed."} through package
+// {"success":false,"message":"CSRF validation failed.","code":"csrf"} through package
 // respond, and the audit event csrf:fail with the reason). [Protection.Handler]
 // does both with the empty binding, for library users without sessions.
 //

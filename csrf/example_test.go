@@ -64,5 +64,5 @@ func ExampleProtection_Handler() {
 	h.ServeHTTP(w, r)
 	fmt.Print(w.Code, " ", w.Body.String())
 	// Output:
-	// 403 {"success":false,"message":"CSRF validation failed."}
+	// 403 {"success":false,"message":"CSRF validation failed.","code":"csrf"}
 }

@@ -48,9 +48,21 @@ func Error(w http.ResponseWriter, status int, msg string) {
 	JSON(w, status, failure{Message: msg})
 }
 
+// ErrorCode writes {"success":false,"message":msg,"code":code} with the
+// given status: for a refusal a client program must recognise, whatever
+// the sentence says (CodeCSRF).
+func ErrorCode(w http.ResponseWriter, status int, code, msg string) {
+	JSON(w, status, failure{Message: msg, Code: code})
+}
+
+// CodeCSRF is the code of a CSRF refusal: a client fetches a new token and
+// retries once.
+const CodeCSRF = "csrf"
+
 type failure struct {
 	Success bool   `json:"success"`
 	Message string `json:"message"`
+	Code    string `json:"code,omitempty"`
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>

@@ -91,8 +91,9 @@ function replayable(body: BodyInit | null | undefined): boolean {
 async function isCsrfFailure(res: Response): Promise<boolean> {
   if (res.status !== 403 || !(res.headers.get('content-type') ?? '').includes('json')) return false
   try {
-    const json = (await res.clone().json()) as { message?: unknown }
-    return json?.message === CSRF_FAILED
+    const json = (await res.clone().json()) as { code?: unknown; message?: unknown }
+    // The code since gateway 0.2; the sentence for older gateways.
+    return json?.code === 'csrf' || json?.message === CSRF_FAILED
   } catch {
     return false
   }

@@ -109,6 +109,20 @@ describe('apiFetch', () => {
     expect(posts[1]?.body).toBe('{"a":1}')
   })
 
+  it('recognises a CSRF refusal by its code, whatever the sentence', async () => {
+    document.cookie = '__csrf=stale; path=/'
+    gw.routes = {
+      'GET /api/auth/csrf': () => ({ json: { success: true, data: { token: 'renewed' } } }),
+      'POST /api/echo': (req) =>
+        req.headers['x-csrf-token'] === 'renewed'
+          ? { json: { success: true } }
+          : { status: 403, json: { success: false, message: 'Jeton CSRF refusé.', code: 'csrf' } },
+    }
+    const res = await apiFetch('/api/echo', { method: 'POST' })
+    expect(res.status).toBe(200)
+    expect(gw.calls('POST /api/echo').map((p) => p.headers['x-csrf-token'])).toEqual(['stale', 'renewed'])
+  })
+
   it('does not retry other 403s', async () => {
     document.cookie = '__csrf=ok; path=/'
     gw.routes = { 'POST /api/echo': () => ({ status: 403, json: { success: false, message: 'You are not authorized for this action.' } }) }
