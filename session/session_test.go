@@ -666,7 +666,9 @@ func TestCloseStopsEverything(t *testing.T) {
 		f := newFake(t, c)
 		defer f.srv.Close()
 		f.add("U", "user", c.Now().Add(time.Hour))
-		bc, err := backend.New(backend.Options{URL: f.srv.URL + "/api/", Timeout: 5 * time.Second})
+		// The backend's own timeout would end a hung call only after an
+		// hour: only Close can end it within the test.
+		bc, err := backend.New(backend.Options{URL: f.srv.URL + "/api/", Timeout: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -685,13 +687,23 @@ func TestCloseStopsEverything(t *testing.T) {
 		wg.Wait()
 
 		// A flight still in the backend when Close is called is cancelled.
-		f.setMode("validate", "hang")
-		joined := make(chan struct{}, 4)
+		entered, gate := make(chan string, 4), make(chan struct{}) // the backend holds the call until gate closes
+		f.mu.Lock()
+		f.entered, f.gate = entered, gate
+		f.mu.Unlock()
 		res := make(chan Outcome, 1)
-		go func() { res <- m.Authenticate(doneCounter{context.Background(), joined}, Input{User: "V"}) }()
-		<-joined
-		if err := m.Close(); err != nil {
-			t.Fatal(err)
+		go func() { res <- m.Authenticate(context.Background(), Input{User: "V"}) }()
+		<-entered // the backend has the validation
+		closed := make(chan error, 1)
+		go func() { closed <- m.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second): // a bound for a hang, not a speed
+			close(gate) // lets the held call, Close and the server end
+			t.Fatal("Close did not cancel the validation in flight")
 		}
 		if o := <-res; o.State != StateUnavailable {
 			t.Fatalf("in flight at Close: %+v", o)
