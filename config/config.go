@@ -65,6 +65,19 @@ type Backend struct {
 	Timeout   time.Duration `yaml:"timeout"` // default 10s; bounds each call the gateway makes
 	Endpoints Endpoints     `yaml:"endpoints"`
 	Mapping   Mapping       `yaml:"mapping"`
+	Breaker   Breaker       `yaml:"breaker"`
+}
+
+// Breaker is the circuit breaker each backend endpoint has (validate,
+// refresh, guest, login, register, logout). After `failures` consecutive
+// unavailable outcomes (timeout, connection error, 5xx, 429) the
+// endpoint's calls fail at once as unavailable (stale-if-error, 503),
+// without waiting for backend.timeout; after `openFor` the next call
+// probes the backend alone, and an answer closes the breaker. Any other
+// answer resets the count.
+type Breaker struct {
+	Failures int           `yaml:"failures"` // default 5; consecutive unavailable outcomes that open it
+	OpenFor  time.Duration `yaml:"openFor"`  // default 1s; at most 30s; doubles on each failed probe, up to 30s
 }
 
 // Endpoints are paths relative to Backend.URL.

@@ -123,6 +123,11 @@ func (v *checker) backend(b Backend) {
 		v.httpURL("backend.url", b.URL)
 	}
 	v.nonNegative("backend.timeout", b.Timeout)
+	v.positive("backend.breaker.failures", b.Breaker.Failures)
+	v.positiveDur("backend.breaker.openFor", b.Breaker.OpenFor)
+	if b.Breaker.OpenFor > 30*time.Second {
+		v.add("backend.breaker.openFor", "must be at most 30s, the longest a breaker stays open (got %s)", formatDuration(b.Breaker.OpenFor))
+	}
 	e := b.Endpoints
 	for _, ep := range []struct{ name, val string }{
 		{"validate", e.Validate}, {"refresh", e.Refresh}, {"guest", e.Guest},
