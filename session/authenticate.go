@@ -461,7 +461,9 @@ type refreshed struct {
 // for every concurrent caller when single-flight is on (joining a flight is
 // open to any request with the credential), and with a RefreshLock one
 // call across instances. Failures other than network are remembered for
-// max(CacheTTL, 1s).
+// max(CacheTTL, 1s); a refresh that failed because the backend was
+// unavailable is not tried again for 1s, doubled by each further one up to
+// 30s, until the backend answers a refresh of the credential.
 func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed {
 	key := Key(cred)
 	if r, ok := m.successor(ctx, key, cred, in.ClientID); ok {
@@ -527,12 +529,21 @@ func (m *Manager) doRefresh(ctx context.Context, key, cred, client string) refre
 	t, err := m.be.Refresh(ctx, cred)
 	if err != nil {
 		var re *backend.RefreshError
-		if !errors.As(err, &re) || re.Reason == backend.ReasonNetwork {
-			m.log.Warn("session: refresh failed", slog.String("reason", string(backend.ReasonNetwork)))
+		switch {
+		case errors.Is(err, backend.ErrUnavailable):
+			// No refresh of this credential until the interval is over:
+			// a dead backend is not asked again on every request.
+			d := m.rememberUnavailable(ctx, key)
+			m.log.Warn("session: refresh failed", slog.String("reason", string(backend.ReasonNetwork)),
+				slog.Duration("retryIn", d))
+			return refreshed{reason: backend.ReasonNetwork}
+		case !errors.As(err, &re) || re.Reason == backend.ReasonNetwork:
+			// The shared call was cancelled (Close): nothing was learnt.
 			return refreshed{reason: backend.ReasonNetwork}
 		}
 		return m.refreshFailed(ctx, key, re.Reason)
 	}
+	m.forgetUnavailable(ctx, key)
 	if t.Access == "" {
 		return m.refreshFailed(ctx, key, backend.ReasonUnknown)
 	}
