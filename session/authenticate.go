@@ -36,10 +36,11 @@ func (m *Manager) cascade(ctx context.Context, in Input) Outcome {
 	case in.Guest != "":
 		return m.guest(ctx, in)
 	}
-	if g, ok := m.mint(ctx, in); ok {
+	g, ok, down := m.mint(ctx, in)
+	if ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Set: Cookies{Guest: g}}
 	}
-	return Outcome{State: StateAnonymous}
+	return Outcome{State: StateAnonymous, GuestUnavailable: down}
 }
 
 // credential is what authenticates a refresh of in: the refresh cookie in
@@ -178,11 +179,12 @@ func (m *Manager) afterRefresh(ctx context.Context, in Input, r refreshed) Outco
 // without a guest every carried auth cookie is deleted.
 func (m *Manager) fallback(ctx context.Context, in Input, reason Reason, del CookieSet) Outcome {
 	c := carried(in)
-	if g, ok := m.mint(ctx, in); ok {
+	g, ok, down := m.mint(ctx, in)
+	if ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Reason: reason, Set: Cookies{Guest: g},
 			Delete: CookieSet{User: del.User && c.User, Refresh: del.Refresh && c.Refresh}}
 	}
-	return Outcome{State: StateAnonymous, Reason: reason, Delete: c}
+	return Outcome{State: StateAnonymous, Reason: reason, Delete: c, GuestUnavailable: down}
 }
 
 // guest handles a request carrying a guest cookie and no user cookie.
@@ -195,27 +197,36 @@ func (m *Manager) guest(ctx context.Context, in Input) Outcome {
 		return Outcome{State: stateOf(v.id), Identity: v.id, Token: in.Guest, Stale: v.stale}
 	}
 	// An invalid guest token is never refreshed: a new one is minted.
-	if g, ok := m.mint(ctx, in); ok {
+	g, ok, down := m.mint(ctx, in)
+	if ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Set: Cookies{Guest: g}}
 	}
-	return Outcome{State: StateAnonymous, Delete: carried(in)}
+	return Outcome{State: StateAnonymous, Delete: carried(in), GuestUnavailable: down}
 }
 
 // mint asks the backend for a guest token, within the per-client cap.
-func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
+// unavailable reports that a guest was due but the backend could not be
+// asked (the call failed as unavailable, or its breaker is open).
+func (m *Manager) mint(ctx context.Context, in Input) (tok string, ok, unavailable bool) {
 	if !m.guestEnabled {
-		return "", false
+		return "", false, false
 	}
 	if m.limiter != nil && !m.limiter.Allow(ctx, m.guestKey(in.Client)) {
 		m.log.Debug("session: guest cap reached", slog.String("client", in.Client))
-		return "", false
+		return "", false, false
 	}
 	g, err := m.be.Guest(ctx)
-	if err != nil || g == "" {
+	switch {
+	case errors.Is(err, backend.ErrUnavailable):
+		// Not logged per request: the backend client logs its breaker's
+		// changes of state.
+		m.log.Debug("session: guest token not minted", slog.Any("error", err))
+		return "", false, true
+	case err != nil || g == "":
 		m.log.Warn("session: guest token not minted", slog.Any("error", err))
-		return "", false
+		return "", false, false
 	}
-	return g, true
+	return g, true, false
 }
 
 // guestKey is the key of the guest-mint cap for Input.Client: an IP address
