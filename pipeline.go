@@ -176,6 +176,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, pages http.Handl
 		Query:     r.URL.RawQuery,
 		State:     stateOf(out),
 		TokenType: typeOf(out),
+		// No guest for want of the backend: 503, not 401 (docs/how-it-works.md).
+		GuestUnavailable: out.GuestUnavailable,
 	}
 	if out.Identity != nil {
 		req.User = out.Identity.User
