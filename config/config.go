@@ -308,7 +308,11 @@ type Store struct {
 
 // Redis configures the Redis store.
 type Redis struct {
-	URL       string        `yaml:"url"`       // default redis://127.0.0.1:6379/0
+	// default redis://127.0.0.1:6379/0. Sentinel (high availability): the
+	// sentinels as host and addr parameters and the monitored master's
+	// name, redis://s1:26379/0?master_name=apilayer&addr=s2:26379&addr=s3:26379
+	// (Redis's own password as ?password=..., the sentinels' as user:pass@).
+	URL       string        `yaml:"url"`
 	KeyPrefix string        `yaml:"keyPrefix"` // default "apilayer:"
 	Timeout   time.Duration `yaml:"timeout"`   // default 100ms; each Redis call
 }

@@ -453,6 +453,18 @@ func (v *checker) store(s Store) {
 	u, err := url.Parse(s.Redis.URL)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 		v.add("store.redis.url", "must be a redis:// or rediss:// URL such as %s (got %q)", DefaultRedisURL, redactURL(s.Redis.URL))
+	} else {
+		// A Sentinel URL (master_name) lists the sentinels as the host and
+		// addr parameters; a Cluster URL lists seed nodes the same way.
+		q := u.Query()
+		if q.Has("master_name") && q.Get("master_name") == "" {
+			v.add("store.redis.url", "master_name must name the master the sentinels monitor (got an empty name)")
+		}
+		for _, a := range q["addr"] {
+			if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+				v.add("store.redis.url", "addr must be a host:port such as 10.0.0.2:26379 (got %q)", a)
+			}
+		}
 	}
 	v.positiveDur("store.redis.timeout", s.Redis.Timeout)
 }

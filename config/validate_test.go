@@ -264,6 +264,15 @@ func TestValidate(t *testing.T) {
 			`store.driver: must be memory or redis (got "etcd")`,
 			`store.redis.url: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (got "http://:<redacted>@r/")`,
 		}},
+		{"store sentinel url", func(c *Config) {
+			c.Store.Redis.URL = "redis://10.0.0.1:26379/0?master_name=main&addr=10.0.0.2:26379&addr=10.0.0.3:26379"
+		}, nil},
+		{"store sentinel url: empty master name, bad addr", func(c *Config) {
+			c.Store.Redis.URL = "redis://10.0.0.1:26379/0?master_name=&addr=10.0.0.2"
+		}, []string{
+			`store.redis.url: master_name must name the master the sentinels monitor (got an empty name)`,
+			`store.redis.url: addr must be a host:port such as 10.0.0.2:26379 (got "10.0.0.2")`,
+		}},
 		{"metrics path", func(c *Config) {
 			c.Metrics.Enabled = true
 			c.Metrics.Path = "/_apilayer/health"
