@@ -81,6 +81,8 @@ func TestBreakerFailsFastThroughTheGateway(t *testing.T) {
 		edit: func(c *config.Config) {
 			breakerFor(5)(c)
 			c.Metrics.Enabled = true
+			noCache := time.Duration(0) // every request validates: stale answers come from staleIfError
+			c.Validation.CacheTTL = &noCache
 		},
 		opts: []apilayer.Option{apilayer.WithLogger(slog.New(slog.NewTextHandler(log, nil)))},
 	})
@@ -101,6 +103,7 @@ func TestBreakerFailsFastThroughTheGateway(t *testing.T) {
 		res := e.do(req{path: "/dashboard", cookies: map[string]string{userCookie: alice}})
 		wantForwarded(t, res, "/dashboard")
 		wantNoSetCookie(t, res)
+		wantIdentity(t, e.lastUpstream(), "user", "alice") // served stale, with the breaker open
 		wantJSON(t, e.do(req{path: "/api/posts", cookies: map[string]string{userCookie: admin}}), http.StatusServiceUnavailable, respond.MsgUnavailable)
 	}
 	e.wantCalls(map[string]int64{"auth/me": 5, "auth/refresh": 0})
@@ -168,6 +171,8 @@ func TestRefreshOutageThroughTheGateway(t *testing.T) {
 	if h := e.healthReport(); h.BackendEndpoints["refresh"] != "open" || h.BackendEndpoints["validate"] != "closed" {
 		t.Errorf("health endpoints = %v, want refresh open, validate closed", h.BackendEndpoints)
 	}
+	t.Logf("refresh endpoint down: %d requests from %d users with expired tokens: %d backend refreshes, %d log lines (%d \"refresh failed\")",
+		users*rounds, users, e.backend.Calls("auth/refresh"), log.lines(), log.count("session: refresh failed"))
 	// At most one line per token and interval (1s, 2s, 4s: 3 intervals
 	// cover a slow run of 7s), and one for the breaker.
 	if n := log.count("session: refresh failed"); n > 3*users {
