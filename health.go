@@ -6,7 +6,7 @@ import (
 	"github.com/apilayer/apilayer/respond"
 )
 
-// health answers the health endpoint (SPEC.md section 6a). It is passive:
+// health answers the health endpoint (docs/api-reference.md#health). It is passive:
 // the backend counts as unavailable while the validate endpoint's circuit
 // breaker is not closed or its most recent call failed as unavailable; it
 // never probes the backend itself. backendEndpoints is the state of each

@@ -127,7 +127,7 @@ func TestBreakerFailsFastThroughTheGateway(t *testing.T) {
 	}
 }
 
-// TestRefreshOutageThroughTheGateway is the review's refresh-only outage:
+// TestRefreshOutageThroughTheGateway is a refresh-only outage:
 // auth/refresh answers 503 while auth/me works, and users whose tokens
 // expired keep coming back. Nobody is logged out, the backend sees at
 // most one refresh per token (then the refresh breaker stops them all),

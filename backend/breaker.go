@@ -33,6 +33,12 @@ var ErrBreakerOpen = errors.New("backend: circuit breaker open")
 // still fail at once). A probe answered closes the breaker; a probe that
 // fails opens it again for twice the last interval, at most
 // MaxBreakerOpenFor.
+//
+// A 429 counts as unavailable: a backend that rate-limits the gateway
+// cannot answer it. The trade-off: a client that makes the backend answer
+// 429 on login five times in a row opens the login breaker for every
+// client. The gateway's own rate limit (rateLimit, with a rule for the
+// login path) should refuse such a client before the backend's does.
 type BreakerOptions struct {
 	// Failures is the number of consecutive unavailable outcomes that open
 	// a breaker. If zero, DefaultBreakerFailures.
