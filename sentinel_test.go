@@ -214,7 +214,9 @@ func TestSentinelFailover(t *testing.T) {
 			Access:     config.Access{ProtectedRoutes: []string{"/dashboard"}},
 			Validation: config.Validate{CacheTTL: &cacheTTL},
 			Store: config.Store{Driver: "redis", Redis: config.Redis{
-				URL: url, KeyPrefix: "ha:", Timeout: 500 * time.Millisecond,
+				// Generous under -race on a busy machine: a slow call must not
+				// open the store's breaker (a dead primary fails at once).
+				URL: url, KeyPrefix: "ha:", Timeout: 2 * time.Second,
 			}},
 		}
 		gw, err := apilayer.New(cfg)
