@@ -36,6 +36,7 @@ test: deps lint test-go test-react test-next bench-smoke
 deps:
 	@need=""; \
 	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
+	command -v redis-sentinel >/dev/null 2>&1 || need="$$need redis-sentinel"; \
 	{ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || need="$$need chromium"; \
 	/usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need="$$need python3-django"; \
 	/usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || need="$$need gunicorn"; \

@@ -181,11 +181,13 @@ func (g *Gateway) provision(o options) error {
 		GuestCredentials: c.Guest.Credentials,
 		HTTPClient:       client,
 		WrapTransport:    wrap,
+		Breaker:          backend.BreakerOptions{Failures: c.Backend.Breaker.Failures, OpenFor: c.Backend.Breaker.OpenFor},
 		Logger:           g.log.With("component", "backend"),
 	})
 	if err != nil {
 		return fmt.Errorf("apilayer: backend: %w", err)
 	}
+	g.metrics.BackendBreakers(g.breakerStates)
 	var local session.LocalVerifier
 	if c.Validation.Mode == "local" {
 		v, err := g.provisionLocal(client)

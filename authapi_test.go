@@ -331,17 +331,17 @@ func TestHealth(t *testing.T) {
 			t.Errorf("health = %s, want %s", got, want)
 		}
 	}
-	health(`{"status":"ok","backend":"ok","store":"memory"}`)
+	health(`{"status":"ok","backend":"ok","store":"memory","backendEndpoints":{"guest":"closed","login":"closed","logout":"closed","refresh":"closed","register":"closed","validate":"closed"}}`)
 	e.wantCalls(map[string]int64{"auth/me": 0, "auth/guest": 0})
 
 	tok := e.login("alice")
 	e.backend.SetFault("auth/me", testkit.Status(503))
 	wantStatus(t, e.do(req{path: "/about", cookies: map[string]string{userCookie: tok}}), http.StatusServiceUnavailable)
-	health(`{"status":"degraded","backend":"unavailable","store":"memory"}`)
+	health(`{"status":"degraded","backend":"unavailable","store":"memory","backendEndpoints":{"guest":"closed","login":"closed","logout":"closed","refresh":"closed","register":"closed","validate":"closed"}}`)
 
 	e.backend.SetFault("auth/me", testkit.None)
 	wantStatus(t, e.do(req{path: "/about", cookies: map[string]string{userCookie: tok}}), http.StatusOK)
-	health(`{"status":"ok","backend":"ok","store":"memory"}`)
+	health(`{"status":"ok","backend":"ok","store":"memory","backendEndpoints":{"guest":"closed","login":"closed","logout":"closed","refresh":"closed","register":"closed","validate":"closed"}}`)
 
 	e.wantCalls(map[string]int64{"auth/me": 2, "auth/guest": 0, "auth/refresh": 0})
 	if n := len(e.upstream.Requests()); n != 1 {
@@ -362,7 +362,7 @@ func TestHealthPathIsMatchedOnTheCleanedPath(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			res := e.raw(p)
 			wantStatus(t, res, http.StatusOK)
-			if got := strings.TrimSpace(bodyString(t, res)); got != `{"status":"ok","backend":"ok","store":"memory"}` {
+			if got := strings.TrimSpace(bodyString(t, res)); got != `{"status":"ok","backend":"ok","store":"memory","backendEndpoints":{"guest":"closed","login":"closed","logout":"closed","refresh":"closed","register":"closed","validate":"closed"}}` {
 				t.Errorf("body = %q, want the health answer", got)
 			}
 			wantNoSetCookie(t, res)

@@ -142,7 +142,7 @@ func ExampleGateway_Handler() {
 	rec := httptest.NewRecorder()
 	gw.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_apilayer/health", nil))
 	fmt.Print(rec.Body.String())
-	// Output: {"status":"ok","backend":"ok","store":"memory"}
+	// Output: {"status":"ok","backend":"ok","store":"memory","backendEndpoints":{"guest":"closed","login":"closed","logout":"closed","refresh":"closed","register":"closed","validate":"closed"}}
 }
 
 // APIProxy is the API proxy alone: the request must carry the

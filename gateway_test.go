@@ -40,6 +40,8 @@ type setup struct {
 	transport http.RoundTripper
 	// wrap, when set, wraps the gateway's handler in the test server.
 	wrap func(http.Handler) http.Handler
+	// opts are more options of apilayer.New.
+	opts []apilayer.Option
 }
 
 // newEnv starts the backend, the web app and the gateway. edit may change
@@ -79,7 +81,7 @@ func newEnvWith(t *testing.T, s setup) *env {
 	if s.edit != nil {
 		s.edit(&cfg)
 	}
-	var opts []apilayer.Option
+	opts := append([]apilayer.Option(nil), s.opts...)
 	if s.transport != nil {
 		opts = append(opts, apilayer.WithTransport(s.transport))
 	}

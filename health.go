@@ -6,9 +6,11 @@ import (
 	"github.com/apilayer/apilayer/respond"
 )
 
-// health answers the health endpoint (SPEC.md section 6a). It is passive:
-// the backend counts as unavailable while the most recent call the gateway
-// made to it failed as unavailable; it never probes the backend itself.
+// health answers the health endpoint (docs/api-reference.md#health). It is passive:
+// the backend counts as unavailable while the validate endpoint's circuit
+// breaker is not closed or its most recent call failed as unavailable; it
+// never probes the backend itself. backendEndpoints is the state of each
+// endpoint's breaker (backend.breaker).
 func (g *Gateway) health(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -16,10 +18,11 @@ func (g *Gateway) health(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := struct {
-		Status  string `json:"status"`
-		Backend string `json:"backend"`
-		Store   string `json:"store"`
-	}{"ok", "ok", g.cfg.Store.Driver}
+		Status    string            `json:"status"`
+		Backend   string            `json:"backend"`
+		Store     string            `json:"store"`
+		Endpoints map[string]string `json:"backendEndpoints"`
+	}{"ok", "ok", g.cfg.Store.Driver, g.breakerStates()}
 	if !g.backend.Available() {
 		body.Status, body.Backend = "degraded", "unavailable"
 	}
@@ -27,4 +30,14 @@ func (g *Gateway) health(w http.ResponseWriter, r *http.Request) {
 		body.Status, body.Store = "degraded", "unavailable"
 	}
 	respond.JSON(w, http.StatusOK, body)
+}
+
+// breakerStates is the state of each backend endpoint's circuit breaker:
+// closed, open or half-open.
+func (g *Gateway) breakerStates() map[string]string {
+	out := map[string]string{}
+	for name, s := range g.backend.Breakers() {
+		out[name] = string(s)
+	}
+	return out
 }

@@ -269,6 +269,8 @@ func (g *Gateway) decide(x *exchange) bool {
 		Query:     x.url.RawQuery,
 		State:     stateOf(out),
 		TokenType: typeOf(out),
+		// No guest for want of the backend: 503, not 401 (docs/how-it-works.md).
+		GuestUnavailable: out.GuestUnavailable,
 	}
 	if out.Identity != nil {
 		req.User = out.Identity.User

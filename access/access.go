@@ -38,6 +38,10 @@ type Request struct {
 	State     State
 	TokenType string
 	User      map[string]any // the user object, for access.rules
+	// GuestUnavailable (Anonymous only): guests are enabled, but none could
+	// be minted because the backend is unavailable. The request is decided
+	// as Unavailable: an API request that needs a token gets 503, not 401.
+	GuestUnavailable bool
 }
 
 // Action is what the pipeline does with a request.
@@ -260,17 +264,14 @@ func (p *Policy) Decide(r Request) Decision {
 		return Decision{Action: Redirect, Location: p.LoginURL(r.back(), r.Query)}
 
 	case Unavailable:
-		switch {
-		case r.API && r.skip(p):
-			return Decision{Action: Forward, Anonymous: true}
-		case r.API:
-			return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, true)
-		case p.Protected(r.Path):
-			return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, r.Fetch)
-		}
-		return Decision{Action: Forward, Anonymous: true}
+		return p.unavailable(r)
 
 	case Anonymous:
+		if r.GuestUnavailable {
+			// Anonymous only because the backend could not mint a guest:
+			// "Token not found." would tell a client it is signed out.
+			return p.unavailable(r)
+		}
 		if r.API {
 			if r.skip(p) {
 				return Decision{Action: Forward}
@@ -309,6 +310,21 @@ func (p *Policy) Decide(r Request) Decision {
 		return d
 	}
 	return Decision{Action: Forward}
+}
+
+// unavailable decides a request whose identity the backend could not
+// establish: forwarded without identity (and without a token) where none
+// is needed, else 503.
+func (p *Policy) unavailable(r Request) Decision {
+	switch {
+	case r.API && r.skip(p):
+		return Decision{Action: Forward, Anonymous: true}
+	case r.API:
+		return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, true)
+	case p.Protected(r.Path):
+		return refuse(http.StatusServiceUnavailable, respond.MsgUnavailable, r.Fetch)
+	}
+	return Decision{Action: Forward, Anonymous: true}
 }
 
 // skip reports whether an API request goes on without a token: a skip flag

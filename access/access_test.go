@@ -88,6 +88,22 @@ func TestDecide(t *testing.T) {
 		{name: "unavailable public API", req: Request{Path: "/api/news", API: true, SkipAuth: true, State: Unavailable},
 			want: Decision{Action: Forward, Anonymous: true}},
 
+		// No token, and no guest minted because the backend is unavailable:
+		// decided as Unavailable.
+		{name: "guest unavailable page", req: Request{Path: "/about", GuestUnavailable: true}, want: Decision{Action: Forward, Anonymous: true}},
+		{name: "guest unavailable protected page", req: Request{Path: "/dashboard", GuestUnavailable: true},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable}},
+		{name: "guest unavailable protected fetch", req: Request{Path: "/dashboard", Fetch: true, GuestUnavailable: true},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable, JSON: true}},
+		{name: "guest unavailable API", req: Request{Path: "/api/posts", API: true, GuestUnavailable: true},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable, JSON: true}},
+		{name: "guest unavailable public API", req: Request{Path: "/api/news", API: true, SkipAuth: true, GuestUnavailable: true},
+			want: Decision{Action: Forward, Anonymous: true}},
+		{name: "guest unavailable public API under a role rule",
+			edit: func(c *config.Access) { c.Rules = []config.Rule{{Path: "/api/admin/**", Roles: []string{"admin"}}} },
+			req:  Request{Path: "/api/admin/x", API: true, SkipAuth: true, GuestUnavailable: true},
+			want: Decision{Action: Refuse, Status: 503, Message: respond.MsgUnavailable, JSON: true}},
+
 		// Protected by default.
 		{name: "by default: page protected", edit: func(c *config.Access) { c.ProtectedByDefault = true; c.PublicRoutes = []string{"/about"} },
 			req: Request{Path: "/shop"}, want: Decision{Action: Redirect, Location: "/login"}},

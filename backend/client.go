@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/apilayer/apilayer/config"
@@ -53,7 +52,13 @@ type Options struct {
 	// WrapTransport, if set, wraps the transport of the client that makes
 	// the calls (metrics count them this way).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
-	// Logger receives warnings (never tokens). If nil, nothing is logged.
+	// Breaker configures the circuit breaker of each endpoint; the zero
+	// value is the defaults.
+	Breaker BreakerOptions
+	// Now is the breakers' clock. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives warnings and the breakers' changes of state (never
+	// tokens). If nil, nothing is logged.
 	Logger *slog.Logger
 }
 
@@ -96,7 +101,7 @@ type Client struct {
 	hc       *http.Client
 	own      bool // hc was made here
 	log      *slog.Logger
-	down     atomic.Bool            // the most recent call failed as unavailable
+	breakers map[string]*breaker    // by endpoint name (endpointNames); read-only after New
 	errCodes [3]jsonpointer.Pointer // mapping.errorCode, /error, /reason
 }
 
@@ -189,6 +194,14 @@ func New(o Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	c.breakers = make(map[string]*breaker, len(endpointNames))
+	for _, name := range endpointNames {
+		c.breakers[name] = newBreaker(name, o.Breaker, now, c.log)
+	}
 	if c.hc == nil {
 		c.hc = newHTTPClient()
 		c.own = true
@@ -231,9 +244,21 @@ func newHTTPClient() *http.Client {
 // client's transport.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-// Available reports false while the most recent call failed because the
-// backend was unavailable (SPEC.md section 6a).
-func (c *Client) Available() bool { return !c.down.Load() }
+// Available reports whether the backend counts as available for the
+// health endpoint: the validate endpoint's breaker is closed and its most
+// recent call did not fail as unavailable. The other endpoints are reported
+// by Breakers.
+func (c *Client) Available() bool { return c.breakers["validate"].available() }
+
+// Breakers returns the state of each endpoint's circuit breaker, keyed by
+// validate, refresh, guest, login, register and logout.
+func (c *Client) Breakers() map[string]BreakerState {
+	out := make(map[string]BreakerState, len(c.breakers))
+	for name, b := range c.breakers {
+		out[name] = b.state()
+	}
+	return out
+}
 
 // answer is a backend response, read whole.
 type answer struct {
@@ -248,9 +273,23 @@ func unavailableStatus(status int) bool {
 	return status >= 500 || status == http.StatusTooManyRequests
 }
 
-// do makes one call bounded by the client's timeout. Its error is the
-// caller's context error, or wraps ErrUnavailable.
+// do makes one call bounded by the client's timeout, through the breaker
+// of op (an endpoint name). Its error is the caller's context error, or
+// wraps ErrUnavailable.
 func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
+	br := c.breakers[op]
+	probe, err := br.allow()
+	if err != nil {
+		return answer{}, err
+	}
+	a, o, err := c.call(ctx, op, method, endpoint, bearer, body)
+	br.done(probe, o)
+	return a, err
+}
+
+// call makes one call bounded by the client's timeout and says what it
+// showed of the backend's availability.
+func (c *Client) call(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, outcome, error) {
 	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
@@ -259,7 +298,7 @@ func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, bo
 	}
 	req, err := http.NewRequestWithContext(cctx, method, c.base+endpoint, rd)
 	if err != nil {
-		return answer{}, fmt.Errorf("backend: %s: %w", op, err)
+		return answer{}, cancelled, fmt.Errorf("backend: %s: %w", op, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -271,7 +310,7 @@ func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, bo
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return answer{}, c.failed(ctx, op, err)
+		return c.failed(ctx, op, err)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused, then close.
@@ -281,42 +320,28 @@ func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, bo
 	a := answer{status: resp.StatusCode}
 	a.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	if err != nil {
-		return answer{}, c.failed(ctx, op, err)
+		return c.failed(ctx, op, err)
 	}
 	if len(a.body) > MaxResponseBody {
 		a.body, a.tooLarge = nil, true
 	}
 	if unavailableStatus(a.status) {
-		c.setDown(true, op, a.status)
-	} else {
-		c.setDown(false, op, a.status)
+		return a, unavailable, nil
 	}
-	return a, nil
+	return a, answered, nil
 }
 
 // failed turns a transport error into the caller's context error or an
 // error wrapping ErrUnavailable.
-func (c *Client) failed(ctx context.Context, op string, err error) error {
+func (c *Client) failed(ctx context.Context, op string, err error) (answer, outcome, error) {
 	if ctx.Err() != nil {
-		return fmt.Errorf("backend: %s: %w", op, context.Cause(ctx))
+		return answer{}, cancelled, fmt.Errorf("backend: %s: %w", op, context.Cause(ctx))
 	}
-	c.setDown(true, op, 0)
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // the URL carries no token, but it is noise
 	}
-	return fmt.Errorf("backend: %s: %w: %w", op, ErrUnavailable, err)
-}
-
-func (c *Client) setDown(down bool, op string, status int) {
-	if c.down.Swap(down) == down {
-		return
-	}
-	if down {
-		c.log.Warn("backend: unavailable", slog.String("op", op), slog.Int("status", status))
-	} else {
-		c.log.Info("backend: available again", slog.String("op", op))
-	}
+	return answer{}, unavailable, fmt.Errorf("backend: %s: %w: %w", op, ErrUnavailable, err)
 }
 
 // decode parses one JSON value, numbers as json.Number.

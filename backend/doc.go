@@ -10,6 +10,11 @@
 //     error, 5xx, 429), which must never log anybody out,
 //   - the caller gave up (its own context was cancelled).
 //
+// Each endpoint has a circuit breaker (BreakerOptions, backend.breaker):
+// after consecutive unavailable outcomes its calls fail at once as
+// unavailable, without waiting for the backend's timeout, until a probe
+// gets an answer again. Breakers reports the state of each.
+//
 // Identities returned by the client never contain tokens: the values at the
 // mapping's accessToken and refreshToken pointers and the fields named
 // token, accessToken, refreshToken, access_token and refresh_token are

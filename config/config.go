@@ -66,6 +66,19 @@ type Backend struct {
 	Timeout   time.Duration `yaml:"timeout"` // default 10s; bounds each call the gateway makes
 	Endpoints Endpoints     `yaml:"endpoints"`
 	Mapping   Mapping       `yaml:"mapping"`
+	Breaker   Breaker       `yaml:"breaker"`
+}
+
+// Breaker is the circuit breaker each backend endpoint has (validate,
+// refresh, guest, login, register, logout). After `failures` consecutive
+// unavailable outcomes (timeout, connection error, 5xx, 429) the
+// endpoint's calls fail at once as unavailable (stale-if-error, 503),
+// without waiting for backend.timeout; after `openFor` the next call
+// probes the backend alone, and an answer closes the breaker. Any other
+// answer resets the count.
+type Breaker struct {
+	Failures int           `yaml:"failures"` // default 5; consecutive unavailable outcomes that open it
+	OpenFor  time.Duration `yaml:"openFor"`  // default 1s; at most 30s; doubles on each failed probe, up to 30s
 }
 
 // Endpoints are paths relative to Backend.URL.
@@ -330,7 +343,11 @@ type Store struct {
 
 // Redis configures the Redis store.
 type Redis struct {
-	URL       string        `yaml:"url"`       // default redis://127.0.0.1:6379/0
+	// default redis://127.0.0.1:6379/0. Sentinel (high availability): the
+	// sentinels as host and addr parameters and the monitored master's
+	// name, redis://s1:26379/0?master_name=apilayer&addr=s2:26379&addr=s3:26379
+	// (Redis's own password as ?password=..., the sentinels' as user:pass@).
+	URL       string        `yaml:"url"`
 	KeyPrefix string        `yaml:"keyPrefix"` // default "apilayer:"
 	Timeout   time.Duration `yaml:"timeout"`   // default 100ms; each Redis call
 }

@@ -66,6 +66,10 @@ func (c *Config) Defaults() {
 		b.URL += "/"
 	}
 	dur(&b.Timeout, 10*time.Second)
+	if b.Breaker.Failures == 0 {
+		b.Breaker.Failures = 5
+	}
+	dur(&b.Breaker.OpenFor, time.Second)
 	e := &b.Endpoints
 	for _, ep := range []struct {
 		p   *string

@@ -22,6 +22,7 @@ func TestDefaults(t *testing.T) {
 				Login: "auth/login", Register: "auth/register", Logout: "auth/logout"},
 			Mapping: Mapping{Success: "/success", User: "/data", TokenType: "/data/type", ExpiresAt: "/data/exp",
 				AccessToken: "/data/accessToken", RefreshToken: "/data/refreshToken", ErrorCode: "/code"},
+			Breaker: Breaker{Failures: 5, OpenFor: time.Second},
 		},
 		Upstream: Upstream{Timeout: 60 * time.Second},
 		Identity: Identity{Algorithm: "EdDSA", TTL: time.Minute, Header: "X-Auth-Assertion"},

@@ -48,6 +48,7 @@ func (c *Config) Redacted() *Config {
 // there is no password. A string that does not parse but holds an @ loses
 // everything before it.
 func redactURL(s string) string {
+	s = redactQueryPasswords(s)
 	if !strings.Contains(s, "@") {
 		return s
 	}
@@ -69,6 +70,37 @@ func redactURL(s string) string {
 		u.User = url.User(marker)
 	}
 	return strings.Replace(u.String(), marker, RedactedText, 1)
+}
+
+// redactQueryPasswords hides the values of the query parameters password
+// and sentinel_password (a Sentinel store.redis.url carries Redis's own
+// password there), in any letter case, keeping the rest as written.
+func redactQueryPasswords(s string) string {
+	i := strings.IndexByte(s, '?')
+	if i < 0 {
+		return s
+	}
+	query, frag, hasFrag := strings.Cut(s[i+1:], "#")
+	parts := strings.Split(query, "&")
+	changed := false
+	for j, p := range parts {
+		k, _, ok := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if ok && (strings.EqualFold(name, "password") || strings.EqualFold(name, "sentinel_password")) {
+			parts[j], changed = k+"="+RedactedText, true
+		}
+	}
+	if !changed {
+		return s
+	}
+	out := s[:i+1] + strings.Join(parts, "&")
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }
 
 // redactWebhookPath hides the path and query of an http(s) audit.output:

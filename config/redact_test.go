@@ -94,6 +94,9 @@ func TestRedactURL(t *testing.T) {
 		{"http://u:p w@[bad/", "http://<redacted>@[bad/"},
 		{"not a url but@secret", "not a url but@secret"},
 		{"%zz@x", "<redacted>"},
+		{"redis://s1:26379/0?master_name=m&password=pw&addr=s2:26379", "redis://s1:26379/0?master_name=m&password=<redacted>&addr=s2:26379"},
+		{"redis://:spw@s1:26379/0?sentinel_password=x&Password=pw", "redis://:<redacted>@s1:26379/0?sentinel_password=<redacted>&Password=<redacted>"},
+		{"redis://s1/0?pass%77ord=pw", "redis://s1/0?pass%77ord=<redacted>"},
 		{"", ""},
 	}
 	for _, tt := range tests {

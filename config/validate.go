@@ -121,6 +121,11 @@ func (v *checker) backend(b Backend) {
 		v.httpURL("backend.url", b.URL)
 	}
 	v.nonNegative("backend.timeout", b.Timeout)
+	v.positive("backend.breaker.failures", b.Breaker.Failures)
+	v.positiveDur("backend.breaker.openFor", b.Breaker.OpenFor)
+	if b.Breaker.OpenFor > 30*time.Second {
+		v.add("backend.breaker.openFor", "must be at most 30s, the longest a breaker stays open (got %s)", formatDuration(b.Breaker.OpenFor))
+	}
 	e := b.Endpoints
 	for _, ep := range []struct{ name, val string }{
 		{"validate", e.Validate}, {"refresh", e.Refresh}, {"guest", e.Guest},
@@ -508,6 +513,18 @@ func (v *checker) store(s Store) {
 	u, err := url.Parse(s.Redis.URL)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 		v.add("store.redis.url", "must be a redis:// or rediss:// URL such as %s (got %q)", DefaultRedisURL, redactURL(s.Redis.URL))
+	} else {
+		// A Sentinel URL (master_name) lists the sentinels as the host and
+		// addr parameters; a Cluster URL lists seed nodes the same way.
+		q := u.Query()
+		if q.Has("master_name") && q.Get("master_name") == "" {
+			v.add("store.redis.url", "master_name must name the master the sentinels monitor (got an empty name)")
+		}
+		for _, a := range q["addr"] {
+			if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+				v.add("store.redis.url", "addr must be a host:port such as 10.0.0.2:26379 (got %q)", a)
+			}
+		}
 	}
 	v.positiveDur("store.redis.timeout", s.Redis.Timeout)
 }

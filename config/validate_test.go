@@ -60,6 +60,11 @@ func TestValidate(t *testing.T) {
 			[]string{`backend.mapping.user: must be a JSON Pointer such as /data/user, or # for the whole answer (got "#data")`}},
 		{"mapping pointer escape", func(c *Config) { c.Backend.Mapping.User = "/a~2b" },
 			[]string{`backend.mapping.user: must be a JSON Pointer such as /data/user, or # for the whole answer (got "/a~2b")`}},
+		{"breaker", func(c *Config) { c.Backend.Breaker = Breaker{Failures: -1, OpenFor: -time.Second} },
+			[]string{"backend.breaker.failures: must be positive (got -1)", "backend.breaker.openFor: must be positive (got -1s)"}},
+		{"breaker openFor at most 30s", func(c *Config) { c.Backend.Breaker.OpenFor = time.Minute },
+			[]string{"backend.breaker.openFor: must be at most 30s, the longest a breaker stays open (got 1m)"}},
+		{"breaker openFor 30s", func(c *Config) { c.Backend.Breaker.OpenFor = 30 * time.Second }, nil},
 		{"listen", func(c *Config) { c.Listen = "8080" },
 			[]string{`listen: must be an address such as :8080 or 127.0.0.1:8080 (got "8080")`}},
 		{"tls needs both", func(c *Config) { c.TLS.CertFile = "testdata/files/cert.pem" },
@@ -266,6 +271,15 @@ func TestValidate(t *testing.T) {
 		}, []string{
 			`store.driver: must be memory or redis (got "etcd")`,
 			`store.redis.url: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (got "http://:<redacted>@r/")`,
+		}},
+		{"store sentinel url", func(c *Config) {
+			c.Store.Redis.URL = "redis://10.0.0.1:26379/0?master_name=main&addr=10.0.0.2:26379&addr=10.0.0.3:26379"
+		}, nil},
+		{"store sentinel url: empty master name, bad addr", func(c *Config) {
+			c.Store.Redis.URL = "redis://10.0.0.1:26379/0?master_name=&addr=10.0.0.2"
+		}, []string{
+			`store.redis.url: master_name must name the master the sentinels monitor (got an empty name)`,
+			`store.redis.url: addr must be a host:port such as 10.0.0.2:26379 (got "10.0.0.2")`,
 		}},
 		{"metrics path", func(c *Config) {
 			c.Metrics.Enabled = true

@@ -1,8 +1,9 @@
 // Package metrics exposes the gateway's Prometheus metrics (metrics.enabled,
 // served at metrics.path): requests by kind and status with their latency,
-// session outcomes, refreshes, calls to the backend, rate-limit and CSRF
-// refusals, and the build (apilayer_build_info). docs/metrics.md lists
-// every metric with its labels and what to alert on.
+// session outcomes, refreshes, calls to the backend and the state of its
+// circuit breakers, rate-limit and CSRF refusals, and the build
+// (apilayer_build_info). docs/metrics.md lists every metric with its labels
+// and what to alert on.
 //
 // A nil *Metrics is valid and records nothing, so the pipeline calls it
 // without checking whether metrics are on. Metrics are kept in their own
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +36,7 @@ type Metrics struct {
 	rateLimited  prometheus.Counter
 	csrfFailed   prometheus.Counter
 	buildInfo    prometheus.Gauge
+	breakers     *breakerStates
 
 	own []prometheus.Collector // the apilayer_* collectors, in registration order
 }
@@ -86,8 +89,11 @@ func New() *Metrics {
 		}),
 	}
 	m.buildInfo.Set(1)
+	m.breakers = &breakerStates{desc: prometheus.NewDesc("apilayer_backend_breaker_state",
+		"State of the circuit breaker of each backend endpoint (backend.breaker): 1 for its current state (closed, open, half-open), 0 for the others.",
+		[]string{"endpoint", "state"}, nil)}
 	m.own = []prometheus.Collector{m.requests, m.duration, m.sessions, m.refreshes, m.backendCalls,
-		m.rateLimited, m.csrfFailed, m.buildInfo}
+		m.rateLimited, m.csrfFailed, m.buildInfo, m.breakers}
 	m.reg.MustRegister(m.own...)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -130,6 +136,50 @@ func (m *Metrics) RateLimited() {
 func (m *Metrics) CSRFFailed() {
 	if m != nil {
 		m.csrfFailed.Inc()
+	}
+}
+
+// BackendBreakers sets where apilayer_backend_breaker_state reads the
+// breakers' states at each scrape: states returns the state (closed, open,
+// half-open) of each backend endpoint (validate, refresh...).
+func (m *Metrics) BackendBreakers(states func() map[string]string) {
+	if m == nil {
+		return
+	}
+	m.breakers.mu.Lock()
+	m.breakers.states = states
+	m.breakers.mu.Unlock()
+}
+
+// BreakerStates are the states apilayer_backend_breaker_state reports.
+var BreakerStates = []string{"closed", "open", "half-open"}
+
+// breakerStates is the collector of apilayer_backend_breaker_state: the
+// breakers' states are read when Prometheus scrapes, so they are never out
+// of date.
+type breakerStates struct {
+	desc   *prometheus.Desc
+	mu     sync.Mutex
+	states func() map[string]string // guarded by mu; nil: no samples
+}
+
+func (b *breakerStates) Describe(ch chan<- *prometheus.Desc) { ch <- b.desc }
+
+func (b *breakerStates) Collect(ch chan<- prometheus.Metric) {
+	b.mu.Lock()
+	states := b.states
+	b.mu.Unlock()
+	if states == nil {
+		return
+	}
+	for endpoint, cur := range states() {
+		for _, s := range BreakerStates {
+			v := 0.0
+			if s == cur {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(b.desc, prometheus.GaugeValue, v, endpoint, s)
+		}
 	}
 }
 

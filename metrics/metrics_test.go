@@ -32,3 +32,40 @@ func TestBuildInfo(t *testing.T) {
 		t.Errorf("metrics lack %s:\n%s", want, got)
 	}
 }
+
+// TestBackendBreakers: the breaker gauge reads the states at each scrape, 1
+// for the current state of each endpoint and 0 for the others.
+func TestBackendBreakers(t *testing.T) {
+	m := New()
+	if got := scrape(t, m); strings.Contains(got, "apilayer_backend_breaker_state{") {
+		t.Errorf("breaker samples before BackendBreakers:\n%s", got)
+	}
+	states := map[string]string{"validate": "closed", "refresh": "open"}
+	m.BackendBreakers(func() map[string]string { return states })
+	want := []string{
+		`apilayer_backend_breaker_state{endpoint="validate",state="closed"} 1`,
+		`apilayer_backend_breaker_state{endpoint="validate",state="open"} 0`,
+		`apilayer_backend_breaker_state{endpoint="validate",state="half-open"} 0`,
+		`apilayer_backend_breaker_state{endpoint="refresh",state="closed"} 0`,
+		`apilayer_backend_breaker_state{endpoint="refresh",state="open"} 1`,
+		`apilayer_backend_breaker_state{endpoint="refresh",state="half-open"} 0`,
+	}
+	got := scrape(t, m)
+	for _, w := range want {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
+	states = map[string]string{"validate": "half-open", "refresh": "closed"}
+	got = scrape(t, m)
+	for _, w := range []string{
+		`apilayer_backend_breaker_state{endpoint="validate",state="half-open"} 1`,
+		`apilayer_backend_breaker_state{endpoint="refresh",state="open"} 0`,
+	} {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("after a change, metrics lack %s", w)
+		}
+	}
+	var nilMetrics *Metrics
+	nilMetrics.BackendBreakers(nil) // a nil Metrics records nothing
+}

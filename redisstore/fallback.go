@@ -61,7 +61,7 @@ func FailuresWithFallback(shared, local session.Failures) session.Failures {
 
 type fallbackFailures struct{ shared, local session.Failures }
 
-func (f *fallbackFailures) Failed(ctx context.Context, key string) (session.Reason, bool, error) {
+func (f *fallbackFailures) Failed(ctx context.Context, key string) (session.Failure, bool, error) {
 	r, ok, err := f.shared.Failed(ctx, key)
 	if err != nil {
 		return f.local.Failed(ctx, key)
@@ -69,7 +69,7 @@ func (f *fallbackFailures) Failed(ctx context.Context, key string) (session.Reas
 	return r, ok, nil
 }
 
-func (f *fallbackFailures) Fail(ctx context.Context, key string, r session.Reason, until time.Time) error {
+func (f *fallbackFailures) Fail(ctx context.Context, key string, r session.Failure, until time.Time) error {
 	_ = f.shared.Fail(ctx, key, r, until)
 	return f.local.Fail(ctx, key, r, until)
 }

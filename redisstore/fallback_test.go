@@ -51,11 +51,11 @@ func TestFallbackServesDuringOutage(t *testing.T) {
 	mustSet(t, cacheA, k3, entry)
 	mustHit(t, cacheA, k3, true)
 	mustHit(t, cacheB, k3, false) // B never saw it: per-instance state
-	if err := failA.Fail(ctx, k1, "network", clock.Now().Add(time.Minute)); err != nil {
+	if err := failA.Fail(ctx, k1, session.Failure{Reason: "network"}, clock.Now().Add(time.Minute)); err != nil {
 		t.Fatalf("Fail during outage: %v", err)
 	}
-	if reason, ok, err := failA.Failed(ctx, k1); err != nil || !ok || reason != "network" {
-		t.Fatalf("Failed during outage = %q, %v, %v", reason, ok, err)
+	if f, ok, err := failA.Failed(ctx, k1); err != nil || !ok || f.Reason != "network" {
+		t.Fatalf("Failed during outage = %+v, %v, %v", f, ok, err)
 	}
 	if storeA.Healthy() {
 		t.Fatal("healthy during outage")

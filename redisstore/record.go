@@ -28,31 +28,46 @@ func (s *Store) getRecord(ctx context.Context, op, k string) ([]byte, bool, erro
 	if err != nil {
 		return nil, false, err
 	}
+	payload, ok := s.openRecord(b)
+	return payload, ok, nil
+}
+
+// openRecord returns the payload of the record b, if not expired.
+func (s *Store) openRecord(b []byte) ([]byte, bool) {
 	if len(b) < 8 {
-		return nil, false, nil // not ours: a miss
+		return nil, false // not ours: a miss
 	}
 	until := time.Unix(0, int64(binary.BigEndian.Uint64(b)))
 	if !s.now().Before(until) {
-		return nil, false, nil
+		return nil, false
 	}
-	return b[8:], true, nil
+	return b[8:], true
 }
 
 // setRecord stores payload at k until the given time; a past time deletes
 // the key.
 func (s *Store) setRecord(ctx context.Context, op, k string, payload []byte, until time.Time) error {
-	ttl := until.Sub(s.now())
-	if ttl <= 0 {
+	v, ttl, ok := s.sealRecord(payload, until)
+	if !ok {
 		return s.del(ctx, op, k)
 	}
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(payload)), uint64(until.UnixNano()))
-	v = append(v, payload...)
-	// PX is in milliseconds: round up, so Redis never drops a record
-	// before the expiry that reads check.
-	ttl = (ttl + time.Millisecond - 1).Truncate(time.Millisecond)
 	return s.do(ctx, op, func(ctx context.Context) error {
 		return s.rdb.Set(ctx, k, v, ttl).Err()
 	})
+}
+
+// sealRecord returns the record of payload until the given time and its
+// Redis TTL; ok is false when the time is not after now.
+func (s *Store) sealRecord(payload []byte, until time.Time) (v []byte, ttl time.Duration, ok bool) {
+	ttl = until.Sub(s.now())
+	if ttl <= 0 {
+		return nil, 0, false
+	}
+	v = binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(payload)), uint64(until.UnixNano()))
+	v = append(v, payload...)
+	// PX is in milliseconds: round up, so Redis never drops a record
+	// before the expiry that reads check.
+	return v, (ttl + time.Millisecond - 1).Truncate(time.Millisecond), true
 }
 
 // del deletes the key k.

@@ -125,7 +125,9 @@ func TestTokenStoresRefuseRawTokens(t *testing.T) {
 		}},
 		{"cache delete", func(k string) error { return s.Cache().Delete(ctx, k) }},
 		{"failures get", func(k string) error { _, _, err := s.Failures().Failed(ctx, k); return err }},
-		{"failures set", func(k string) error { return s.Failures().Fail(ctx, k, "expired", time.Now().Add(time.Hour)) }},
+		{"failures set", func(k string) error {
+			return s.Failures().Fail(ctx, k, session.Failure{Reason: "expired"}, time.Now().Add(time.Hour))
+		}},
 		{"successors get", func(k string) error { _, _, err := s.Successors().Get(ctx, k); return err }},
 		{"successors set", func(k string) error { return s.Successors().Set(ctx, k, []byte("sealed"), time.Hour) }},
 		{"revalidations get", func(k string) error { _, _, err := s.Revalidations().Confirmed(ctx, k); return err }},

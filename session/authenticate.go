@@ -90,10 +90,11 @@ func (m *Manager) Finish(ctx context.Context, v Validation) Outcome {
 	case fromGuest:
 		return m.guest(ctx, in, v.v)
 	}
-	if g, ok := m.mint(ctx, in); ok {
+	g, ok, down := m.mint(ctx, in)
+	if ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Set: Cookies{Guest: g}}
 	}
-	return Outcome{State: StateAnonymous}
+	return Outcome{State: StateAnonymous, GuestUnavailable: down}
 }
 
 // credential is what authenticates a refresh of in: the refresh cookie in
@@ -231,11 +232,12 @@ func (m *Manager) afterRefresh(ctx context.Context, in Input, r refreshed) Outco
 // without a guest every carried auth cookie is deleted.
 func (m *Manager) fallback(ctx context.Context, in Input, reason Reason, del CookieSet) Outcome {
 	c := carried(in)
-	if g, ok := m.mint(ctx, in); ok {
+	g, ok, down := m.mint(ctx, in)
+	if ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Reason: reason, Set: Cookies{Guest: g},
 			Delete: CookieSet{User: del.User && c.User, Refresh: del.Refresh && c.Refresh}}
 	}
-	return Outcome{State: StateAnonymous, Reason: reason, Delete: c}
+	return Outcome{State: StateAnonymous, Reason: reason, Delete: c, GuestUnavailable: down}
 }
 
 // guest handles a request carrying a guest cookie and no user cookie,
@@ -248,27 +250,36 @@ func (m *Manager) guest(ctx context.Context, in Input, v validation) Outcome {
 		return Outcome{State: stateOf(v.id), Identity: v.id, Token: in.Guest, Stale: v.stale}
 	}
 	// An invalid guest token is never refreshed: a new one is minted.
-	if g, ok := m.mint(ctx, in); ok {
+	g, ok, down := m.mint(ctx, in)
+	if ok {
 		return Outcome{State: StateGuest, Token: g, Minted: true, Set: Cookies{Guest: g}}
 	}
-	return Outcome{State: StateAnonymous, Delete: carried(in)}
+	return Outcome{State: StateAnonymous, Delete: carried(in), GuestUnavailable: down}
 }
 
 // mint asks the backend for a guest token, within the per-client cap.
-func (m *Manager) mint(ctx context.Context, in Input) (string, bool) {
+// unavailable reports that a guest was due but the backend could not be
+// asked (the call failed as unavailable, or its breaker is open).
+func (m *Manager) mint(ctx context.Context, in Input) (tok string, ok, unavailable bool) {
 	if !m.guestEnabled {
-		return "", false
+		return "", false, false
 	}
 	if m.limiter != nil && !m.limiter.Allow(ctx, m.guestKey(in.Client)) {
 		m.log.Debug("session: guest cap reached", slog.String("client", in.Client))
-		return "", false
+		return "", false, false
 	}
 	g, err := m.be.Guest(ctx)
-	if err != nil || g == "" {
+	switch {
+	case errors.Is(err, backend.ErrUnavailable):
+		// Not logged per request: the backend client logs its breaker's
+		// changes of state.
+		m.log.Debug("session: guest token not minted", slog.Any("error", err))
+		return "", false, true
+	case err != nil || g == "":
 		m.log.Warn("session: guest token not minted", slog.Any("error", err))
-		return "", false
+		return "", false, false
 	}
-	return g, true
+	return g, true, false
 }
 
 // guestKey is the key of the guest-mint cap for Input.Client: an IP address
@@ -514,7 +525,9 @@ type refreshed struct {
 // for every concurrent caller when single-flight is on (joining a flight is
 // open to any request with the credential), and with a RefreshLock one
 // call across instances. Failures other than network are remembered for
-// max(CacheTTL, 1s).
+// max(CacheTTL, 1s); a refresh that failed because the backend was
+// unavailable is not tried again for 1s, doubled by each further one up to
+// 30s, until the backend answers a refresh of the credential.
 func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed {
 	key := Key(cred)
 	if r, ok := m.successor(ctx, key, cred, in.ClientID); ok {
@@ -580,12 +593,21 @@ func (m *Manager) doRefresh(ctx context.Context, key, cred, client string) refre
 	t, err := m.be.Refresh(ctx, cred)
 	if err != nil {
 		var re *backend.RefreshError
-		if !errors.As(err, &re) || re.Reason == backend.ReasonNetwork {
-			m.log.Warn("session: refresh failed", slog.String("reason", string(backend.ReasonNetwork)))
+		switch {
+		case errors.Is(err, backend.ErrUnavailable):
+			// No refresh of this credential until the interval is over:
+			// a dead backend is not asked again on every request.
+			d := m.rememberUnavailable(ctx, key)
+			m.log.Warn("session: refresh failed", slog.String("reason", string(backend.ReasonNetwork)),
+				slog.Duration("retryIn", d))
+			return refreshed{reason: backend.ReasonNetwork}
+		case !errors.As(err, &re) || re.Reason == backend.ReasonNetwork:
+			// The shared call was cancelled (Close): nothing was learnt.
 			return refreshed{reason: backend.ReasonNetwork}
 		}
 		return m.refreshFailed(ctx, key, re.Reason)
 	}
+	m.forgetUnavailable(ctx, key)
 	if t.Access == "" {
 		return m.refreshFailed(ctx, key, backend.ReasonUnknown)
 	}

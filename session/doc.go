@@ -52,4 +52,7 @@
 // A backend outage is never taken for an invalid token: no refresh, no
 // guest minting and no cookie change happen while the backend cannot
 // answer, and the last good result of a token is served for StaleIfError.
+// A refresh that failed because the backend was unavailable is tried again
+// for that credential only after a backoff (1s, doubling up to 30s, shared
+// through Failures), until the backend answers a refresh of it.
 package session

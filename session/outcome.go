@@ -89,6 +89,12 @@ type Outcome struct {
 	Refreshed, Minted, Stale bool
 	// Reason is the refresh failure reason when a refresh failed.
 	Reason Reason
+	// GuestUnavailable (StateAnonymous only): guests are enabled and one
+	// was due, but it could not be minted because the backend is
+	// unavailable (the guest call failed as unavailable, or its circuit
+	// breaker is open). The visitor is anonymous only for want of the
+	// backend.
+	GuestUnavailable bool
 	// Set holds the cookies to set.
 	Set Cookies
 	// Delete names the cookies to delete: only ones the request carried.
@@ -101,6 +107,7 @@ func (o Outcome) LogValue() slog.Value {
 		slog.String("state", o.State.String()),
 		slog.Bool("refreshed", o.Refreshed), slog.Bool("minted", o.Minted),
 		slog.Bool("stale", o.Stale), slog.String("reason", string(o.Reason)),
+		slog.Bool("guestUnavailable", o.GuestUnavailable),
 		slog.Any("set", o.Set),
 		slog.Bool("deleteUser", o.Delete.User), slog.Bool("deleteGuest", o.Delete.Guest),
 		slog.Bool("deleteRefresh", o.Delete.Refresh))

@@ -142,3 +142,82 @@ func TestRefreshLockOnRedis(t *testing.T) {
 		t.Errorf("%d flight records in Redis (%v), want 1", flights, keys)
 	}
 }
+
+// TestUnavailableRefreshBackoffOnRedis: the memory of unavailable refreshes
+// is shared through Redis, so two instances together make one refresh call
+// per interval for a token while the backend's refresh endpoint fails.
+func TestUnavailableRefreshBackoffOnRedis(t *testing.T) {
+	r := testkit.StartRedis(t)
+	be := testkit.NewBackend(t, demo.BackendOptions{})
+	clock := testkit.NewClock(time.Now())
+	var ms []*session.Manager
+	for range 2 {
+		s, err := redisstore.New(t.Context(), redisstore.Options{
+			URL: r.URL(), KeyPrefix: "bo:", Timeout: 2 * time.Second, Now: clock.Now, Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		bc, err := backend.New(backend.Options{URL: be.URL(), Timeout: 5 * time.Second, Now: clock.Now,
+			Breaker: backend.BreakerOptions{Failures: 1 << 20}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := session.New(session.Options{
+			Backend:      bc,
+			CacheTTL:     time.Minute,
+			SingleFlight: true,
+			Cache:        redisstore.CacheWithFallback(s.Cache(), session.NewMemoryCache(100, clock.Now)),
+			Failures:     redisstore.FailuresWithFallback(s.Failures(), session.NewMemoryFailures(100, clock.Now)),
+			Now:          clock.Now,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		ms = append(ms, m)
+	}
+	old, err := be.Demo().Issue("alice", -time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be.SetFault("auth/refresh", testkit.Status(503))
+	in := session.Input{User: old}
+	auth := func(i int) {
+		t.Helper()
+		if o := ms[i].Authenticate(t.Context(), in); o.State != session.StateUnavailable || o.Set != (session.Cookies{}) || o.Delete.Any() {
+			t.Fatalf("instance %d: %v, want unavailable without cookie change", i, o)
+		}
+	}
+	wantCalls := func(n int64) {
+		t.Helper()
+		if got := be.Calls("auth/refresh"); got != n {
+			t.Fatalf("refresh calls = %d, want %d", got, n)
+		}
+	}
+	auth(0)
+	auth(1)
+	wantCalls(1)
+	clock.Advance(time.Second)
+	auth(1)
+	auth(0)
+	wantCalls(2)
+	clock.Advance(2*time.Second - time.Millisecond)
+	auth(0)
+	auth(1)
+	wantCalls(2)
+	clock.Advance(time.Millisecond)
+	auth(0)
+	auth(1)
+	wantCalls(3)
+
+	// The backend answers again: the token is refreshed once its interval
+	// (4s) is over, on either instance.
+	be.SetFault("auth/refresh", testkit.None)
+	clock.Advance(4 * time.Second)
+	if o := ms[1].Authenticate(t.Context(), in); o.State != session.StateUser || !o.Refreshed {
+		t.Fatalf("after recovery: %v, want a refreshed user", o)
+	}
+	wantCalls(4)
+}

@@ -369,18 +369,66 @@ func (m *Manager) cacheSet(ctx context.Context, key string, e Entry) {
 	}
 }
 
-func (m *Manager) failedGet(ctx context.Context, key string) (Reason, bool) {
-	r, ok, err := m.failures.Failed(ctx, key)
+// failure returns the failure remembered for key, whether or not it still
+// blocks a refresh.
+func (m *Manager) failure(ctx context.Context, key string) (Failure, bool) {
+	f, ok, err := m.failures.Failed(ctx, key)
 	if err != nil {
 		m.log.Warn("session: failed-refresh memory get failed", slog.Any("error", err))
-		return "", false
+		return Failure{}, false
 	}
-	return r, ok
+	return f, ok
 }
 
+// failedGet returns the reason of the failure remembered for key while it
+// forbids refreshing the credential.
+func (m *Manager) failedGet(ctx context.Context, key string) (Reason, bool) {
+	f, ok := m.failure(ctx, key)
+	if !ok || !f.Blocks(m.now()) {
+		return "", false
+	}
+	return f.Reason, true
+}
+
+// remember remembers a refresh that failed for reason r (not network) for
+// max(CacheTTL, 1s); it replaces the memory of unavailable refreshes.
 func (m *Manager) remember(ctx context.Context, key string, r Reason) {
 	d := max(m.ttl, time.Second)
-	if err := m.failures.Fail(ctx, key, r, m.now().Add(d)); err != nil {
+	m.setFailure(ctx, key, Failure{Reason: r}, m.now().Add(d))
+}
+
+// The backoff of the refreshes of one credential that failed because the
+// backend was unavailable: 1s, doubled by each further unavailable
+// refresh, up to 30s. The memory of it is kept for maxRefreshBackoff past
+// the interval, so a refresh within that time continues the doubling.
+const (
+	minRefreshBackoff = time.Second
+	maxRefreshBackoff = 30 * time.Second
+)
+
+// rememberUnavailable remembers a refresh of key that failed because the
+// backend was unavailable, and returns the interval before the next one.
+func (m *Manager) rememberUnavailable(ctx context.Context, key string) time.Duration {
+	d := minRefreshBackoff
+	if f, ok := m.failure(ctx, key); ok && f.Reason == backend.ReasonNetwork && f.Backoff > 0 {
+		d = min(2*f.Backoff, maxRefreshBackoff)
+	}
+	now := m.now()
+	m.setFailure(ctx, key, Failure{Reason: backend.ReasonNetwork, Retry: now.Add(d), Backoff: d},
+		now.Add(d+maxRefreshBackoff))
+	return d
+}
+
+// forgetUnavailable forgets the unavailable refreshes of key: the backend
+// answered a refresh of it.
+func (m *Manager) forgetUnavailable(ctx context.Context, key string) {
+	if f, ok := m.failure(ctx, key); ok && f.Reason == backend.ReasonNetwork {
+		m.setFailure(ctx, key, Failure{}, time.Time{})
+	}
+}
+
+func (m *Manager) setFailure(ctx context.Context, key string, f Failure, until time.Time) {
+	if err := m.failures.Fail(ctx, key, f, until); err != nil {
 		m.log.Warn("session: failed-refresh memory set failed", slog.Any("error", err))
 	}
 }

@@ -54,11 +54,32 @@ type Cache interface {
 }
 
 // Failures remembers failed refreshes keyed by Key(credential), so a dead
-// token does not cost one refresh call per request.
+// token does not cost one refresh call per request, nor a dead backend one
+// refresh call per request of each token.
 type Failures interface {
-	Failed(ctx context.Context, key string) (Reason, bool, error)
-	Fail(ctx context.Context, key string, r Reason, until time.Time) error
+	// Failed returns the failure remembered for key.
+	Failed(ctx context.Context, key string) (Failure, bool, error)
+	// Fail remembers f for key until the given time; a time that is not
+	// after now forgets key.
+	Fail(ctx context.Context, key string, f Failure, until time.Time) error
 }
+
+// Failure is a remembered failed refresh.
+type Failure struct {
+	// Reason is why the refresh failed.
+	Reason Reason
+	// Retry is, for a refresh that failed because the backend was
+	// unavailable (ReasonNetwork), when the credential may be refreshed
+	// again. The record outlives it, so that the next unavailable refresh
+	// of the credential doubles Backoff. Zero: the credential is not
+	// refreshed again while the record is kept.
+	Retry time.Time
+	// Backoff is, with Retry, the interval that ends at Retry.
+	Backoff time.Duration
+}
+
+// Blocks reports whether f forbids a refresh at now.
+func (f Failure) Blocks(now time.Time) bool { return f.Retry.IsZero() || now.Before(f.Retry) }
 
 // Limiter caps an action per key (the guest mints of one client).
 type Limiter interface {
@@ -107,7 +128,7 @@ func (c *MemoryCache) Sweep() { c.l.sweep(c.now()) }
 
 // MemoryFailures is the in-memory Failures, bounded by its size.
 type MemoryFailures struct {
-	l   *lru[Reason]
+	l   *lru[Failure]
 	now func() time.Time
 }
 
@@ -117,17 +138,17 @@ func NewMemoryFailures(size int, now func() time.Time) *MemoryFailures {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryFailures{l: newLRU[Reason](size), now: now}
+	return &MemoryFailures{l: newLRU[Failure](size), now: now}
 }
 
 // Failed implements Failures.
-func (f *MemoryFailures) Failed(_ context.Context, key string) (Reason, bool, error) {
+func (f *MemoryFailures) Failed(_ context.Context, key string) (Failure, bool, error) {
 	r, ok := f.l.get(key, f.now())
 	return r, ok, nil
 }
 
 // Fail implements Failures.
-func (f *MemoryFailures) Fail(_ context.Context, key string, r Reason, until time.Time) error {
+func (f *MemoryFailures) Fail(_ context.Context, key string, r Failure, until time.Time) error {
 	f.l.set(key, r, until, f.now())
 	return nil
 }

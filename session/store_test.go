@@ -79,9 +79,9 @@ func TestMemoryFailures(t *testing.T) {
 	c := newClock()
 	f := NewMemoryFailures(10, c.Now)
 	ctx := context.Background()
-	f.Fail(ctx, "k", backend.ReasonExpired, c.Now().Add(time.Second))
-	if r, ok, _ := f.Failed(ctx, "k"); !ok || r != backend.ReasonExpired {
-		t.Fatalf("Failed = %q, %v", r, ok)
+	f.Fail(ctx, "k", Failure{Reason: backend.ReasonExpired}, c.Now().Add(time.Second))
+	if r, ok, _ := f.Failed(ctx, "k"); !ok || r.Reason != backend.ReasonExpired {
+		t.Fatalf("Failed = %+v, %v", r, ok)
 	}
 	c.Advance(time.Second)
 	if _, ok, _ := f.Failed(ctx, "k"); ok {

@@ -72,7 +72,7 @@ func TestHealthcheck(t *testing.T) {
 	}))
 	defer down.Close()
 
-	const healthy = "200 {\"status\":\"ok\",\"backend\":\"ok\",\"store\":\"memory\"}\n"
+	const healthy = "200 {\"status\":\"ok\",\"backend\":\"ok\",\"store\":\"memory\",\"backendEndpoints\":{\"guest\":\"closed\",\"login\":\"closed\",\"logout\":\"closed\",\"refresh\":\"closed\",\"register\":\"closed\",\"validate\":\"closed\"}}\n"
 	tests := []struct {
 		name   string
 		cwd    string

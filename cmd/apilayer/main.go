@@ -128,7 +128,9 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer gw.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := launch.Drain(context.Background(), func(sig os.Signal) {
+		log.Error("apilayer: second signal during the drain: exiting now", "signal", sig.String())
+	})
 	defer stop()
 	if err := gw.ListenAndServe(ctx); err != nil {
 		log.Error("apilayer stopped", "err", err.Error())
@@ -225,7 +227,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := launch.Drain(context.Background(), func(sig os.Signal) {
+		fmt.Fprintf(stderr, "apilayer demo: second signal (%s) during the drain: exiting now\n", sig)
+	})
 	defer stop()
 	err := launch.Demo(ctx, launch.DemoOptions{Listen: *listen, Out: stdout, Log: stderr, Validate: *validate})
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -69,7 +69,7 @@ var moreNotes = map[string]string{
 	"server.readHeaderTimeout": "How long a client may take to send the request headers (slowloris defence).",
 	"server.idleTimeout":       "How long an idle keep-alive connection is kept.",
 	"server.maxHeaderBytes":    "The largest request header block accepted.",
-	"health.path":              "`GET` answers `{\"status\":\"ok\",\"backend\":\"ok\",\"store\":\"memory\"}` (`degraded`, still 200, while the backend is unavailable). Not rate limited.",
+	"health.path":              "`GET` answers `{\"status\":\"ok\",\"backend\":\"ok\",\"store\":\"memory\",\"backendEndpoints\":{\"validate\":\"closed\",...}}` (`degraded`, still 200, while the backend is unavailable; `backendEndpoints`: each endpoint's `backend.breaker`). Not rate limited.",
 
 	"backend.endpoints.validate": "`GET` with `Authorization: Bearer <token>`; 2xx JSON whose `mapping.user` is an object means valid.",
 	"backend.endpoints.refresh":  "`POST` with `Authorization: Bearer <token>` (the refresh cookie in dual-token mode); the new token is read at `mapping.accessToken`.",

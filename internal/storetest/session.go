@@ -229,7 +229,7 @@ func Failures(t *testing.T, newFailures func(t *testing.T, now func() time.Time)
 		c := testkit.NewClock(start)
 		return c, newFailures(t, c.Now)
 	}
-	failed := func(t *testing.T, f session.Failures, k string) (session.Reason, bool) {
+	failed := func(t *testing.T, f session.Failures, k string) (session.Failure, bool) {
 		t.Helper()
 		r, ok, err := f.Failed(t.Context(), k)
 		if err != nil {
@@ -237,27 +237,36 @@ func Failures(t *testing.T, newFailures func(t *testing.T, now func() time.Time)
 		}
 		return r, ok
 	}
-	fail := func(t *testing.T, f session.Failures, k string, r session.Reason, until time.Time) {
+	fail := func(t *testing.T, f session.Failures, k string, r session.Failure, until time.Time) {
 		t.Helper()
 		if err := f.Fail(t.Context(), k, r, until); err != nil {
 			t.Fatalf("Fail: %v", err)
 		}
 	}
+	reason := func(r session.Reason) session.Failure { return session.Failure{Reason: r} }
+	// unavailable is the memory of a refresh that failed as unavailable
+	// at start with a backoff of d.
+	unavailable := func(d time.Duration) session.Failure {
+		return session.Failure{Reason: "network", Retry: start.Add(d), Backoff: d}
+	}
+	same := func(got, want session.Failure) bool {
+		return got.Reason == want.Reason && got.Retry.Equal(want.Retry) && got.Backoff == want.Backoff
+	}
 
 	t.Run("unknown key has not failed", func(t *testing.T) {
 		_, f := setup(t)
 		if r, ok := failed(t, f, key("x")); ok {
-			t.Fatalf("Failed = %q, true on an empty store", r)
+			t.Fatalf("Failed = %+v, true on an empty store", r)
 		}
 	})
 
 	for _, r := range []session.Reason{"reuse", "expired", "revoked", "network", "unknown"} {
 		t.Run("remembers reason/"+string(r), func(t *testing.T) {
 			_, f := setup(t)
-			fail(t, f, key("a"), r, start.Add(time.Minute))
+			fail(t, f, key("a"), reason(r), start.Add(time.Minute))
 			got, ok := failed(t, f, key("a"))
-			if !ok || got != r {
-				t.Fatalf("Failed = %q, %v; want %q, true", got, ok, r)
+			if !ok || !same(got, reason(r)) {
+				t.Fatalf("Failed = %+v, %v; want %q without retry, true", got, ok, r)
 			}
 			if _, ok := failed(t, f, key("b")); ok {
 				t.Fatal("another key has failed too")
@@ -267,7 +276,7 @@ func Failures(t *testing.T, newFailures func(t *testing.T, now func() time.Time)
 
 	t.Run("until", func(t *testing.T) {
 		clock, f := setup(t)
-		fail(t, f, key("a"), "expired", start.Add(30*time.Second))
+		fail(t, f, key("a"), reason("expired"), start.Add(30*time.Second))
 		clock.Advance(30*time.Second - time.Microsecond)
 		if _, ok := failed(t, f, key("a")); !ok {
 			t.Fatal("forgotten before until")
@@ -280,19 +289,69 @@ func Failures(t *testing.T, newFailures func(t *testing.T, now func() time.Time)
 
 	t.Run("fail replaces", func(t *testing.T) {
 		_, f := setup(t)
-		fail(t, f, key("a"), "network", start.Add(time.Minute))
-		fail(t, f, key("a"), "revoked", start.Add(time.Minute))
-		if got, ok := failed(t, f, key("a")); !ok || got != "revoked" {
-			t.Fatalf("Failed = %q, %v; want revoked, true", got, ok)
+		fail(t, f, key("a"), reason("network"), start.Add(time.Minute))
+		fail(t, f, key("a"), reason("revoked"), start.Add(time.Minute))
+		if got, ok := failed(t, f, key("a")); !ok || !same(got, reason("revoked")) {
+			t.Fatalf("Failed = %+v, %v; want revoked, true", got, ok)
 		}
 	})
 
 	t.Run("until in the past forgets", func(t *testing.T) {
 		_, f := setup(t)
-		fail(t, f, key("a"), "network", start.Add(time.Minute))
-		fail(t, f, key("a"), "network", start.Add(-time.Second))
+		fail(t, f, key("a"), reason("network"), start.Add(time.Minute))
+		fail(t, f, key("a"), reason("network"), start.Add(-time.Second))
 		if _, ok := failed(t, f, key("a")); ok {
 			t.Fatal("remembered past until")
+		}
+	})
+
+	// The backoff of unavailable refreshes: Retry and Backoff are kept
+	// exactly, past Retry, until the record's own expiry.
+	t.Run("unavailable backoff kept past retry", func(t *testing.T) {
+		clock, f := setup(t)
+		want := unavailable(4 * time.Second)
+		fail(t, f, key("a"), want, start.Add(34*time.Second))
+		for _, at := range []time.Duration{0, 4*time.Second - time.Microsecond, 4 * time.Second, 34*time.Second - time.Microsecond} {
+			clock.Set(start.Add(at))
+			got, ok := failed(t, f, key("a"))
+			if !ok || !same(got, want) {
+				t.Fatalf("at +%v: Failed = %+v, %v; want %+v, true", at, got, ok, want)
+			}
+			if blocks := got.Blocks(clock.Now()); blocks != (at < 4*time.Second) {
+				t.Fatalf("at +%v: Blocks = %v", at, blocks)
+			}
+		}
+		clock.Set(start.Add(34 * time.Second))
+		if got, ok := failed(t, f, key("a")); ok {
+			t.Fatalf("at until: Failed = %+v, true; want forgotten", got)
+		}
+	})
+
+	t.Run("unavailable backoff replaced", func(t *testing.T) {
+		_, f := setup(t)
+		fail(t, f, key("a"), unavailable(time.Second), start.Add(time.Minute))
+		fail(t, f, key("a"), unavailable(2*time.Second), start.Add(time.Minute))
+		if got, ok := failed(t, f, key("a")); !ok || !same(got, unavailable(2*time.Second)) {
+			t.Fatalf("Failed = %+v, %v; want the doubled backoff", got, ok)
+		}
+		// An answer of the backend replaces the backoff.
+		fail(t, f, key("a"), reason("expired"), start.Add(time.Minute))
+		if got, ok := failed(t, f, key("a")); !ok || !same(got, reason("expired")) {
+			t.Fatalf("Failed = %+v, %v; want expired without retry", got, ok)
+		}
+		fail(t, f, key("b"), reason("expired"), start.Add(time.Minute))
+		fail(t, f, key("b"), unavailable(time.Second), start.Add(time.Minute))
+		if got, ok := failed(t, f, key("b")); !ok || !same(got, unavailable(time.Second)) {
+			t.Fatalf("Failed = %+v, %v; want the backoff", got, ok)
+		}
+	})
+
+	t.Run("unavailable backoff forgotten", func(t *testing.T) {
+		_, f := setup(t)
+		fail(t, f, key("a"), unavailable(time.Second), start.Add(time.Minute))
+		fail(t, f, key("a"), session.Failure{}, start.Add(-time.Second))
+		if got, ok := failed(t, f, key("a")); ok {
+			t.Fatalf("Failed = %+v, true after forgetting", got)
 		}
 	})
 }

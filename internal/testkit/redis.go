@@ -19,6 +19,10 @@ import (
 // redisNotFound is the message of StartRedis when redis-server is missing.
 const redisNotFound = "redis-server not found: install it with `apt-get install redis-server` (make test does this when run as root)"
 
+// sentinelNotFound is the message of StartSentinel when redis-sentinel is
+// missing.
+const sentinelNotFound = "redis-sentinel not found: install it with `apt-get install redis-sentinel` (make test does this when run as root)"
+
 // redisStartTimeout bounds the wait for a redis-server to accept
 // connections.
 const redisStartTimeout = 10 * time.Second
@@ -27,10 +31,13 @@ const redisStartTimeout = 10 * time.Second
 // owned by one test. It is stopped at the test's cleanup. Its methods are
 // safe for concurrent use.
 type Redis struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t     testing.TB
+	bin   string
+	dir   string
+	port  int
+	conf  string   // a config file, given first ("" = none); a sentinel needs one
+	extra []string // more options, given last
+	ready string   // the line of the server's log that says it is up
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd     // the running server; nil when stopped; guarded by mu
@@ -48,25 +55,72 @@ func StartRedis(t testing.TB) *Redis {
 	if err != nil {
 		t.Fatal(redisNotFound)
 	}
-	r := &Redis{t: t, bin: bin, dir: t.TempDir()}
-	t.Cleanup(r.Stop)
+	r := &Redis{t: t, bin: bin, dir: t.TempDir(), ready: "Ready to accept connections"}
+	r.launch()
+	return r
+}
+
+// StartRedisReplica starts a redis-server as StartRedis does, as a replica
+// of primary (--replicaof). It returns once the replica answers PING, which
+// may be before its first synchronisation has finished.
+func StartRedisReplica(t testing.TB, primary *Redis) *Redis {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal(redisNotFound)
+	}
+	r := &Redis{t: t, bin: bin, dir: t.TempDir(), ready: "Ready to accept connections",
+		extra: []string{"--replicaof", "127.0.0.1", strconv.Itoa(primary.port)}}
+	r.launch()
+	return r
+}
+
+// StartSentinel starts a redis-sentinel on a free port of 127.0.0.1 that
+// monitors primary under the name master with the given quorum. It takes a
+// primary for down after 1s without an answer and allows a failover 3s, so
+// a test sees a failover within seconds. Its Addr is the sentinel's
+// address; Stop and Kill stop it. When redis-sentinel is not installed the
+// test fails with a message saying how to install it.
+func StartSentinel(t testing.TB, master string, primary *Redis, quorum int) *Redis {
+	t.Helper()
+	bin, err := exec.LookPath("redis-sentinel")
+	if err != nil {
+		t.Fatal(sentinelNotFound)
+	}
+	r := &Redis{t: t, bin: bin, dir: t.TempDir(), ready: "+monitor master"}
+	// The sentinel rewrites its config file: it must be its own, writable.
+	r.conf = r.dir + "/sentinel.conf"
+	conf := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d %[3]d\n"+
+		"sentinel down-after-milliseconds %[1]s 1000\n"+
+		"sentinel failover-timeout %[1]s 3000\n"+
+		"sentinel parallel-syncs %[1]s 1\n", master, primary.port, quorum)
+	if err := os.WriteFile(r.conf, []byte(conf), 0o600); err != nil {
+		t.Fatalf("testkit: sentinel: %v", err)
+	}
+	r.launch()
+	return r
+}
+
+// launch starts r on a free port and registers its Stop with t.Cleanup.
+func (r *Redis) launch() {
+	r.t.Helper()
+	r.t.Cleanup(r.Stop)
 	// A free port may be taken between its discovery and the server's
 	// bind: try a few.
 	var errs []error
 	for range 5 {
 		port, err := freePort()
 		if err != nil {
-			t.Fatalf("testkit: redis: %v", err)
+			r.t.Fatalf("testkit: redis: %v", err)
 		}
 		r.port = port
 		if err := r.start(); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		return r
+		return
 	}
-	t.Fatalf("testkit: redis: %v", errors.Join(errs...))
-	return nil
+	r.t.Fatalf("testkit: redis: %v", errors.Join(errs...))
 }
 
 // URL returns the server's URL, redis://127.0.0.1:PORT/0.
@@ -137,7 +191,11 @@ func (r *Redis) halt(sig os.Signal) {
 func (r *Redis) start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cmd := exec.Command(r.bin,
+	var args []string
+	if r.conf != "" {
+		args = append(args, r.conf)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(r.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
@@ -146,6 +204,11 @@ func (r *Redis) start() error {
 		"--logfile", "",
 		"--daemonize", "no",
 	)
+	if r.conf == "" {
+		// A replica synchronises at once, not after the default 5s.
+		args = append(args, "--repl-diskless-sync-delay", "0")
+	}
+	cmd := exec.Command(r.bin, append(args, r.extra...)...)
 	cmd.SysProcAttr = redisSysProcAttr()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -171,7 +234,7 @@ func (r *Redis) start() error {
 				log.WriteString(line + "\n")
 			}
 			logMu.Unlock()
-			if !signalled && strings.Contains(line, "Ready to accept connections") {
+			if !signalled && strings.Contains(line, r.ready) {
 				close(ready)
 				signalled = true
 			}
@@ -190,9 +253,9 @@ func (r *Redis) start() error {
 	select {
 	case <-ready:
 	case <-exited:
-		return fail(errors.New("redis-server exited at start"))
+		return fail(fmt.Errorf("%s exited at start", r.bin))
 	case <-time.After(redisStartTimeout):
-		return fail(fmt.Errorf("redis-server not ready after %v", redisStartTimeout))
+		return fail(fmt.Errorf("%s not ready after %v", r.bin, redisStartTimeout))
 	}
 	if err := ping(net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port))); err != nil {
 		return fail(err)

@@ -1,7 +1,11 @@
 package testkit
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,4 +64,50 @@ func TestRedisPause(t *testing.T) {
 	if err != nil || string(buf[:n]) != "+PONG\r\n" {
 		t.Fatalf("after Resume: %q, %v", buf[:n], err)
 	}
+}
+
+// TestRedisReplicaAndSentinel: a replica copies its primary, and a
+// sentinel answers with the primary it monitors.
+func TestRedisReplicaAndSentinel(t *testing.T) {
+	primary := StartRedis(t)
+	replica := StartRedisReplica(t, primary)
+	sentinel := StartSentinel(t, "main", primary, 1)
+	if err := roundTrip(primary.Addr(), "SET k v", "+OK"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for roundTrip(replica.Addr(), "GET k", "$1") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the replica never copied the primary's key")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := roundTrip(sentinel.Addr(), "SENTINEL get-master-addr-by-name main", "*2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(sentinel.Addr(), "SENTINEL get-master-addr-by-name other", "*-1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// roundTrip sends one inline command to addr and checks that the first
+// line of the answer is want.
+func roundTrip(addr, cmd, want string) error {
+	c, err := net.DialTimeout("tcp", addr, redisStartTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(redisStartTimeout))
+	if _, err := io.WriteString(c, cmd+"\r\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if got := strings.TrimSpace(line); got != want {
+		return fmt.Errorf("%s: answered %q, want %q", cmd, got, want)
+	}
+	return nil
 }
