@@ -95,7 +95,10 @@ func WithAuditOutput(w io.Writer) Option { return func(o *options) { o.auditOut 
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithTransport sets the transport for the gateway's calls to the backend
-// and for both proxies (default: dedicated tuned transports).
+// and for both proxies (default: dedicated transports, one policy for all:
+// no environment proxy, a keep-alive pool per host). upstream.timeout and
+// api.timeout still apply. A Transport you pass is yours to close:
+// Gateway.Close leaves it alone.
 func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.transport = t } }
 
 // New builds a Gateway from cfg. cfg is defaulted and validated first; an
@@ -187,6 +190,7 @@ func (g *Gateway) provision(o options) error {
 	if err != nil {
 		return fmt.Errorf("apilayer: backend: %w", err)
 	}
+	g.closers = append(g.closers, g.backend)
 	g.metrics.BackendBreakers(g.breakerStates)
 	var local session.LocalVerifier
 	if c.Validation.Mode == "local" {
@@ -541,8 +545,12 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 // they should send.
 func (g *Gateway) APIProxy() http.Handler { return g.api }
 
-// Close releases the gateway's background work and idle connections. It is
-// safe to call more than once.
+// Close releases everything New built: background work (the session
+// manager's shared calls are cancelled and awaited, the audit writer
+// flushes), stores and the idle connections of the gateway's own
+// transports. No goroutine of the gateway is left once it returns. A
+// transport given with WithTransport is the caller's to close. It is safe
+// to call more than once.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		var errs []error

@@ -6,16 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/jsonpointer"
+	"github.com/apilayer/apilayer/internal/transport"
 	"github.com/apilayer/apilayer/requestid"
 )
 
@@ -47,7 +47,8 @@ type Options struct {
 	// the body is {}.
 	GuestCredentials map[string]any
 	// HTTPClient makes the calls. If nil, a dedicated client with its own
-	// keep-alive pool is used; it never follows redirects.
+	// keep-alive pool is used (Close releases it); it never follows
+	// redirects. A client you pass is yours to close.
 	HTTPClient *http.Client
 	// WrapTransport, if set, wraps the transport of the client that makes
 	// the calls (metrics count them this way).
@@ -99,7 +100,7 @@ type Client struct {
 	reuseCd  map[string]bool
 	guest    []byte
 	hc       *http.Client
-	own      bool // hc was made here
+	owned    *http.Transport // the transport New made (Options.HTTPClient nil), closed by Close
 	log      *slog.Logger
 	breakers map[string]*breaker    // by endpoint name (endpointNames); read-only after New
 	errCodes [3]jsonpointer.Pointer // mapping.errorCode, /error, /reason
@@ -203,8 +204,10 @@ func New(o Options) (*Client, error) {
 		c.breakers[name] = newBreaker(name, o.Breaker, now, c.log)
 	}
 	if c.hc == nil {
-		c.hc = newHTTPClient()
-		c.own = true
+		// The gateway's one transport policy for its own calls: the API
+		// proxy reaches the same host the same way.
+		c.owned = transport.ForHost()
+		c.hc = newHTTPClient(c.owned)
 	}
 	if o.WrapTransport != nil {
 		hc := *c.hc // a copy: the caller's client is never changed
@@ -218,20 +221,7 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-func newHTTPClient() *http.Client {
-	t := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   5 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   128,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+func newHTTPClient(t *http.Transport) *http.Client {
 	return &http.Client{
 		Transport: t,
 		// A redirect is an answer, not something to follow with a Bearer
@@ -243,6 +233,16 @@ func newHTTPClient() *http.Client {
 // CloseIdleConnections closes the idle keep-alive connections of the
 // client's transport.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// Close releases what New made: the idle connections of its own transport.
+// A client passed in Options.HTTPClient is the caller's to close. It is
+// safe to call more than once; calls in flight are not interrupted.
+func (c *Client) Close() error {
+	if c.owned != nil {
+		c.owned.CloseIdleConnections()
+	}
+	return nil
+}
 
 // Available reports whether the backend counts as available for the
 // health endpoint: the validate endpoint's breaker is closed and its most

@@ -62,8 +62,9 @@ type UpstreamOptions struct {
 	AssertionHeader string
 
 	// Transport sends the requests to the web app. If nil, a dedicated
-	// *http.Transport is used: a keep-alive pool sized for a single host,
-	// no environment proxy, no transparent compression.
+	// *http.Transport is used (Close releases it): a keep-alive pool sized
+	// for a single host, no environment proxy, no transparent compression.
+	// A Transport you pass is yours to close.
 	Transport http.RoundTripper
 
 	// ClientInfo returns who the client is, as the gateway resolved it: its
@@ -92,6 +93,7 @@ type Upstream struct {
 	proxy      *httputil.ReverseProxy
 	static     *static
 	transport  http.RoundTripper
+	owned      *http.Transport // the transport NewUpstream made, closed by Close
 	reserved   map[string]bool
 	assertion  string // a custom AssertionHeader, canonical; "" for none
 	clientInfo func(*http.Request) (netip.Addr, string, string)
@@ -137,13 +139,13 @@ func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
 		timeout = DefaultUpstreamTimeout
 	}
 	u.transport = opts.Transport
-	owned := u.transport == nil
-	if owned {
-		u.transport = newTransport()
+	if u.transport == nil {
+		u.owned = newTransport()
+		u.transport = u.owned
 	}
 	u.proxy = &httputil.ReverseProxy{
 		Rewrite:        u.rewrite,
-		Transport:      withHeaderTimeout(u.transport, owned, timeout),
+		Transport:      withHeaderTimeout(u.transport, u.owned != nil, timeout),
 		ModifyResponse: u.modifyResponse,
 		ErrorHandler:   u.handleError,
 		BufferPool:     bufferPool{},
@@ -297,12 +299,12 @@ func (u *Upstream) handleError(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-// Close closes the idle connections to the web app (of Transport too, when
-// it has a CloseIdleConnections method). It is safe to call more than once;
+// Close closes the idle connections of the transport NewUpstream made. A
+// Transport you pass is yours to close. It is safe to call more than once;
 // in-flight requests are not interrupted.
 func (u *Upstream) Close() error {
-	if c, ok := u.transport.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+	if u.owned != nil {
+		u.owned.CloseIdleConnections()
 	}
 	return nil
 }

@@ -723,3 +723,30 @@ func TestUpstreamUpgradeOnlyWebSocket(t *testing.T) {
 		}
 	}
 }
+
+// closeCounter is a caller's transport that counts CloseIdleConnections.
+type closeCounter struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *closeCounter) CloseIdleConnections() { c.closed++ }
+
+// A Transport you pass is yours to close: Close leaves it alone, on both
+// proxies.
+func TestCloseLeavesTheCallersTransport(t *testing.T) {
+	rt := &closeCounter{RoundTripper: http.DefaultTransport}
+	u, err := NewUpstream(UpstreamOptions{URL: "http://127.0.0.1:1", Transport: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewAPI(APIOptions{Backend: "http://127.0.0.1:1/", Transport: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+	a.Close()
+	if rt.closed != 0 {
+		t.Errorf("Close closed the caller's transport's connections %d times", rt.closed)
+	}
+}
