@@ -2,12 +2,15 @@ package apilayer_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apilayer/apilayer"
+	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/testkit"
 )
@@ -471,4 +474,58 @@ func TestDualTokenLogoutTellsTheBackendTheRefreshToken(t *testing.T) {
 	// The backend revoked it: it no longer refreshes.
 	res = e.do(req{path: "/dashboard", cookies: map[string]string{refreshCookie: refresh}})
 	wantRedirect(t, res, "/login")
+}
+
+// Forged, doubled and oversized headers get their documented answer
+// (stripped, or 400 and 431 by the server), never a 500, and none of
+// their values reaches the logs: a request is named there by its ID.
+func TestForgedHeadersLeaveNothingInTheLogs(t *testing.T) {
+	const mark = "forgedxlogxmarker"
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newSecEnv(t, func(c *config.Config) {
+		c.Log = config.Log{Level: "debug", Access: true}
+		c.Audit = config.Audit{Enabled: true, Events: audit.Types()}
+	}, apilayer.WithLogger(logger))
+	var ids []string
+	for _, r := range []struct {
+		header []string
+		want   int
+	}{
+		{[]string{"X_Auth_User: " + mark, "X-Auth-User: " + mark, "x-auth-user: " + mark}, http.StatusOK},
+		{[]string{"X-Auth-Token-Type: " + mark, "X-Auth-Token-Type: " + mark, "Connection: X-Auth-Token-Type, X-Request-Id"}, http.StatusOK},
+		{[]string{"X_Middleware_Subrequest: " + mark, "X-Forwarded-For: " + mark, "X_Real_IP: " + mark}, http.StatusOK},
+		{[]string{"X-Auth-User: " + mark + strings.Repeat("A", 1<<20+8<<10)}, http.StatusRequestHeaderFieldsTooLarge}, // past the server's MaxHeaderBytes
+		{[]string{"X-Auth-User : " + mark}, http.StatusBadRequest},                                                    // a space before the colon
+	} {
+		res := s.raw("/page", r.header...)
+		if res.StatusCode != r.want {
+			t.Errorf("%.60q: status %d, want %d", r.header, res.StatusCode, r.want)
+		}
+		if id := res.Header.Get("X-Request-Id"); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	for _, rec := range s.upstream.Requests() {
+		for k, vs := range rec.Header {
+			for _, v := range vs {
+				if strings.Contains(v, mark) {
+					t.Errorf("the web app received %s: %q", k, v)
+				}
+			}
+		}
+	}
+	s.gw.Close() // flushes the audit events
+	out := logs.String()
+	if strings.Contains(out, mark) {
+		t.Errorf("the logs contain a forged header's value:\n%s", out)
+	}
+	if len(ids) != 3 {
+		t.Fatalf("%d answers carried X-Request-Id, want the 3 the gateway answered", len(ids))
+	}
+	for _, id := range ids {
+		if !strings.Contains(out, id) {
+			t.Errorf("the access log does not name request %s", id)
+		}
+	}
 }
