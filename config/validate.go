@@ -450,6 +450,7 @@ func (v *checker) store(s Store) {
 		v.add("store.redis.url", "must be a redis:// or rediss:// URL such as %s (got %q)", DefaultRedisURL, redactURL(s.Redis.URL))
 	}
 	v.positiveDur("store.redis.timeout", s.Redis.Timeout)
+	v.nonNegative("store.redis.nearCacheTTL", *s.Redis.NearCacheTTL)
 }
 
 // The checks of single values.

@@ -255,9 +255,11 @@ func TestValidate(t *testing.T) {
 		{"store", func(c *Config) {
 			c.Store.Driver = "etcd"
 			c.Store.Redis.URL = "http://:pw@r/"
+			c.Store.Redis.NearCacheTTL = Ptr(-time.Second)
 		}, []string{
 			`store.driver: must be memory or redis (got "etcd")`,
 			`store.redis.url: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (got "http://:<redacted>@r/")`,
+			`store.redis.nearCacheTTL: must not be negative (got -1s)`,
 		}},
 		{"metrics path", func(c *Config) {
 			c.Metrics.Enabled = true
