@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/apilayer/apilayer/backend"
 	"github.com/apilayer/apilayer/session"
 )
 
@@ -32,10 +33,18 @@ func (f *Failures) Failed(ctx context.Context, key string) (session.Reason, bool
 	return session.Reason(b), true, nil
 }
 
-// Fail implements [session.Failures].
+// Fail implements [session.Failures]. A failure for any reason but
+// backend.ReasonNetwork (a failed refresh, a reuse detection) is announced
+// to the near caches of every instance ([Store.NearCache]), which drop
+// the credential's validation result and read it from Redis again; a
+// backend that could not answer says nothing about the token.
 func (f *Failures) Fail(ctx context.Context, key string, r session.Reason, until time.Time) error {
 	if err := checkTokenKey(key); err != nil {
 		return err
 	}
-	return f.s.setRecord(ctx, "failures set", f.s.key("fail", key), []byte(r), until)
+	var invalidated string
+	if r != backend.ReasonNetwork {
+		invalidated = key
+	}
+	return f.s.writeRecord(ctx, "failures set", f.s.key("fail", key), []byte(r), until, invalidated)
 }
