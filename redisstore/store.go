@@ -106,9 +106,10 @@ type Store struct {
 }
 
 // New connects to the Redis at opts.URL and subscribes to its lock-release
-// and invalidation channels. It fails only for invalid options: when Redis does not answer
-// (within ctx and Timeout), the Store starts with its breaker open, logs
-// it, and recovers by itself when Redis comes up. Close releases it.
+// and invalidation channels. It fails only for invalid options: when Redis
+// does not answer (within ctx and Timeout), the Store starts with its
+// breaker open, logs it, and recovers by itself when Redis comes up. Close
+// releases it.
 func New(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		prefix:    opts.KeyPrefix,
