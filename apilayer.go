@@ -429,6 +429,10 @@ func (g *Gateway) provisionRedis(so *session.Options) error {
 	g.closers = append(g.closers, s)
 	size := g.cfg.Validation.CacheSize
 	so.Cache = redisstore.CacheWithFallback(s.Cache(), session.NewMemoryCache(size, nil))
+	if ttl := *r.NearCacheTTL; ttl > 0 {
+		// Cache hits without a Redis round trip (docs/distributed.md).
+		so.Cache = s.NearCache(so.Cache, ttl, size)
+	}
 	so.Failures = redisstore.FailuresWithFallback(s.Failures(), session.NewMemoryFailures(size, nil))
 	so.Successors = redisstore.SuccessorsWithFallback(s.Successors(), session.NewMemorySuccessors(size, nil))
 	so.Revalidations = redisstore.RevalidationsWithFallback(s.Revalidations(), session.NewMemoryRevalidations(size, nil))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ type setup struct {
 	what string // one line for the table
 	ref  string // the setup its throughput is compared with; "" for a baseline
 	proc *proc
+	side *proc    // a server the setup relies on (redis-server), whose CPU is reported too; or nil
 	ts   []target // one per user; connection i sends ts[i%len(ts)]
 
 	samples []sample // one per round
@@ -31,6 +33,7 @@ type sample struct {
 	p50, p99 time.Duration
 	calls    float64       // backend calls (validate, refresh, guest) per request
 	cpu      time.Duration // CPU time of the server's process per request
+	sideCPU  time.Duration // CPU time of the setup's side process per request
 	errors   int64
 	firstErr string
 }
@@ -40,10 +43,15 @@ type env struct {
 	s        settings
 	backend  *proc
 	upstream *proc
+	redis    *proc   // redis-server of the redis and redis3 setups; nil when missing
+	redis3   []*proc // the three gateways of the redis3 setup
+	caddy    *proc   // Caddy forward_auth (full run only); nil when missing
+	skipped  []string
 	procs    []*proc // every process, for RSS and stop
 	gw       map[string]*proc
 	bare     map[string]*proc
 	api      *http.Client // for the harness's own calls to the backend
+	dir      string       // scratch folder of the external servers
 }
 
 func (e *env) stop() error {
@@ -51,15 +59,21 @@ func (e *env) stop() error {
 	for _, p := range slices.Backward(e.procs) {
 		errs = append(errs, p.stop())
 	}
+	if e.dir != "" {
+		errs = append(errs, os.RemoveAll(e.dir))
+	}
 	return errors.Join(errs...)
 }
 
-// gateways are the gateway scenarios, each run in its own process.
-var gateways = []string{"cached", "local", "miss", "full", "guest", "api", "storm"}
+// gateways are the gateway scenarios, each run in its own process; the
+// redis scenario runs when a redis-server is installed.
+var gateways = []string{"cached", "local", "miss", "full", "guest", "api", "storm", "redis"}
 
-// start launches the backend, the upstream, the two bare proxies and one
-// gateway per scenario.
-func start(ctx context.Context, s settings) (*env, error) {
+// start launches the backend, the upstream, the two bare proxies, one
+// gateway per scenario, a redis-server and the three gateways of redis3
+// (skipped, with the reason, without redis-server), and in a full run
+// Caddy (skipped likewise without caddy).
+func start(ctx context.Context, s settings, logf func(string, ...any)) (*env, error) {
 	e := &env{s: s, gw: map[string]*proc{}, bare: map[string]*proc{}, api: newClient(4)}
 	add := func(name, role string, args ...string) (*proc, error) {
 		p, err := startServer(ctx, name, role, args...)
@@ -69,7 +83,22 @@ func start(ctx context.Context, s settings) (*env, error) {
 		e.procs = append(e.procs, p)
 		return p, nil
 	}
+	external := func(p *proc, err error, setups string) (*proc, error) {
+		if errors.Is(err, errNotInstalled) {
+			e.skipped = append(e.skipped, fmt.Sprintf("%s: %v", setups, err))
+			logf("skipping %s: %v", setups, err)
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.procs = append(e.procs, p)
+		return p, nil
+	}
 	var err error
+	if e.dir, err = os.MkdirTemp("", "apilayer-bench-"); err != nil {
+		return e, fmt.Errorf("bench: %w", err)
+	}
 	if e.backend, err = add("backend", "backend"); err != nil {
 		return e, err
 	}
@@ -82,12 +111,43 @@ func start(ctx context.Context, s settings) (*env, error) {
 	if e.bare["api"], err = add("bare proxy (api)", "bare", e.backend.url); err != nil {
 		return e, err
 	}
+	r, err := startRedis(ctx, e.dir)
+	if e.redis, err = external(r, err, "the redis and redis3 setups"); err != nil {
+		return e, err
+	}
 	for _, g := range gateways {
-		if e.gw[g], err = add("gateway "+g, "gateway", g, e.backend.url, e.upstream.url, s.profile); err != nil {
+		if g == "redis" && e.redis == nil {
+			continue
+		}
+		if e.gw[g], err = add("gateway "+g, "gateway", g, e.backend.url, e.upstream.url, s.profile, redisURL(e.redis, 0)); err != nil {
+			return e, err
+		}
+	}
+	if e.redis != nil {
+		// redis3 shares the redis-server, in its own database.
+		for i := range 3 {
+			p, err := add(fmt.Sprintf("gateway redis3 #%d", i+1), "gateway", "redis", e.backend.url, e.upstream.url, "", redisURL(e.redis, 1))
+			if err != nil {
+				return e, err
+			}
+			e.redis3 = append(e.redis3, p)
+		}
+	}
+	if !s.quick {
+		c, err := startCaddy(ctx, e.dir, e.backend.url, e.upstream.url)
+		if e.caddy, err = external(c, err, "the caddy setup"); err != nil {
 			return e, err
 		}
 	}
 	return e, nil
+}
+
+// redisURL is the URL of database db of the redis-server r ("" without one).
+func redisURL(r *proc, db int) string {
+	if r == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s/%d", r.url, db)
 }
 
 // issue asks the backend for a token of user with lifetime ttl.
@@ -184,7 +244,7 @@ func (e *env) setups(toks []string) []*setup {
 		}
 		return ts
 	}
-	return []*setup{
+	sets := []*setup{
 		{name: "bare", what: "bare httputil.ReverseProxy to the upstream (baseline)", proc: e.bare["page"], ts: page(e.bare["page"], true)},
 		{name: "cached", ref: "bare", what: "user token, validation cache hit (backend mode, cacheTTL 2s)", proc: e.gw["cached"], ts: page(e.gw["cached"], true)},
 		{name: "local", ref: "bare", what: "user token, local JWT mode (EdDSA, JWKS)", proc: e.gw["local"], ts: page(e.gw["local"], true)},
@@ -194,6 +254,26 @@ func (e *env) setups(toks []string) []*setup {
 		{name: "api-bare", what: "bare httputil.ReverseProxy to the backend, POST 1 MiB (baseline)", proc: e.bare["api"], ts: bulk(e.bare["api"], true)},
 		{name: "api", ref: "api-bare", what: "API proxy, POST 1 MiB, user cookie (cache hit)", proc: e.gw["api"], ts: bulk(e.gw["api"], false)},
 	}
+	if p := e.gw["redis"]; p != nil {
+		sets = append(sets, &setup{name: "redis", ref: "bare", what: "user token, store.driver redis (near cache 1s in front of Redis, cacheTTL 2s)",
+			proc: p, side: e.redis, ts: page(p, true)})
+	}
+	if p := e.caddy; p != nil {
+		sets = append(sets, &setup{name: "caddy", ref: "bare", what: "Caddy " + caddyVersion() + " forward_auth to the backend's validate endpoint (every request), then reverse_proxy",
+			proc: p, ts: page(p, true)})
+	}
+	return sets
+}
+
+// pairs are the comparisons of the setups there are, reference first.
+func pairsOf(sets []*setup) [][2]string {
+	var out [][2]string
+	for _, s := range sets {
+		if s.ref != "" {
+			out = append(out, [2]string{s.ref, s.name})
+		}
+	}
+	return out
 }
 
 // prime sends one request of each target of s and adds the CSRF cookie it
@@ -246,10 +326,21 @@ func (e *env) measure(ctx context.Context, s *setup) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
+	var side0, side1 time.Duration
+	if s.side != nil {
+		if side0, err = s.side.cpuTime(); err != nil {
+			return sample{}, err
+		}
+	}
 	r := closedLoop(ctx, c, s.ts, e.s.conns, e.s.duration, maxPerRun)
 	cpu1, err := s.proc.cpuTime()
 	if err != nil {
 		return sample{}, err
+	}
+	if s.side != nil {
+		if side1, err = s.side.cpuTime(); err != nil {
+			return sample{}, err
+		}
 	}
 	after, err := e.calls(ctx)
 	if err != nil {
@@ -262,8 +353,88 @@ func (e *env) measure(ctx context.Context, s *setup) (sample, error) {
 	if r.requests > 0 {
 		smp.calls = float64(sum(after)-sum(before)) / float64(r.requests)
 		smp.cpu = (cpu1 - cpu0) / time.Duration(r.requests)
+		smp.sideCPU = (side1 - side0) / time.Duration(r.requests)
 	}
 	return smp, nil
+}
+
+// cluster is what the redis3 run measured: three gateways sharing one
+// Redis, each request of a connection sent to the next gateway.
+type cluster struct {
+	ran         bool
+	rps         float64
+	p99         time.Duration
+	requests    int64
+	errors      int64
+	firstErr    string
+	tokens      int
+	validations int64         // auth/me calls during the run, for fresh tokens
+	cpu         time.Duration // CPU of the three gateways per request
+	redisCPU    time.Duration // CPU of redis-server per request
+	took        time.Duration
+}
+
+// cluster runs redis3: conns users with fresh tokens (never validated)
+// send page requests round robin over the three gateways for the warm-up
+// and the run's duration; every backend validation counts.
+func (e *env) cluster(ctx context.Context) (cluster, error) {
+	var cl cluster
+	if len(e.redis3) == 0 {
+		return cl, nil
+	}
+	urls := make([]string, len(e.redis3))
+	for i, p := range e.redis3 {
+		urls[i] = p.url + "/dashboard"
+	}
+	ts := make([]target, e.s.conns)
+	for i := range ts {
+		tok, err := e.issue(ctx, []string{"alice", "admin"}[i%2], 24*time.Hour)
+		if err != nil {
+			return cl, err
+		}
+		t := target{method: http.MethodGet, url: urls[0], urls: urls, header: http.Header{}, want: http.StatusOK}
+		t.header.Set("Accept", "text/html")
+		t.header.Set("User-Agent", "apilayer-bench")
+		t.header.Set("Cookie", "userAuthToken="+tok+"; theme=dark")
+		ts[i] = t
+	}
+	cpu := func() (gw, redis time.Duration, err error) {
+		for _, p := range e.redis3 {
+			d, err := p.cpuTime()
+			if err != nil {
+				return 0, 0, err
+			}
+			gw += d
+		}
+		redis, err = e.redis.cpuTime()
+		return gw, redis, err
+	}
+	before, err := e.calls(ctx)
+	if err != nil {
+		return cl, err
+	}
+	gw0, redis0, err := cpu()
+	if err != nil {
+		return cl, err
+	}
+	c := newClient(e.s.conns * len(urls))
+	defer c.CloseIdleConnections()
+	r := closedLoop(ctx, c, ts, e.s.conns, e.s.warmup+e.s.duration, maxPerRun)
+	gw1, redis1, err := cpu()
+	if err != nil {
+		return cl, err
+	}
+	after, err := e.calls(ctx)
+	if err != nil {
+		return cl, err
+	}
+	cl = cluster{ran: true, rps: r.rps(), p99: r.hist.quantile(0.99), requests: r.requests, errors: r.errors, firstErr: r.firstErr,
+		tokens: len(ts), validations: after["auth/me"] - before["auth/me"], took: r.elapsed}
+	if r.requests > 0 {
+		cl.cpu = (gw1 - gw0) / time.Duration(r.requests)
+		cl.redisCPU = (redis1 - redis0) / time.Duration(r.requests)
+	}
+	return cl, nil
 }
 
 // stormResult is what the concurrent-burst checks found.

@@ -20,6 +20,19 @@ type target struct {
 	body   []byte
 	// want is the expected status; any other counts as an error.
 	want int
+	// urls, if set, are the instances a closed-loop worker sends to in
+	// turn (round robin): its k-th request goes to urls[k%len(urls)], with
+	// url's path.
+	urls []string
+}
+
+// nth is the target of a worker's k-th request: t itself, or t at the
+// next instance of urls.
+func (t target) nth(k int) target {
+	if len(t.urls) > 0 {
+		t.url = t.urls[k%len(t.urls)]
+	}
+	return t
 }
 
 func (t target) request(ctx context.Context) (*http.Request, error) {
@@ -124,7 +137,8 @@ func do(ctx context.Context, c *http.Client, t target) (int, error) {
 // the previous one is answered, for d or until limit requests were sent in
 // all, whichever comes first. Closed-loop load at a fixed concurrency is
 // what the goals are stated in: requests per second at 32 connections.
-// Worker i sends ts[i%len(ts)] (one user per connection).
+// Worker i sends ts[i%len(ts)] (one user per connection), in turn to each
+// of its urls if it has several.
 func closedLoop(ctx context.Context, c *http.Client, ts []target, conns int, d time.Duration, limit int64) *run {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -140,9 +154,9 @@ func closedLoop(ctx context.Context, c *http.Client, ts []target, conns int, d t
 		t := ts[i%len(ts)]
 		wg.Go(func() {
 			var own run
-			for ctx.Err() == nil && take() {
+			for k := 0; ctx.Err() == nil && take(); k++ {
 				t0 := time.Now()
-				status, err := do(ctx, c, t)
+				status, err := do(ctx, c, t.nth(k))
 				if ctx.Err() != nil {
 					break // cut by the deadline: neither a success nor an error
 				}

@@ -127,7 +127,7 @@ func TestBurstHoldsEveryRequestInFlightAtOnce(t *testing.T) {
 func TestGatewayConfigsAreValid(t *testing.T) {
 	for _, g := range gateways {
 		t.Run(g, func(t *testing.T) {
-			c, err := gatewayConfig(g, "http://127.0.0.1:1", "http://127.0.0.1:2", t.TempDir())
+			c, err := gatewayConfig(g, "http://127.0.0.1:1", "http://127.0.0.1:2", t.TempDir(), "redis://127.0.0.1:3/0")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestGatewayConfigsAreValid(t *testing.T) {
 			}
 		})
 	}
-	if _, err := gatewayConfig("nonsense", "", "", ""); err == nil || !strings.Contains(err.Error(), "nonsense") {
+	if _, err := gatewayConfig("nonsense", "", "", "", ""); err == nil || !strings.Contains(err.Error(), "nonsense") {
 		t.Errorf("unknown scenario: error %v, want one naming it", err)
 	}
 }
@@ -168,8 +168,8 @@ func TestParseFlags(t *testing.T) {
 		wantErr    bool
 	}{
 		{"full", nil, 5, 6 * time.Second, false},
-		{"quick", []string{"-quick"}, 3, 1200 * time.Millisecond, false},
-		{"quick with more rounds", []string{"-quick", "-rounds", "4"}, 4, 1200 * time.Millisecond, false},
+		{"quick", []string{"-quick"}, 2, time.Second, false},
+		{"quick with more rounds", []string{"-quick", "-rounds", "4"}, 4, time.Second, false},
 		{"bad conns", []string{"-conns", "0"}, 0, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,5 +204,32 @@ func TestParseCPUTime(t *testing.T) {
 	}
 	if _, err := parseCPUTime(string(b)); err != nil {
 		t.Errorf("parseCPUTime(/proc/self/stat): %v", err)
+	}
+}
+
+func TestClosedLoopRoundRobin(t *testing.T) {
+	var seen [3]atomic.Int64
+	var srvs []string
+	for i := range seen {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/dashboard" {
+				seen[i].Add(1)
+			}
+		}))
+		t.Cleanup(srv.Close)
+		srvs = append(srvs, srv.URL+"/dashboard")
+	}
+	c := newClient(1)
+	defer c.CloseIdleConnections()
+	ts := []target{{method: http.MethodGet, url: srvs[0], urls: srvs, want: http.StatusOK}}
+	r := closedLoop(context.Background(), c, ts, 1, time.Minute, 90)
+	if r.requests != 90 || r.errors != 0 {
+		t.Fatalf("requests %d errors %d, want 90 and 0", r.requests, r.errors)
+	}
+	// The worker goes round the three in turn.
+	for i := range seen {
+		if n := seen[i].Load(); n != 30 {
+			t.Errorf("instance %d got %d requests, want 30", i, n)
+		}
 	}
 }

@@ -56,9 +56,9 @@ func main() {
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "a short run (under 2 minutes): fewer, shorter rounds")
-	rounds := fs.Int("rounds", 0, "throughput rounds (default 5, quick 3)")
-	duration := fs.Duration("duration", 0, "measured length of each throughput run (default 6s, quick 1.2s)")
+	quick := fs.Bool("quick", false, "a short run (about a minute): fewer, shorter rounds, no caddy")
+	rounds := fs.Int("rounds", 0, "throughput rounds (default 5, quick 2)")
+	duration := fs.Duration("duration", 0, "measured length of each throughput run (default 6s, quick 1s)")
 	conns := fs.Int("conns", 32, "concurrent keep-alive connections of the throughput runs")
 	latRate := fs.Int("latency-rate", 400, "requests per second of the latency runs")
 	sessions := fs.Int("sessions", 100_000, "sessions cached for the memory-per-session figure")
@@ -73,8 +73,10 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 		storms: 20, stormN: 50, sessions: *sessions, out: *out, profile: *profile,
 	}
 	if s.quick {
-		s.rounds, s.duration, s.warmup = 3, 1200*time.Millisecond, 300*time.Millisecond
-		s.latDur, s.latRound, s.storms = 1500*time.Millisecond, 2, 5
+		// A smoke run within about a minute on 2 cores: every setup runs,
+		// no ratio is precise.
+		s.rounds, s.duration, s.warmup = 2, time.Second, 250*time.Millisecond
+		s.latDur, s.latRound, s.storms = time.Second, 2, 5
 	}
 	if *rounds > 0 {
 		s.rounds = *rounds

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -127,10 +128,14 @@ func parseCPUTime(stat string) (time.Duration, error) {
 	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
-// stop closes the role's stdin (its signal to shut down) and waits for it;
-// past 10s it is killed (cmd.WaitDelay).
+// stop closes the role's stdin (its signal to shut down), or sends SIGTERM
+// to an external server, and waits for it; past 10s it is killed.
 func (p *proc) stop() error {
-	p.stdin.Close()
+	if p.stdin != nil {
+		p.stdin.Close()
+	} else {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+	}
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()
 	select {

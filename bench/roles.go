@@ -94,10 +94,10 @@ func runRole(role string, args []string) error {
 		}
 		return serve(ctx, ln, base, h)
 	case "gateway":
-		if len(args) != 4 {
-			return errors.New("bench: gateway: want scenario, backend URL, upstream URL and profile folder")
+		if len(args) != 5 {
+			return errors.New("bench: gateway: want scenario, backend URL, upstream URL, profile folder and Redis URL")
 		}
-		return runGateway(ctx, ln, base, args[0], args[1], args[2], args[3])
+		return runGateway(ctx, ln, base, args[0], args[1], args[2], args[3], args[4])
 	}
 	return fmt.Errorf("bench: unknown role %q", role)
 }
@@ -277,13 +277,14 @@ func (b *bufferPool) Get() []byte {
 func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
 
 // runGateway runs apilayer configured for scenario until ctx is done.
-func runGateway(ctx context.Context, ln net.Listener, base, scenario, backendURL, upstreamURL, profile string) error {
+// redisURL is the Redis of the distributed scenario ("" for the others).
+func runGateway(ctx context.Context, ln net.Listener, base, scenario, backendURL, upstreamURL, profile, redisURL string) error {
 	dir, err := os.MkdirTemp("", "apilayer-bench-")
 	if err != nil {
 		return fmt.Errorf("bench: gateway: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	cfg, err := gatewayConfig(scenario, backendURL, upstreamURL, dir)
+	cfg, err := gatewayConfig(scenario, backendURL, upstreamURL, dir, redisURL)
 	if err != nil {
 		return err
 	}
@@ -337,9 +338,9 @@ func startProfile(folder, scenario string) (stop func(), err error) {
 }
 
 // gatewayConfig is the configuration of each gateway scenario. Every
-// scenario starts from the defaults (cacheTTL 2s included), as a user
-// would run it.
-func gatewayConfig(scenario, backendURL, upstreamURL, dir string) (config.Config, error) {
+// scenario starts from the defaults (cacheTTL 2s and nearCacheTTL 1s
+// included), as a user would run it.
+func gatewayConfig(scenario, backendURL, upstreamURL, dir, redisURL string) (config.Config, error) {
 	var c config.Config
 	c.Listen = "127.0.0.1:0"
 	c.Backend.URL = backendURL + "/api/"
@@ -361,6 +362,9 @@ func gatewayConfig(scenario, backendURL, upstreamURL, dir string) (config.Config
 		c.RateLimit.Window = time.Minute
 		c.Audit.Enabled = true
 		c.Audit.Output = "file:" + filepath.Join(dir, "audit.log")
+	case "redis":
+		c.Store.Driver = "redis"
+		c.Store.Redis.URL = redisURL
 	case "guest":
 		c.Guest.Enabled = true
 		c.Guest.Credentials = demo.GuestCredentials()

@@ -350,6 +350,13 @@ type Redis struct {
 	URL       string        `yaml:"url"`
 	KeyPrefix string        `yaml:"keyPrefix"` // default "apilayer:"
 	Timeout   time.Duration `yaml:"timeout"`   // default 100ms; each Redis call
+	// default 1s; 0 turns it off. How long each instance keeps a
+	// validation result read from Redis in its own memory, so a cache hit
+	// costs no Redis round trip; never past the result's freshness
+	// (validate.cacheTTL) nor the token's exp. Logouts and invalid verdicts
+	// are sent to every instance over Redis pub/sub; one that an instance
+	// missed (Redis away) lasts at most this long once Redis answers.
+	NearCacheTTL *time.Duration `yaml:"nearCacheTTL"`
 }
 
 // Metrics configures the Prometheus endpoint.

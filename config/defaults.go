@@ -213,6 +213,7 @@ func (c *Config) Defaults() {
 	str(&st.Redis.URL, DefaultRedisURL)
 	str(&st.Redis.KeyPrefix, "apilayer:")
 	dur(&st.Redis.Timeout, 100*time.Millisecond)
+	durPtr(&st.Redis.NearCacheTTL, time.Second)
 
 	str(&c.Metrics.Path, "/metrics")
 

@@ -46,7 +46,7 @@ func TestDefaults(t *testing.T) {
 			"access:denied", "csrf:fail", "rateLimit:exceeded", "error"}, Output: "stdout", QueueSize: 10000},
 		I18n:    I18n{ParamName: "lang", Prefix: "never", Cookie: "NEXT_LOCALE"},
 		CORS:    CORS{AllowedHeaders: []string{"content-type", "x-csrf-token", "x-requested-with"}, MaxAge: 10 * time.Minute},
-		Store:   Store{Driver: "memory", Redis: Redis{URL: "redis://127.0.0.1:6379/0", KeyPrefix: "apilayer:", Timeout: 100 * time.Millisecond}},
+		Store:   Store{Driver: "memory", Redis: Redis{URL: "redis://127.0.0.1:6379/0", KeyPrefix: "apilayer:", Timeout: 100 * time.Millisecond, NearCacheTTL: Ptr(time.Second)}},
 		Metrics: Metrics{Path: "/metrics"},
 		Log:     Log{Level: "info", Format: "json"},
 	}

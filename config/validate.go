@@ -527,6 +527,7 @@ func (v *checker) store(s Store) {
 		}
 	}
 	v.positiveDur("store.redis.timeout", s.Redis.Timeout)
+	v.nonNegative("store.redis.nearCacheTTL", *s.Redis.NearCacheTTL)
 }
 
 // The checks of single values.

@@ -268,9 +268,11 @@ func TestValidate(t *testing.T) {
 		{"store", func(c *Config) {
 			c.Store.Driver = "etcd"
 			c.Store.Redis.URL = "http://:pw@r/"
+			c.Store.Redis.NearCacheTTL = Ptr(-time.Second)
 		}, []string{
 			`store.driver: must be memory or redis (got "etcd")`,
 			`store.redis.url: must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (got "http://:<redacted>@r/")`,
+			`store.redis.nearCacheTTL: must not be negative (got -1s)`,
 		}},
 		{"store sentinel url", func(c *Config) {
 			c.Store.Redis.URL = "redis://10.0.0.1:26379/0?master_name=main&addr=10.0.0.2:26379&addr=10.0.0.3:26379"

@@ -93,7 +93,9 @@ func (c *Cache) Get(ctx context.Context, key string) (session.Entry, bool, error
 }
 
 // Set implements [session.Cache]. The entry is kept until e.Until; an
-// entry already past it deletes the key.
+// entry already past it deletes the key. An invalid verdict is announced
+// to the near caches of every instance ([Store.NearCache]), which may hold
+// the token as valid.
 func (c *Cache) Set(ctx context.Context, key string, e session.Entry) error {
 	if err := checkTokenKey(key); err != nil {
 		return err
@@ -102,13 +104,18 @@ func (c *Cache) Set(ctx context.Context, key string, e session.Entry) error {
 	if err != nil {
 		return err
 	}
-	return c.s.setRecord(ctx, "cache set", c.s.key("cache", key), b, e.Until())
+	var invalidated string
+	if !e.Valid {
+		invalidated = key
+	}
+	return c.s.writeRecord(ctx, "cache set", c.s.key("cache", key), b, e.Until(), invalidated)
 }
 
-// Delete implements [session.Cache].
+// Delete implements [session.Cache]. The deletion (a logout) is announced
+// to the near caches of every instance ([Store.NearCache]).
 func (c *Cache) Delete(ctx context.Context, key string) error {
 	if err := checkTokenKey(key); err != nil {
 		return err
 	}
-	return c.s.del(ctx, "cache delete", c.s.key("cache", key))
+	return c.s.delete(ctx, "cache delete", c.s.key("cache", key), key)
 }

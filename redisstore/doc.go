@@ -16,6 +16,13 @@
 //     coordination: a lock with a fencing token (a refused TryLock tells
 //     the holder's), Unlock by its holder only, Holder, and Wait for the
 //     release.
+//   - [Store.NearCache]: a session.NearCache in front of the Cache
+//     (store.redis.nearCacheTTL), so a cache hit costs no round trip. A
+//     logout, an invalid verdict or a failed refresh is published on the
+//     Store's invalidation channel with the token's key, and every Store
+//     drops that key from its near caches; they are emptied whenever an
+//     invalidation may have been missed (a resubscription after a lost
+//     connection, the breaker closing). See docs/distributed.md.
 //
 // # Redis never holds a raw token
 //

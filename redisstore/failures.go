@@ -71,7 +71,12 @@ func (f *Failures) Failed(ctx context.Context, key string) (session.Failure, boo
 	return out, found, nil
 }
 
-// Fail implements [session.Failures].
+// Fail implements [session.Failures]. A failure for any reason but
+// backend.ReasonNetwork (a failed refresh, a reuse detection) is announced
+// to the near caches of every instance ([Store.NearCache]), in the same
+// round trip: they drop the credential's validation result and read it
+// from Redis again. A backend that could not answer says nothing about
+// the token.
 func (f *Failures) Fail(ctx context.Context, key string, r session.Failure, until time.Time) error {
 	if err := checkTokenKey(key); err != nil {
 		return err
@@ -95,6 +100,9 @@ func (f *Failures) Fail(ctx context.Context, key string, r session.Failure, unti
 				p.Set(ctx, bk, v, ttl)
 			} else {
 				p.Del(ctx, bk)
+			}
+			if r.Reason != backend.ReasonNetwork {
+				p.Publish(ctx, f.s.invalidations(), key)
 			}
 			return nil
 		})

@@ -19,7 +19,9 @@ import (
 // serves it when Redis goes away. Reads go to the shared store first, not
 // to local: a Delete on one instance (a logout, an invalid verdict) then
 // takes effect on every instance at once, at the price of one Redis
-// round trip per read.
+// round trip per read. [Store.NearCache] in front of CacheWithFallback
+// saves that round trip for its TTL and learns of those Deletes over
+// pub/sub.
 
 // CacheWithFallback returns a session.Cache over shared (a Store's Cache)
 // and local (a session.MemoryCache). A hit in shared is copied to local, a

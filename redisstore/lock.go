@@ -221,17 +221,14 @@ func (s *Store) removeWaiter(key string, ch chan struct{}) {
 	}
 }
 
-// listen wakes the waiters of each released key. It returns when the
-// subscription is closed (by Close).
-func (s *Store) listen(msgs <-chan *redis.Message) {
-	for m := range msgs {
-		s.waitersMu.Lock()
-		for ch := range s.waiters[m.Payload] {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
+// wake wakes the waiters of the released lock of key.
+func (s *Store) wake(key string) {
+	s.waitersMu.Lock()
+	defer s.waitersMu.Unlock()
+	for ch := range s.waiters[key] {
+		select {
+		case ch <- struct{}{}:
+		default:
 		}
-		s.waitersMu.Unlock()
 	}
 }

@@ -47,12 +47,46 @@ func (s *Store) openRecord(b []byte) ([]byte, bool) {
 // setRecord stores payload at k until the given time; a past time deletes
 // the key.
 func (s *Store) setRecord(ctx context.Context, op, k string, payload []byte, until time.Time) error {
+	return s.writeRecord(ctx, op, k, payload, until, "")
+}
+
+// writeRecord is setRecord, and when invalidated is not empty it also
+// publishes it on the invalidation channel, in the same round trip and
+// after the write: an instance that drops invalidated from its near cache
+// then reads the new record.
+func (s *Store) writeRecord(ctx context.Context, op, k string, payload []byte, until time.Time, invalidated string) error {
 	v, ttl, ok := s.sealRecord(payload, until)
 	if !ok {
+		return s.delete(ctx, op, k, invalidated)
+	}
+	if invalidated == "" {
+		return s.do(ctx, op, func(ctx context.Context) error {
+			return s.rdb.Set(ctx, k, v, ttl).Err()
+		})
+	}
+	return s.do(ctx, op, func(ctx context.Context) error {
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k, v, ttl)
+			p.Publish(ctx, s.invalidations(), invalidated)
+			return nil
+		})
+		return err
+	})
+}
+
+// delete deletes the key k, and publishes invalidated (if not empty) as
+// writeRecord does.
+func (s *Store) delete(ctx context.Context, op, k, invalidated string) error {
+	if invalidated == "" {
 		return s.del(ctx, op, k)
 	}
 	return s.do(ctx, op, func(ctx context.Context) error {
-		return s.rdb.Set(ctx, k, v, ttl).Err()
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, k)
+			p.Publish(ctx, s.invalidations(), invalidated)
+			return nil
+		})
+		return err
 	})
 }
 

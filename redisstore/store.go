@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/apilayer/apilayer/session"
 )
 
 // Defaults of the zero Options fields.
@@ -96,15 +98,18 @@ type Store struct {
 	sub       *redis.PubSub
 	waitersMu sync.Mutex
 	waiters   map[string]map[chan struct{}]struct{} // by lock key; guarded by waitersMu
+	nearMu    sync.Mutex
+	nears     []*session.NearCache // guarded by nearMu
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
 // New connects to the Redis at opts.URL and subscribes to its lock-release
-// channel. It fails only for invalid options: when Redis does not answer
-// (within ctx and Timeout), the Store starts with its breaker open, logs
-// it, and recovers by itself when Redis comes up. Close releases it.
+// and invalidation channels. It fails only for invalid options: when Redis
+// does not answer (within ctx and Timeout), the Store starts with its
+// breaker open, logs it, and recovers by itself when Redis comes up. Close
+// releases it.
 func New(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		prefix:    opts.KeyPrefix,
@@ -148,19 +153,28 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 
 	s.wg.Go(s.prober)
 
-	// The release channel of Locks: subscribed once per Store. go-redis
-	// resubscribes by itself after a reconnection.
+	// The release channel of Locks and the invalidation channel of the
+	// near caches: subscribed once per Store. go-redis resubscribes by
+	// itself after a reconnection (even when this first attempt failed),
+	// and its confirmations tell listen that messages may have been lost.
 	s.sub = rdb.Subscribe(context.WithoutCancel(ctx))
 	pctx, cancel := context.WithTimeout(ctx, s.timeout)
-	err = s.sub.Subscribe(pctx, s.channel())
-	if err == nil {
-		_, err = s.sub.Receive(pctx) // the subscription's confirmation
+	err = s.sub.Subscribe(pctx, s.channel(), s.invalidations())
+	for err == nil {
+		// The confirmations, read here: only those of a resubscription
+		// reach listen, which empties the near caches on them.
+		var m any
+		if m, err = s.sub.Receive(pctx); err == nil {
+			if c, ok := m.(*redis.Subscription); ok && c.Channel == s.invalidations() {
+				break
+			}
+		}
 	}
 	cancel()
 	if err != nil {
 		s.fail(fmt.Errorf("%w: subscribe: %w", ErrUnavailable, err), true)
 	}
-	msgs := s.sub.Channel()
+	msgs := s.sub.ChannelWithSubscriptions()
 	s.wg.Go(func() { s.listen(msgs) })
 	return s, nil
 }
@@ -323,6 +337,8 @@ func (s *Store) prober() {
 		}
 		s.fails.Store(0)
 		s.open.Store(false)
+		// Invalidations published meanwhile were lost.
+		s.purgeNear()
 		s.log.Info("redisstore: redis available again")
 		if s.onChange != nil {
 			s.onChange(true)

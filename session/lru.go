@@ -73,6 +73,17 @@ func (c *lru[V]) sweep(now time.Time) {
 	}
 }
 
+// purge removes every entry.
+func (c *lru[V]) purge() {
+	for _, s := range c.shards {
+		s.mu.Lock()
+		for el := s.ll.Front(); el != nil; el = s.ll.Front() {
+			s.removeElement(el)
+		}
+		s.mu.Unlock()
+	}
+}
+
 // len is the number of entries, expired ones included until swept. It
 // exceeds the bound only while an insert finds its own shard otherwise
 // empty (nothing of it to evict): by at most the number of shards less one.

@@ -40,3 +40,10 @@ func TestMemoryRevalidations(t *testing.T) {
 		return session.NewMemoryRevalidations(100, now)
 	})
 }
+
+// A near cache over a memory cache is a cache too.
+func TestNearCache(t *testing.T) {
+	storetest.Cache(t, func(_ *testing.T, now func() time.Time) session.Cache {
+		return session.NewNearCache(session.NewMemoryCache(100, now), time.Second, 100, now)
+	})
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// External servers the harness starts besides its own roles: a
+// redis-server for the distributed setups and Caddy for forward_auth.
+// Each is a proc without stdin: stop sends SIGTERM.
+
+// startExternal starts bin with args, its output kept in the tail of a
+// buffer for the error message, and waits up to 30s until ready succeeds.
+func startExternal(ctx context.Context, name, bin string, args []string, env []string, ready func() error) (*proc, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = procAttr()
+	cmd.WaitDelay = 10 * time.Second
+	out := &tailBuffer{max: 8 << 10}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := ready()
+		if err == nil {
+			return p, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			p.stop()
+			return nil, fmt.Errorf("bench: %s did not start: %w; output:\n%s", name, err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startRedis starts a redis-server without persistence on a free loopback
+// port; its url is redis://host:port. A missing redis-server is
+// errNotInstalled.
+func startRedis(ctx context.Context, dir string) (*proc, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("%w: redis-server (apt-get install redis-server)", errNotInstalled)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, fmt.Errorf("bench: redis: %w", err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	p, err := startExternal(ctx, "redis-server", bin, []string{
+		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--logfile", "", "--daemonize", "no",
+	}, nil, func() error { return redisPing(addr) })
+	if err != nil {
+		return nil, err
+	}
+	p.url = "redis://" + addr
+	return p, nil
+}
+
+// redisPing sends PING in the inline protocol and expects +PONG.
+func redisPing(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(line) != "+PONG" {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
+}
+
+// errNotInstalled is the error of a setup whose program is missing.
+var errNotInstalled = errors.New("not installed")
+
+// caddyfile is Caddy's configuration for the forward_auth setup: every
+// request is first sent to the backend's validate endpoint, with the
+// user cookie as a bearer token (as the gateway sends it); a 2xx answer
+// lets the request through to the upstream, any other answer is returned
+// to the client. No cache: one validation per request, as Caddy does.
+const caddyfile = `{
+	admin off
+	auto_https off
+	log default {
+		output discard
+	}
+}
+http://%[1]s {
+	forward_auth %[2]s {
+		uri /api/auth/me
+		header_up Authorization "Bearer {http.request.cookie.userAuthToken}"
+	}
+	reverse_proxy %[3]s
+}
+`
+
+// startCaddy starts Caddy in front of upstream with forward_auth to
+// backend (base URLs), with its data and configuration folders in dir. A
+// missing caddy is errNotInstalled.
+func startCaddy(ctx context.Context, dir, backend, upstream string) (*proc, error) {
+	bin, err := exec.LookPath("caddy")
+	if err != nil {
+		return nil, fmt.Errorf("%w: caddy (apt-get install caddy)", errNotInstalled)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, fmt.Errorf("bench: caddy: %w", err)
+	}
+	conf := filepath.Join(dir, "Caddyfile")
+	hostOf := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	if err := os.WriteFile(conf, fmt.Appendf(nil, caddyfile, addr, hostOf(backend), hostOf(upstream)), 0o644); err != nil {
+		return nil, fmt.Errorf("bench: caddy: %w", err)
+	}
+	env := []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
+	p, err := startExternal(ctx, "caddy", bin, []string{"run", "--config", conf, "--adapter", "caddyfile"}, env, func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.url = "http://" + addr
+	return p, nil
+}
+
+// caddyVersion is the version line of the caddy binary, for the report.
+func caddyVersion() string {
+	out, err := exec.Command("caddy", "version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(out))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
+}
+
+// redisVersion is the version of the redis-server binary, for the report.
+func redisVersion() string {
+	out, err := exec.Command("redis-server", "--version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if v, ok := strings.CutPrefix(f, "v="); ok {
+			return v
+		}
+	}
+	return "unknown"
+}
