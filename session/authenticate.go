@@ -215,7 +215,14 @@ func (m *Manager) afterRefresh(ctx context.Context, in Input, r refreshed) Outco
 	case r.reason == backend.ReasonNetwork:
 		// SPEC.md 5a: not served stale, no cookie change, no guest.
 		return Outcome{State: StateUnavailable, Reason: r.reason}
-	case r.reason == backend.ReasonReuse || !m.guestFallback:
+	case r.reason == backend.ReasonReuse:
+		// The backend saw the credential used twice: the session is over
+		// everywhere. A still-valid access token must not be served from
+		// any cache (every instance's near cache included) until it
+		// expires.
+		m.Forget(in.User)
+		return Outcome{State: StateExpired, Reason: r.reason, Delete: carried(in)}
+	case !m.guestFallback:
 		return Outcome{State: StateExpired, Reason: r.reason, Delete: carried(in)}
 	}
 	// Guest fallback: as if there were no token. A refresh token that

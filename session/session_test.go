@@ -887,3 +887,24 @@ func TestZeroCacheTTLAsksEveryTime(t *testing.T) {
 		t.Fatalf("validate calls = %d, want 3 with cacheTTL 0", got)
 	}
 }
+
+// A reuse detection ends the session everywhere: the access token's cached
+// validation is dropped, so no request (on this instance or, through the
+// shared cache and its invalidations, another) is served from it.
+func TestReuseForgetsTheAccessToken(t *testing.T) {
+	e := setup(t, 0, func(o *Options) { o.Proactive, o.ProactiveWindow = true, time.Hour })
+	e.f.add("U", "user", e.clock.Now().Add(time.Minute)) // valid, due for a proactive refresh
+	ctx := context.Background()
+	if o := e.m.Validate(ctx, Input{User: "U"}).User(); o == nil {
+		t.Fatal("U does not validate")
+	}
+	e.f.setMode("refresh", "409")
+	if o := e.m.Authenticate(ctx, Input{User: "U"}); o.State != StateExpired || o.Reason != backend.ReasonReuse {
+		t.Fatalf("Authenticate = %+v, want expired by reuse", o)
+	}
+	before := e.f.validates.Load()
+	e.m.Validate(ctx, Input{User: "U"})
+	if got := e.f.validates.Load() - before; got != 1 {
+		t.Errorf("%d validate calls after the reuse, want 1: the cached verdict was kept", got)
+	}
+}
