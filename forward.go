@@ -52,10 +52,12 @@ func (g *Gateway) forwardPage(x *exchange) {
 	if a.TokenType != "" {
 		h.Set(proxy.HeaderTokenType, a.TokenType)
 	}
-	if a.header != "" {
-		h.Set(proxy.HeaderAuthUser, a.header)
-		if a.truncated {
-			h.Set(proxy.HeaderAuthUserTruncated, "1")
+	if id := x.out.Identity; id != nil && !x.dec.Anonymous {
+		if v := id.HeaderValue(); v != "" {
+			h.Set(proxy.HeaderAuthUser, v)
+			if id.Truncated {
+				h.Set(proxy.HeaderAuthUserTruncated, "1")
+			}
 		}
 	}
 	if g.signer != nil && a.TokenType != "" {

@@ -1,15 +1,6 @@
 package apilayer
 
-import (
-	"github.com/apilayer/apilayer/access"
-	"github.com/apilayer/apilayer/session"
-)
-
-// stateName names a session state for metrics.
-func stateName(out session.Outcome) string {
-	return [...]string{access.Anonymous: "anonymous", access.Guest: "guest", access.User: "user",
-		access.Expired: "expired", access.Unavailable: "unavailable"}[stateOf(out)]
-}
+import "github.com/apilayer/apilayer/session"
 
 // refreshResult is "ok", a failure reason, or "" when nothing was refreshed.
 func refreshResult(out session.Outcome) string {
@@ -20,20 +11,6 @@ func refreshResult(out session.Outcome) string {
 		return "ok"
 	}
 	return ""
-}
-
-func stateOf(out session.Outcome) access.State {
-	switch out.State {
-	case session.StateGuest:
-		return access.Guest
-	case session.StateUser:
-		return access.User
-	case session.StateExpired:
-		return access.Expired
-	case session.StateUnavailable:
-		return access.Unavailable
-	}
-	return access.Anonymous
 }
 
 func typeOf(out session.Outcome) string {
@@ -61,8 +38,6 @@ func authOf(out session.Outcome, locale string) Auth {
 	if out.Identity != nil {
 		a.User = out.Identity.User
 		a.UserJSON = out.Identity.UserJSON
-		a.header = out.Identity.HeaderValue()
-		a.truncated = out.Identity.Truncated
 	}
 	return a
 }

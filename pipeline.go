@@ -250,7 +250,7 @@ func (g *Gateway) authenticate(x *exchange) bool {
 	x.authed = true
 	g.emitSession(x)
 	g.refreshFailed(x, string(x.out.Reason))
-	g.metrics.Session(stateName(x.out), refreshResult(x.out))
+	g.metrics.Session(x.out.State.String(), refreshResult(x.out))
 	return false
 }
 
@@ -267,7 +267,7 @@ func (g *Gateway) decide(x *exchange) bool {
 		App:       x.kind == appKind,
 		Fetch:     x.kind != apiKind && access.IsFetch(x.r),
 		Query:     x.url.RawQuery,
-		State:     stateOf(out),
+		State:     out.State,
 		TokenType: typeOf(out),
 		// No guest for want of the backend: 503, not 401 (docs/how-it-works.md).
 		GuestUnavailable: out.GuestUnavailable,
@@ -361,7 +361,7 @@ func (g *Gateway) afterAuth(x *exchange) bool {
 		a, x.eff = Auth{Locale: x.loc.Locale}, effective{}
 	}
 	x.r = x.rc.handOn(x.r, x.url, a)
-	x.auth = &x.rc.auth.a
+	x.auth = x.rc.auth.Auth()
 	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, a)
 }
 

@@ -6,22 +6,24 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"github.com/apilayer/apilayer/respond"
 	"github.com/apilayer/apilayer/route"
 )
 
-// State is what the session layer concluded about the request's token.
-type State int
+// State is what the session layer concluded about the request's token:
+// authn.State, the one vocabulary of the session and access packages.
+type State = authn.State
 
-// The states of a request's session (SPEC.md section 4.2).
+// The states of a request's session (docs/how-it-works.md).
 const (
-	Anonymous   State = iota // no usable token and no guest token minted
-	Guest                    // a valid guest token (or one minted in this request)
-	User                     // a valid non-guest token (possibly refreshed in this request)
-	Expired                  // terminal: the session ended (refresh reuse, or no guest fallback)
-	Unavailable              // the backend could not answer; nothing is known
+	Anonymous   = authn.Anonymous   // no usable token and no guest token minted
+	Guest       = authn.Guest       // a valid guest token (or one minted in this request)
+	User        = authn.User        // a valid non-guest token (possibly refreshed in this request)
+	Expired     = authn.Expired     // terminal: the session ended (refresh reuse, or no guest fallback)
+	Unavailable = authn.Unavailable // the backend could not answer; nothing is known
 )
 
 // Request is what a decision is made on.

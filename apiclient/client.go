@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apilayer/apilayer"
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/route"
 	"github.com/apilayer/apilayer/sanitize"
@@ -243,7 +243,7 @@ func (c *Client) prepare(ctx context.Context, method, endpoint string, body any,
 		if c.cfg.TokenFrom != nil {
 			p.token = c.cfg.TokenFrom(ctx)
 		} else {
-			p.token = apilayer.AuthFrom(ctx).Token
+			p.token = authn.FromContext(ctx).Token
 		}
 		if p.token == "" {
 			return nil, &AuthError{Reason: NoToken, Method: method, Endpoint: rel}
@@ -370,7 +370,7 @@ func (c *Client) locale(ctx context.Context) string {
 	if c.cfg.LocaleFrom != nil {
 		l = c.cfg.LocaleFrom(ctx)
 	} else {
-		l = apilayer.AuthFrom(ctx).Locale
+		l = authn.FromContext(ctx).Locale
 	}
 	if l != "" && len(c.cfg.I18n.Locales) > 0 && !slices.Contains(c.cfg.I18n.Locales, l) {
 		l = ""

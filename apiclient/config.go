@@ -31,13 +31,13 @@ type Config struct {
 	Headers http.Header
 
 	// TokenFrom returns the token of the request being served. If nil, the
-	// token is apilayer.AuthFrom(ctx).Token: the token the gateway
+	// token is authn.FromContext(ctx).Token: the token the gateway
 	// refreshed or minted in this request, else the cookie's.
 	TokenFrom func(context.Context) string
 
 	// LocaleFrom returns the locale of the request being served, sent as
 	// the I18n.ParamName query parameter. If nil, the locale is
-	// apilayer.AuthFrom(ctx).Locale (set by the gateway when its i18n is
+	// authn.FromContext(ctx).Locale (set by the gateway when its i18n is
 	// enabled); when there is none, I18n.DefaultLocale (if set) is sent.
 	LocaleFrom func(context.Context) string
 

@@ -16,13 +16,13 @@
 //
 // # Token and locale
 //
-// The token is apilayer.AuthFrom(ctx).Token, which is the token the gateway
+// The token is authn.FromContext(ctx).Token, which is the token the gateway
 // refreshed or minted in this very request when it did (Config.TokenFrom
 // replaces the source). A call without a token fails with an *AuthError
 // (reason NoToken) without calling the backend, unless the endpoint is in
 // Config.PublicEndpoints, Config.SkipAuthByDefault is set, or the call uses
 // SkipAuth; those are sent without Authorization. The locale is the one the
-// gateway resolved (apilayer.AuthFrom(ctx).Locale, when its i18n is on;
+// gateway resolved (authn.FromContext(ctx).Locale, when its i18n is on;
 // Config.LocaleFrom replaces the source) and is sent as the query parameter
 // I18n.ParamName ("lang").
 //

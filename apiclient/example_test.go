@@ -40,7 +40,7 @@ func ExampleNew() {
 		BaseURL: backend.URL + "/api/",
 		Timeout: 5 * time.Second,
 		// Behind the gateway, leave TokenFrom nil: the token comes from
-		// apilayer.AuthFrom(ctx). Here the token is fixed for the example.
+		// authn.FromContext(ctx). Here the token is fixed for the example.
 		TokenFrom:  func(context.Context) string { return "user-token" },
 		LocaleFrom: func(context.Context) string { return "tr" },
 		Retry:      apiclient.Retry{Enabled: true, MaxAttempts: 3, Jitter: 0.2},

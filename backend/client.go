@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
 	"github.com/apilayer/apilayer/internal/transport"
@@ -521,7 +522,7 @@ func (c *Client) auth(ctx context.Context, op, endpoint string, body []byte) (*A
 	}
 	c.m.accessToken.Remove(doc)
 	c.m.refreshToken.Remove(doc)
-	stripTokens(doc)
+	authn.StripTokens(doc)
 	return r, nil
 }
 

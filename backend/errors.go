@@ -3,32 +3,35 @@ package backend
 import (
 	"errors"
 	"fmt"
+
+	"github.com/apilayer/apilayer/authn"
 )
 
 // ErrInvalid is returned by Validate when the backend answered that the
 // token is not valid: a 4xx, or a 2xx that the mapping rejects (not JSON,
-// success false, the user not an object).
-var ErrInvalid = errors.New("backend: token invalid")
+// success false, the user not an object). It is authn.ErrInvalid.
+var ErrInvalid = authn.ErrInvalid
 
 // ErrUnavailable is wrapped by every error that means the backend could not
 // be asked: timeout, connection error, 5xx or 429. It is not an answer about
-// the token, so callers must not log anybody out because of it.
-var ErrUnavailable = errors.New("backend: unavailable")
+// the token, so callers must not log anybody out because of it. It is
+// authn.ErrUnavailable.
+var ErrUnavailable = authn.ErrUnavailable
 
 // ErrBadResponse is wrapped by Login and Register when the backend's answer
 // is not a JSON object (or is larger than the response size cap).
 var ErrBadResponse = errors.New("backend: bad response")
 
-// Reason classifies a failed refresh (SPEC.md section 4.3).
-type Reason string
+// Reason classifies a failed refresh: authn.Reason.
+type Reason = authn.Reason
 
 // The refresh failure reasons.
 const (
-	ReasonReuse   Reason = "reuse"   // status in ReuseStatusCodes or code in ReuseCodes
-	ReasonExpired Reason = "expired" // 401
-	ReasonRevoked Reason = "revoked" // 403
-	ReasonNetwork Reason = "network" // the backend was unavailable (wraps ErrUnavailable)
-	ReasonUnknown Reason = "unknown" // anything else, including a 2xx without a token
+	ReasonReuse   = authn.ReasonReuse   // status in ReuseStatusCodes or code in ReuseCodes
+	ReasonExpired = authn.ReasonExpired // 401
+	ReasonRevoked = authn.ReasonRevoked // 403
+	ReasonNetwork = authn.ReasonNetwork // the backend was unavailable (wraps ErrUnavailable)
+	ReasonUnknown = authn.ReasonUnknown // anything else, including a 2xx without a token
 )
 
 // RefreshError is the error of a failed Refresh.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/authn"
 )
 
 // maxTokenLen bounds the tokens Verify looks at. Cookies cannot hold more
@@ -46,10 +46,10 @@ func parseHeader(token string) (header, error) {
 	return h, nil
 }
 
-// invalid returns an error that wraps backend.ErrInvalid with a reason. The
+// invalid returns an error that wraps authn.ErrInvalid with a reason. The
 // reason never contains the token.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("localjwt: %s: %w", fmt.Sprintf(format, args...), backend.ErrInvalid)
+	return fmt.Errorf("localjwt: %s: %w", fmt.Sprintf(format, args...), authn.ErrInvalid)
 }
 
 // clip shortens an attacker-controlled header value for an error message.

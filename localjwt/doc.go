@@ -3,7 +3,7 @@
 //
 // A Verifier has exactly one key source: an HMAC secret, a PEM public key
 // (RSA, ECDSA P-256/P-384/P-521, Ed25519) or a JWKS URL. Verify returns a
-// backend.Identity, so the session layer treats both validation modes
+// authn.Identity, so the session layer treats both validation modes
 // alike: the user object is the claim set without token fields, the type
 // comes from the "type" claim (configurable), then "token_type", else
 // "user".
@@ -32,9 +32,9 @@
 //     tokens (an attacker sending random kids cannot make the gateway
 //     hammer the IdP); concurrent callers share one fetch;
 //   - "the IdP is down" is told apart from "the kid is unknown": when the
-//     last fetch failed, an unknown kid is backend.ErrUnavailable (users are
+//     last fetch failed, an unknown kid is authn.ErrUnavailable (users are
 //     not logged out because the IdP blinked, STYLE.md trap 4); a kid that a
-//     successfully fetched set lacks is backend.ErrInvalid;
+//     successfully fetched set lacks is authn.ErrInvalid;
 //   - a failed fetch, an empty set or a set without a usable key keeps the
 //     last good set; a first fetch failure in New is not fatal;
 //   - a set older than Options.MaxAge is refetched in the background when a
@@ -46,7 +46,7 @@
 // (and curve); a key that names its alg is used with that alg only; keys
 // whose use is not "sig" and symmetric keys are ignored.
 //
-// Errors wrap backend.ErrInvalid or backend.ErrUnavailable with a reason for
+// Errors wrap authn.ErrInvalid or authn.ErrUnavailable with a reason for
 // debug logs; they never contain the token. A cancelled caller gets its
 // context's error.
 package localjwt

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwt"
@@ -38,7 +38,7 @@ func ExampleNew() {
 	fmt.Println(id.Type, string(id.UserJSON), err)
 
 	_, err = v.Verify(context.Background(), "not.a.token")
-	fmt.Println(errors.Is(err, backend.ErrInvalid))
+	fmt.Println(errors.Is(err, authn.ErrInvalid))
 	// Output:
 	// user {"exp":1767326645,"iss":"https://idp.example","sub":"42","type":"user"} <nil>
 	// true

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jws"
@@ -143,15 +143,15 @@ func fixed(at time.Time) func() time.Time { return func() time.Time { return at 
 // wantInvalid fails unless err says "invalid" (and not "unavailable").
 func wantInvalid(t testing.TB, err error) {
 	t.Helper()
-	if !errors.Is(err, backend.ErrInvalid) || errors.Is(err, backend.ErrUnavailable) {
-		t.Errorf("err = %v, want backend.ErrInvalid only", err)
+	if !errors.Is(err, authn.ErrInvalid) || errors.Is(err, authn.ErrUnavailable) {
+		t.Errorf("err = %v, want authn.ErrInvalid only", err)
 	}
 }
 
 // wantUnavailable fails unless err says "unavailable" (and not "invalid").
 func wantUnavailable(t testing.TB, err error) {
 	t.Helper()
-	if !errors.Is(err, backend.ErrUnavailable) || errors.Is(err, backend.ErrInvalid) {
-		t.Errorf("err = %v, want backend.ErrUnavailable only", err)
+	if !errors.Is(err, authn.ErrUnavailable) || errors.Is(err, authn.ErrInvalid) {
+		t.Errorf("err = %v, want authn.ErrUnavailable only", err)
 	}
 }

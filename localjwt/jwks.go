@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/authn"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
@@ -154,7 +154,7 @@ func (j *jwks) keys(ctx context.Context, alg, kid string) ([]any, error) {
 func (j *jwks) unknown(alg, kid string, fetchErr error, note string) error {
 	if fetchErr != nil {
 		return fmt.Errorf("localjwt: no key for kid %q alg %s and the key set cannot be fetched: %w: %w",
-			clip(kid), clip(alg), backend.ErrUnavailable, fetchErr)
+			clip(kid), clip(alg), authn.ErrUnavailable, fetchErr)
 	}
 	if note != "" {
 		note = " (" + note + ")"

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/authn"
 	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
@@ -226,22 +226,22 @@ func (v *Verifier) setJWKS(ctx context.Context, o Options) error {
 //
 // An invalid token (bad format or signature, disallowed alg, expired, not
 // yet valid, wrong iss or aud, missing exp when required) gives an error
-// that wraps backend.ErrInvalid with the reason. A token whose kid is not
+// that wraps authn.ErrInvalid with the reason. A token whose kid is not
 // in the JWKS while the JWKS cannot be fetched gives an error that wraps
-// backend.ErrUnavailable. The Identity's User is the claim set without
+// authn.ErrUnavailable. The Identity's User is the claim set without
 // token fields.
-func (v *Verifier) Verify(ctx context.Context, token string) (backend.Identity, error) {
+func (v *Verifier) Verify(ctx context.Context, token string) (authn.Identity, error) {
 	h, err := parseHeader(token)
 	if err != nil {
-		return backend.Identity{}, err
+		return authn.Identity{}, err
 	}
 	if !slices.Contains(v.allowed, h.Alg) {
-		return backend.Identity{}, invalid("alg %q not allowed", clip(h.Alg))
+		return authn.Identity{}, invalid("alg %q not allowed", clip(h.Alg))
 	}
 	keys := v.static
 	if v.jwks != nil {
 		if keys, err = v.jwks.keys(ctx, h.Alg, h.Kid); err != nil {
-			return backend.Identity{}, err
+			return authn.Identity{}, err
 		}
 	}
 	alg := algorithms[h.Alg].alg
@@ -254,17 +254,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (backend.Identity, 
 		}
 	}
 	if err != nil {
-		return backend.Identity{}, invalid("signature does not verify with alg %s", h.Alg)
+		return authn.Identity{}, invalid("signature does not verify with alg %s", h.Alg)
 	}
 	claims, err := decodeClaims(payload)
 	if err != nil {
-		return backend.Identity{}, err
+		return authn.Identity{}, err
 	}
 	exp, err := v.checkClaims(claims, v.now())
 	if err != nil {
-		return backend.Identity{}, err
+		return authn.Identity{}, err
 	}
-	id := backend.Identity{Type: v.tokenType(claims), Exp: exp}
+	id := authn.Identity{Type: v.tokenType(claims), Exp: exp}
 	id.SetUser(claims, v.log)
 	return id, nil
 }

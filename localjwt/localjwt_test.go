@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apilayer/apilayer/backend"
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/internal/demo"
 	"github.com/apilayer/apilayer/internal/testkit"
 	"github.com/apilayer/apilayer/localjwt"
@@ -243,7 +243,7 @@ func TestLargeUserReduced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(id.UserJSON) > backend.MaxUserJSON || !id.Truncated {
+	if len(id.UserJSON) > authn.MaxUserJSON || !id.Truncated {
 		t.Fatalf("UserJSON is %d bytes, Truncated = %v", len(id.UserJSON), id.Truncated)
 	}
 	var u map[string]any

@@ -1,33 +1,22 @@
 package session
 
-import "log/slog"
+import (
+	"log/slog"
 
-// State is who the visitor is after Authenticate.
-type State int
-
-// The states of an Outcome.
-const (
-	// Anonymous: no usable token and no guest token minted.
-	StateAnonymous State = iota
-	// Guest: a valid guest token (from the cookie or minted now).
-	StateGuest
-	// User: a valid user token (from the cookie or refreshed now).
-	StateUser
-	// Expired: a terminal logout (refresh failed as reuse, or without guest
-	// fallback); every auth cookie the request carried is deleted.
-	StateExpired
-	// Unavailable: the backend could not answer; nothing may change.
-	StateUnavailable
+	"github.com/apilayer/apilayer/authn"
 )
 
-var stateNames = [...]string{"anonymous", "guest", "user", "expired", "unavailable"}
+// State is who the visitor is after Authenticate: authn.State.
+type State = authn.State
 
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "unknown"
-}
+// The states of an Outcome (see authn.State).
+const (
+	StateAnonymous   = authn.Anonymous
+	StateGuest       = authn.Guest
+	StateUser        = authn.User
+	StateExpired     = authn.Expired
+	StateUnavailable = authn.Unavailable
+)
 
 // Input is the auth cookies of one request ("" = absent) and its client.
 type Input struct {

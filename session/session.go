@@ -8,19 +8,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/backend"
 	"golang.org/x/sync/singleflight"
 )
 
-// Identity is what the backend says about a valid token.
-type Identity = backend.Identity
+// Identity is what the backend (or a local JWT check) says about a valid
+// token: authn.Identity.
+type Identity = authn.Identity
 
 // Tokens are the tokens of a refresh answer.
 type Tokens = backend.Tokens
 
-// Reason classifies a failed refresh: backend.ReasonReuse, ReasonExpired,
+// Reason classifies a failed refresh: authn.ReasonReuse, ReasonExpired,
 // ReasonRevoked, ReasonNetwork or ReasonUnknown.
-type Reason = backend.Reason
+type Reason = authn.Reason
 
 // DefaultCacheSize bounds the in-memory stores when Options.CacheSize is 0.
 const DefaultCacheSize = 10000
