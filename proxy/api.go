@@ -161,13 +161,16 @@ func NewAPI(o APIOptions) (*API, error) {
 	a.rp = &httputil.ReverseProxy{
 		Rewrite:   a.rewrite,
 		Transport: withHeaderTimeout(a.transport, a.owned != nil, o.Timeout),
-		// Flush every write: server-sent events and other streams reach
-		// the browser as the backend produces them.
-		FlushInterval:  -1,
+		// As the page proxy: ReverseProxy flushes every write of a
+		// response without a length (streams) and of server-sent events,
+		// so they reach the browser as the backend produces them; a body
+		// of known length is copied in full buffers. Failures are logged by
+		// handleError; ReverseProxy's own lines (a copy error when a
+		// client leaves) are debug detail.
 		BufferPool:     bufferPool{},
 		ModifyResponse: a.modifyResponse,
 		ErrorHandler:   a.handleError,
-		ErrorLog:       slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
 	return a, nil
 }
