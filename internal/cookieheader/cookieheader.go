@@ -44,9 +44,22 @@ func Value(v string) (string, bool) {
 		v = v[1 : len(v)-1]
 	}
 	for i := 0; i < len(v); i++ {
-		if b := v[i]; b <= 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+		if !cookieOctet[v[i]] {
 			return "", false
 		}
 	}
 	return v, true
 }
+
+// cookieOctet tells the bytes of RFC 6265's cookie-octet: a table, since a
+// token value is hundreds of bytes checked on every request.
+var cookieOctet = func() (t [256]bool) {
+	for b := 0x21; b < 0x7f; b++ {
+		switch b {
+		case '"', ';', '\\', ',':
+		default:
+			t[b] = true
+		}
+	}
+	return t
+}()

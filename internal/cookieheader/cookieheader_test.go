@@ -91,3 +91,13 @@ func FuzzAllAgreesWithNetHTTP(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkValue checks a JWT-sized cookie value, as every request does.
+func BenchmarkValue(b *testing.B) {
+	v := strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", 25)
+	for b.Loop() {
+		if _, ok := Value(v); !ok {
+			b.Fatal("not a cookie value")
+		}
+	}
+}
