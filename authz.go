@@ -89,10 +89,12 @@ func (g *Gateway) describe(x *exchange) bool {
 		respond.Error(x.w, http.StatusBadRequest, respond.MsgBadPath)
 		return true
 	}
-	d := new(http.Request)
+	ds := new(described)
+	d := &ds.r
 	*d = *x.r // the headers (Cookie, Sec-Fetch-*, Accept...) are the original request's
 	d.Method = method
-	d.URL = &url.URL{Path: dec, RawPath: rawPath, RawQuery: query}
+	ds.u = url.URL{Path: dec, RawPath: rawPath, RawQuery: query}
+	d.URL = &ds.u
 	d.RequestURI = target
 	d.Host = x.info.Host
 	d.Body, d.ContentLength, d.TransferEncoding = http.NoBody, 0, nil
@@ -100,6 +102,13 @@ func (g *Gateway) describe(x *exchange) bool {
 	x.origin = origin(x.r.Header, x.info.Proto, x.info.Host)
 	x.rec.copyCookies = conv == subNginx
 	return false
+}
+
+// described is the request a sub-request describes, with its URL, in one
+// allocation.
+type described struct {
+	r http.Request
+	u url.URL
 }
 
 // description reads how r describes the original request: the convention,
@@ -205,27 +214,26 @@ func origin(h http.Header, proto, host string) string {
 // cookie changes are on every answer already.
 func (g *Gateway) allowSub(x *exchange, a *Auth) {
 	h := x.w.Header()
-	truncated := ""
+	v := new([6]string) // every value in one allocation
+	v[0], v[2], v[3] = a.header, a.TokenType, a.Locale
 	if a.truncated {
-		truncated = "1"
+		v[1] = "1"
 	}
-	h[proxy.HeaderAuthUser] = []string{a.header}
-	h[proxy.HeaderAuthUserTruncated] = []string{truncated}
-	h[proxy.HeaderTokenType] = []string{a.TokenType}
-	h[i18n.Header] = []string{a.Locale}
+	h[proxy.HeaderAuthUser] = v[0:1:1]
+	h[proxy.HeaderAuthUserTruncated] = v[1:2:2]
+	h[proxy.HeaderTokenType] = v[2:3:3]
+	h[i18n.Header] = v[3:4:4]
 	if g.signer != nil {
-		tok := ""
 		if a.TokenType != "" && x.kind != apiKind { // the backend never receives it
-			tok = g.assertion(a)
+			v[4] = g.assertion(a)
 		}
-		h[g.assertionHeader()] = []string{tok}
+		h[g.assertionHeader()] = v[4:5:5]
 	}
 	if g.cfg.Authz.PassAuthorization {
-		v := ""
 		if x.kind == apiKind && !x.skip && a.Token != "" {
-			v = "Bearer " + a.Token
+			v[5] = "Bearer " + a.Token
 		}
-		h["Authorization"] = []string{v}
+		h["Authorization"] = v[5:6:6]
 	}
 	x.w.WriteHeader(http.StatusOK)
 }
