@@ -543,3 +543,18 @@ func TestAuthzNumberedCookiesKeepTheLastLineOfAName(t *testing.T) {
 		t.Errorf("X-Authz-Set-Cookie-2 = %q, want none", got)
 	}
 }
+
+// ingress-nginx's auth-url sends X-Original-URL (the whole URL) and
+// X-Original-Method, and X-Original-URI only with an auth-method: the URL
+// alone describes the request in nginx's convention.
+func TestAuthzIngressNginxOriginalURL(t *testing.T) {
+	e := newEnv(t, both(withAuthz, noGuest))
+	h := map[string]string{"X-Original-Method": "GET", "X-Original-URL": "https://app.example.com/dashboard?tab=1"}
+	res := e.do(req{path: authzPath, header: h, cookies: userCookies(e)})
+	wantAllowed(t, res, "user", "alice")
+	res = e.do(req{path: authzPath, header: h})
+	wantSubRedirect(t, viaNginx, res, "/login")
+	// With X-Original-URI too, both name the same target.
+	h["X-Original-URI"] = "/dashboard?tab=1"
+	wantAllowed(t, e.do(req{path: authzPath, header: h, cookies: userCookies(e)}), "user", "alice")
+}
