@@ -1,11 +1,14 @@
 package apilayer_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/testkit"
 )
@@ -557,4 +560,37 @@ func TestAuthzIngressNginxOriginalURL(t *testing.T) {
 	// With X-Original-URI too, both name the same target.
 	h["X-Original-URI"] = "/dashboard?tab=1"
 	wantAllowed(t, e.do(req{path: authzPath, header: h, cookies: userCookies(e)}), "user", "alice")
+}
+
+// A user object too large for X-Auth-User is reduced, and the answer says
+// so in X-Auth-User-Truncated.
+func TestAuthzTruncatedUser(t *testing.T) {
+	big := `{"success":true,"data":{"id":7,"email":"big@example.com","type":"user","bio":"` + strings.Repeat("b", 20<<10) + `"}}`
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, big)
+	}))
+	defer backend.Close()
+	cfg := config.Config{Backend: config.Backend{URL: backend.URL + "/api/"}}
+	withAuthz(&cfg)
+	gw, err := apilayer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	r := httptest.NewRequest(http.MethodGet, authzPath, nil)
+	r.RemoteAddr = "127.0.0.1:1234"
+	r.Header.Set("X-Forwarded-Method", "GET")
+	r.Header.Set("X-Forwarded-Uri", "/blog")
+	r.AddCookie(&http.Cookie{Name: userCookie, Value: "any-token"})
+	w := httptest.NewRecorder()
+	gw.Handler().ServeHTTP(w, r)
+	ans := w.Result()
+	wantStatus(t, ans, http.StatusOK)
+	if got := ans.Header.Get("X-Auth-User-Truncated"); got != "1" {
+		t.Errorf("X-Auth-User-Truncated = %q, want 1", got)
+	}
+	if u := decodeUser(t, ans.Header.Get("X-Auth-User")); u["bio"] != nil || u["email"] != "big@example.com" {
+		t.Errorf("X-Auth-User = %v, want the reduced user", u)
+	}
 }

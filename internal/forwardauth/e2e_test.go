@@ -19,13 +19,16 @@ type proxyUnderTest struct {
 	// absolute is whether the proxy tells apilayer the original host
 	// (X-Forwarded-Host), so that redirects are absolute URLs.
 	absolute bool
+	// unavailable is the status the browser gets for apilayer's 503:
+	// nginx's auth_request turns it into 500, Envoy into status_on_error.
+	unavailable int
 }
 
 var proxies = []proxyUnderTest{
-	{name: "nginx", start: startNginx, absolute: true},
-	{name: "caddy", start: startCaddy, absolute: true},
-	{name: "traefik", start: startTraefik, absolute: true},
-	{name: "envoy", start: startEnvoy},
+	{name: "nginx", start: startNginx, absolute: true, unavailable: http.StatusInternalServerError},
+	{name: "caddy", start: startCaddy, absolute: true, unavailable: http.StatusServiceUnavailable},
+	{name: "traefik", start: startTraefik, absolute: true, unavailable: http.StatusServiceUnavailable},
+	{name: "envoy", start: startEnvoy, unavailable: http.StatusServiceUnavailable},
 }
 
 // scenario is one behaviour every proxy must show end to end.
@@ -239,6 +242,18 @@ var scenarios = []scenario{
 			t.Errorf("the API request reached its upstream with Authorization %q, want the user's token", got)
 		}
 		wantIdentity(t, rec, "user", "alice")
+	}},
+	{"backend unavailable", func(t *testing.T, s *stage) {
+		s.backend.SetFault("auth/me", testkit.Status(http.StatusServiceUnavailable))
+		defer s.backend.SetFault("auth/me", testkit.None)
+		p := s.b.do(visit{path: "/dashboard", cookies: map[string]string{userCookie: s.login("alice")}})
+		if p.StatusCode != s.proxy.unavailable {
+			t.Fatalf("status %d, want %d", p.StatusCode, s.proxy.unavailable)
+		}
+		if _, ok := p.cookie(userCookie); ok {
+			t.Error("a backend outage changed the user's cookie")
+		}
+		s.wantNoApp(t)
 	}},
 	{"login through the proxy", func(t *testing.T, s *stage) {
 		p := s.b.do(visit{method: http.MethodPost, path: "/api/auth/login",
