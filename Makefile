@@ -1,8 +1,9 @@
 # apilayer: every test with one command (`make test`), on a fresh machine.
 #
 # `make test` installs what the tests need when it is missing (redis-server,
-# chromium and the app servers of internal/appservers from Debian packages
-# when running as root; npm dependencies with `npm ci`), then runs go vet, a
+# chromium, the app servers of internal/appservers, and nginx and caddy for
+# internal/forwardauth, from Debian packages when running as root; npm
+# dependencies with `npm ci`), then runs go vet, a
 # gofmt check, the Go tests with -race, and the React package's unit and
 # browser tests (clients/react).
 
@@ -43,6 +44,8 @@ deps:
 	/usr/bin/python3 -c 'import uvicorn' >/dev/null 2>&1 || need="$$need python3-uvicorn"; \
 	command -v puma >/dev/null 2>&1 || need="$$need puma"; \
 	ruby -e 'require "rack"' >/dev/null 2>&1 || need="$$need ruby-rack"; \
+	{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need="$$need nginx"; \
+	command -v caddy >/dev/null 2>&1 || need="$$need caddy"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$need"; \

@@ -71,7 +71,9 @@ type Gateway struct {
 	// assertionName is identity.header when it is not X-Auth-Assertion
 	// (which StripInternal removes): removed from every request too.
 	assertionName string
-	closers       []io.Closer
+	// authzPath is authz.path with forward-auth mode on, else "".
+	authzPath string
+	closers   []io.Closer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -235,6 +237,9 @@ func (g *Gateway) provision(o options) error {
 	}
 	if h := http.CanonicalHeaderKey(c.Identity.Header); h != "" && h != proxy.HeaderAuthAssertion {
 		g.assertionName = h
+	}
+	if c.Authz.Enabled {
+		g.authzPath = c.Authz.Path
 	}
 
 	info := func(r *http.Request) (netip.Addr, string, string) {

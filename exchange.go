@@ -49,6 +49,9 @@ type exchange struct {
 	secure bool      // cookies set on this response get Secure
 	eff    effective // the auth cookies as the web app should see them
 	auth   *Auth     // the identity the request is handed on with (in its context)
+
+	sub    convention // a forward-auth sub-request (authz): r is the request it describes
+	origin string     // a sub-request's "proto://host" for absolute redirects, or ""
 }
 
 // kind is what a request is to the pipeline.

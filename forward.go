@@ -23,6 +23,10 @@ type effective struct {
 // BypassedExcluded or BypassedAuthAPI). Forged identity headers were
 // stripped all the same.
 func (g *Gateway) forwardBare(x *exchange, bypassed string) {
+	if x.sub != notSub {
+		g.allowSub(x, &Auth{Bypassed: bypassed, Locale: x.loc.Locale})
+		return
+	}
 	r := x.r
 	g.stripAfterHooks(r.Header)
 	if x.loc.Locale != "" {
@@ -61,7 +65,9 @@ func (g *Gateway) forwardPage(x *exchange) {
 		}
 	}
 	if g.signer != nil && a.TokenType != "" {
-		g.sign(h, a)
+		if tok := g.assertion(a); tok != "" {
+			h[g.assertionHeader()] = []string{tok}
+		}
 	}
 	hide := g.cfg.Upstream.HideTokens
 	if e.refreshed != "" && !hide {
@@ -79,15 +85,15 @@ func (g *Gateway) forwardPage(x *exchange) {
 	x.next.ServeHTTP(x.w, r)
 }
 
-// sign sets the signed identity header (identity.sign) of an identity; a
-// signing failure is logged and the request goes on without it.
-func (g *Gateway) sign(h http.Header, a *Auth) {
+// assertion is the signed identity (identity.sign) of an identity; a
+// signing failure is logged and the request goes on without it ("").
+func (g *Gateway) assertion(a *Auth) string {
 	tok, err := g.signer.Sign(assertion.Identity{User: a.UserJSON, Type: a.TokenType, Locale: a.Locale})
 	if err != nil {
 		g.log.Error("identity.sign: signing failed", "error", err)
-		return
+		return ""
 	}
-	h[g.assertionHeader()] = []string{tok}
+	return tok
 }
 
 // assertionHeader is identity.header in canonical form.

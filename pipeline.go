@@ -35,7 +35,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		x.put()
 	}()
 
-	if g.preflight(x) || // CORS: preflights answered, CORS headers on every later answer
+	if g.describe(x) || // forward-auth (authz.path): the rest runs on the request a proxy describes
+		g.preflight(x) || // CORS: preflights answered, CORS headers on every later answer
 		g.route(x) || // the path cleaned; page, API, app route or auth endpoint; locale
 		g.limit(x, false) || // rate limit by client IP: a blocked request costs no backend call
 		g.checkOrigin(x) || // CSRF, Fetch Metadata part: cross-site refused before any backend call
@@ -200,6 +201,11 @@ func (g *Gateway) unauthenticated(x *exchange) bool {
 		bare = BypassedAuthAPI
 	}
 	switch {
+	case x.kind == authKind && x.sub != notSub:
+		// The built-in auth API is the gateway's to answer, not the proxy's
+		// to forward (a backend's login would hand tokens to page script):
+		// the proxy routes it to the gateway without forward-auth.
+		respond.Error(x.w, http.StatusNotFound, respond.MsgNotFound)
 	case x.kind == authKind && g.authPrecheck(x):
 	case bare != "":
 		if x.needToken {
@@ -215,7 +221,7 @@ func (g *Gateway) unauthenticated(x *exchange) bool {
 		// would hand tokens to page script.
 		respond.Error(x.w, http.StatusNotFound, respond.MsgNotFound)
 	case x.kind == apiKind && g.cfg.Access.BlockBrowserAPIAccess && access.AcceptsHTML(x.r) && !access.IsFetch(x.r):
-		http.Redirect(x.w, x.r, g.cfg.Access.HomePath, http.StatusTemporaryRedirect)
+		g.redirect(x, g.cfg.Access.HomePath)
 	default:
 		return false
 	}
@@ -337,7 +343,7 @@ func (g *Gateway) respond(x *exchange) bool {
 	d := x.dec
 	switch d.Action {
 	case access.Redirect:
-		http.Redirect(x.w, x.r, d.Location, http.StatusTemporaryRedirect)
+		g.redirect(x, d.Location)
 	case access.Refuse:
 		if d.JSON {
 			respond.Error(x.w, d.Status, d.Message)
@@ -348,7 +354,7 @@ func (g *Gateway) respond(x *exchange) bool {
 		if x.loc.Redirect == "" {
 			return false
 		}
-		http.Redirect(x.w, x.r, x.loc.Redirect, http.StatusTemporaryRedirect)
+		g.redirect(x, x.loc.Redirect)
 	}
 	return true
 }
@@ -365,8 +371,13 @@ func (g *Gateway) afterAuth(x *exchange) bool {
 	return g.hooks.AfterAuth != nil && !g.hooks.AfterAuth(x.w, x.r, a)
 }
 
-// forward hands the request to the API proxy or to the web app.
+// forward hands the request to the API proxy or to the web app; a
+// forward-auth sub-request is answered instead (allowSub).
 func (g *Gateway) forward(x *exchange) {
+	if x.sub != notSub {
+		g.allowSub(x, x.auth)
+		return
+	}
 	if x.kind == apiKind {
 		g.forwardAPI(x)
 		return

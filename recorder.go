@@ -24,6 +24,9 @@ type recorder struct {
 	kind   string // page, api or auth (metrics)
 	// private is set when the response sets or deletes an auth cookie.
 	private bool
+	// copyCookies adds numbered copies of the Set-Cookie lines, for
+	// nginx's auth_request (authz).
+	copyCookies bool
 }
 
 // markPrivate records that the response to w carries an auth cookie.
@@ -40,6 +43,9 @@ func markPrivate(w http.ResponseWriter) {
 // take precedence over Cache-Control at a CDN) and Vary names Cookie.
 func (r *recorder) started(code int) {
 	r.status = code
+	if r.copyCookies {
+		numberCookies(r.ResponseWriter.Header())
+	}
 	if !r.private {
 		return
 	}

@@ -11,6 +11,7 @@ type Config struct {
 	Backend    Backend   `yaml:"backend"`
 	Upstream   Upstream  `yaml:"upstream"`
 	Identity   Identity  `yaml:"identity"`
+	Authz      Authz     `yaml:"authz"`
 	Cookies    Cookies   `yaml:"cookies"`
 	Guest      Guest     `yaml:"guest"`
 	Validation Validate  `yaml:"validate"` // named Validation: Config.Validate is the method
@@ -145,6 +146,30 @@ type Identity struct {
 	// default X-Auth-Assertion. The request header that carries the
 	// assertion.
 	Header string `yaml:"header"`
+}
+
+// Authz is forward-auth mode (docs/forward-auth.md): a proxy that stays
+// in front of the web app (nginx auth_request, Traefik forwardAuth, Caddy
+// forward_auth, Envoy ext_authz, ingress-nginx) asks the gateway whether
+// each request may pass, and the gateway answers with the whole pipeline
+// (rate limits, CSRF, validation, refresh, guest tokens, access rules)
+// instead of proxying the request itself.
+type Authz struct {
+	// Answer forward-auth sub-requests at `path`. They are believed only
+	// from clientIP.trustedProxies (any other peer gets 403), so list the
+	// proxy there.
+	Enabled bool `yaml:"enabled"`
+	// default /_apilayer/authz; where the proxy sends its sub-requests:
+	// exactly this path with X-Forwarded-Method and X-Forwarded-Uri
+	// (Traefik, Caddy) or X-Original-Method and X-Original-URI (nginx),
+	// or, for Envoy's path_prefix, this path followed by the original
+	// path. Not under api.prefix, and never routed to from the outside.
+	Path string `yaml:"path"`
+	// Allowed answers for API paths also carry Authorization: Bearer
+	// <effective token> (refreshed or minted in this request, else the
+	// cookie's), for a proxy that sends API requests to the backend
+	// itself; empty for other paths, publicEndpoints and X-Skip-Auth.
+	PassAuthorization bool `yaml:"passAuthorization"`
 }
 
 // Cookies names the auth cookies and their attributes.

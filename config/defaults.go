@@ -15,6 +15,7 @@ const (
 	DefaultListen     = ":8080"
 	DefaultHealthPath = "/_apilayer/health"
 	DefaultAPIPrefix  = "/api"
+	DefaultAuthzPath  = "/_apilayer/authz"
 	DefaultRedisURL   = "redis://127.0.0.1:6379/0"
 )
 
@@ -97,6 +98,8 @@ func (c *Config) Defaults() {
 	dur(&id.TTL, assertion.DefaultTTL)
 	str(&id.Header, assertion.DefaultHeader)
 	str(&id.Audience, defaultAudience(c.Upstream.URL))
+
+	str(&c.Authz.Path, DefaultAuthzPath)
 
 	ck := &c.Cookies
 	str(&ck.User, "userAuthToken")

@@ -26,6 +26,7 @@ func TestDefaults(t *testing.T) {
 		},
 		Upstream: Upstream{Timeout: 60 * time.Second},
 		Identity: Identity{Algorithm: "EdDSA", TTL: time.Minute, Header: "X-Auth-Assertion"},
+		Authz:    Authz{Path: "/_apilayer/authz"},
 		Cookies: Cookies{User: "userAuthToken", Guest: "guestAuthToken", Path: "/", Secure: SecureAuto, SameSite: "lax",
 			MaxAge: 168 * time.Hour, GuestMaxAge: time.Hour, RefreshMaxAge: 336 * time.Hour},
 		Guest: Guest{MaxPerMinute: 10},

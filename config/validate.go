@@ -68,6 +68,7 @@ func (v *checker) config(c *Config) {
 	v.backend(c.Backend)
 	v.upstream(c.Upstream)
 	v.identity(c)
+	v.authz(c)
 	v.cookies(c)
 	v.guest(c.Guest)
 	v.validate(c.Validation)
@@ -203,6 +204,59 @@ func (v *checker) identity(c *Config) {
 		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "assertion: "), "key file: ")
 		v.add("identity.keyFile", "%q: %s", id.KeyFile, msg)
 	}
+}
+
+// authz checks forward-auth mode. authz.path must be a clean path of
+// unreserved characters (the proxies send it as written, and Envoy puts
+// the original path right after it), and must not share a path with what
+// the gateway answers itself.
+func (v *checker) authz(c *Config) {
+	a := c.Authz
+	p := a.Path
+	if !cleanPlainPath(p) {
+		v.add("authz.path", "must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got %q)", p)
+		return
+	}
+	if !a.Enabled {
+		if a.PassAuthorization {
+			v.add("authz.passAuthorization", "is used only when authz.enabled is true")
+		}
+		return
+	}
+	if prefix := strings.TrimSuffix(c.API.Prefix, "/"); prefix != "" && (p == prefix || strings.HasPrefix(p, prefix+"/")) {
+		v.add("authz.path", "must not be under api.prefix %s: that is the API's (got %q)", prefix, p)
+	}
+	others := []struct{ key, path string }{{"health.path", c.Health.Path}, {"the JWKS path", assertion.JWKSPath}}
+	if c.Metrics.Enabled {
+		others = append(others, struct{ key, path string }{"metrics.path", c.Metrics.Path})
+	}
+	for _, o := range others {
+		q := strings.TrimSuffix(o.path, "/")
+		if p == q || strings.HasPrefix(p, q+"/") || strings.HasPrefix(q, p+"/") {
+			v.add("authz.path", "must not be %s or share its path %s (got %q)", o.key, o.path, p)
+		}
+	}
+}
+
+// cleanPlainPath reports whether p is an absolute path other than "/",
+// without a trailing slash, whose segments are non-empty, not "." or
+// "..", and made of unreserved characters only (RFC 3986).
+func cleanPlainPath(p string) bool {
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // reservedIdentityHeaders are request headers identity.header must not

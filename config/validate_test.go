@@ -411,3 +411,64 @@ func TestValidateIdentity(t *testing.T) {
 		})
 	}
 }
+
+// authz.*: a clean path of unreserved characters, apart from the API and
+// from what the gateway answers itself; passAuthorization only when on.
+func TestValidateAuthz(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		want   []string
+	}{
+		{"off by default", func(c *Config) {}, nil},
+		{"on with the default path", func(c *Config) { c.Authz.Enabled = true }, nil},
+		{"another path", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/auth-check", PassAuthorization: true} }, nil},
+		{"root", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/"} },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "/")`}},
+		{"relative", func(c *Config) { c.Authz.Path = "_apilayer/authz" },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "_apilayer/authz")`}},
+		{"trailing slash", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/authz/"} },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "/authz/")`}},
+		{"double slash", func(c *Config) { c.Authz.Path = "//authz" },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "//authz")`}},
+		{"dot segment", func(c *Config) { c.Authz.Path = "/a/../authz" },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "/a/../authz")`}},
+		{"escaped", func(c *Config) { c.Authz.Path = "/auth%7Az" },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "/auth%7Az")`}},
+		{"query", func(c *Config) { c.Authz.Path = "/authz?x" },
+			[]string{`authz.path: must be a path such as /_apilayer/authz: letters, digits and - . _ ~ between single slashes, no trailing slash (got "/authz?x")`}},
+		{"under the API prefix", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/api/authz"} },
+			[]string{`authz.path: must not be under api.prefix /api: that is the API's (got "/api/authz")`}},
+		{"the API prefix", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/v1"}; c.API.Prefix = "/v1/" },
+			[]string{`authz.path: must not be under api.prefix /v1: that is the API's (got "/v1")`}},
+		{"beside the API prefix", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/apis"} }, nil},
+		{"the health path", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/_apilayer/health"} },
+			[]string{`authz.path: must not be health.path or share its path /_apilayer/health (got "/_apilayer/health")`}},
+		{"above the health path", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/_apilayer"} },
+			[]string{`authz.path: must not be health.path or share its path /_apilayer/health (got "/_apilayer")`,
+				`authz.path: must not be the JWKS path or share its path /_apilayer/jwks.json (got "/_apilayer")`}},
+		{"the JWKS path", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/_apilayer/jwks.json"} },
+			[]string{`authz.path: must not be the JWKS path or share its path /_apilayer/jwks.json (got "/_apilayer/jwks.json")`}},
+		{"the metrics path", func(c *Config) {
+			c.Authz = Authz{Enabled: true, Path: "/metrics"}
+			c.Metrics.Enabled = true
+		}, []string{`authz.path: must not be metrics.path or share its path /metrics (got "/metrics")`}},
+		{"the metrics path, metrics off", func(c *Config) { c.Authz = Authz{Enabled: true, Path: "/metrics"} }, nil},
+		{"below the metrics path", func(c *Config) {
+			c.Authz = Authz{Enabled: true, Path: "/metrics/authz"}
+			c.Metrics.Enabled = true
+		}, []string{`authz.path: must not be metrics.path or share its path /metrics (got "/metrics/authz")`}},
+		{"passAuthorization while off", func(c *Config) { c.Authz.PassAuthorization = true },
+			[]string{"authz.passAuthorization: is used only when authz.enabled is true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.change(c)
+			got := errorLines(t, c.Validate())
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("errors\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

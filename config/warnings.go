@@ -22,5 +22,8 @@ func (c *Config) Warnings() []string {
 	if c.Identity.Sign && c.Identity.KeyFile == "" {
 		w = append(w, "identity.keyFile: not set: a signing key is generated at start, so the web app meets a new key (kid) after every restart and must refetch /_apilayer/jwks.json (one configured with the public key PEM stops accepting assertions); set identity.keyFile to keep one key")
 	}
+	if c.Authz.Enabled && len(c.ClientIP.TrustedProxies) == 0 {
+		w = append(w, "authz.enabled: clientIP.trustedProxies is empty, so every forward-auth sub-request is refused (403): the gateway believes a sub-request only from a trusted proxy; list the proxy that sends them (e.g. [127.0.0.1] or its network)")
+	}
 	return w
 }

@@ -69,3 +69,37 @@ func TestWarningIdentityKey(t *testing.T) {
 		})
 	}
 }
+
+// authz.enabled without clientIP.trustedProxies: every sub-request would
+// be refused.
+func TestWarningAuthzWithoutTrustedProxies(t *testing.T) {
+	const key = "authz.enabled: "
+	for _, tc := range []struct {
+		name    string
+		enabled bool
+		trusted []string
+		want    bool
+	}{
+		{"on, nobody trusted", true, nil, true},
+		{"on, a proxy trusted", true, []string{"10.0.0.0/8"}, false},
+		{"off", false, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			c.Authz.Enabled, c.ClientIP.TrustedProxies = tc.enabled, tc.trusted
+			c.Defaults()
+			var got []string
+			for _, w := range c.Warnings() {
+				if strings.HasPrefix(w, key) {
+					got = append(got, w)
+				}
+			}
+			if (len(got) == 1) != tc.want || len(got) > 1 {
+				t.Fatalf("warnings %q, want one starting with %q: %v", got, key, tc.want)
+			}
+			if tc.want && !strings.Contains(got[0], "clientIP.trustedProxies") {
+				t.Errorf("warning %q does not name clientIP.trustedProxies", got[0])
+			}
+		})
+	}
+}
