@@ -215,8 +215,10 @@ func origin(h http.Header, proto, host string) string {
 func (g *Gateway) allowSub(x *exchange, a *Auth) {
 	h := x.w.Header()
 	v := new([6]string) // every value in one allocation
-	v[0], v[2], v[3] = a.header, a.TokenType, a.Locale
-	if a.truncated {
+	var truncated bool
+	v[0], truncated = x.userHeader()
+	v[2], v[3] = a.TokenType, a.Locale
+	if truncated {
 		v[1] = "1"
 	}
 	h[proxy.HeaderAuthUser] = v[0:1:1]

@@ -68,6 +68,17 @@ const (
 // refusals are JSON.
 func (x *exchange) api() bool { return x.kind == apiKind || x.kind == authKind }
 
+// userHeader is the X-Auth-User value of the request's identity ("" for
+// none, or when the request goes on without identity), and whether the
+// user object was reduced to fit it.
+func (x *exchange) userHeader() (string, bool) {
+	id := x.out.Identity
+	if id == nil || x.dec.Anonymous {
+		return "", false
+	}
+	return id.HeaderValue(), id.Truncated
+}
+
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
 // put returns x to the pool, emptied.

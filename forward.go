@@ -56,12 +56,10 @@ func (g *Gateway) forwardPage(x *exchange) {
 	if a.TokenType != "" {
 		h.Set(proxy.HeaderTokenType, a.TokenType)
 	}
-	if id := x.out.Identity; id != nil && !x.dec.Anonymous {
-		if v := id.HeaderValue(); v != "" {
-			h.Set(proxy.HeaderAuthUser, v)
-			if id.Truncated {
-				h.Set(proxy.HeaderAuthUserTruncated, "1")
-			}
+	if v, truncated := x.userHeader(); v != "" {
+		h.Set(proxy.HeaderAuthUser, v)
+		if truncated {
+			h.Set(proxy.HeaderAuthUserTruncated, "1")
 		}
 	}
 	if g.signer != nil && a.TokenType != "" {
