@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/apilayer/apilayer/internal/forwardauth"
 )
 
 // External servers the harness starts besides its own roles: a
@@ -119,19 +121,12 @@ func redisPing(addr string) error {
 // errNotInstalled is the error of a setup whose program is missing.
 var errNotInstalled = errors.New("not installed")
 
-// caddyfile is Caddy's configuration for the forward_auth setup: every
-// request is first sent to the backend's validate endpoint, with the
-// user cookie as a bearer token (as the gateway sends it); a 2xx answer
-// lets the request through to the upstream, any other answer is returned
-// to the client. No cache: one validation per request, as Caddy does.
-const caddyfile = `{
-	admin off
-	auto_https off
-	log default {
-		output discard
-	}
-}
-http://%[1]s {
+// caddyValidate is the site of the caddy setup: every request is first
+// sent to the backend's validate endpoint, with the user cookie as a
+// bearer token (as the gateway sends it); a 2xx answer lets the request
+// through to the upstream, any other answer is returned to the client.
+// No cache: one validation per request, as Caddy does.
+const caddyValidate = `http://%[1]s {
 	forward_auth %[2]s {
 		uri /api/auth/me
 		header_up Authorization "Bearer {http.request.cookie.userAuthToken}"
@@ -140,25 +135,75 @@ http://%[1]s {
 }
 `
 
+// caddyProxy is the site of the caddy-proxy setup: Caddy's reverse_proxy
+// alone, the reference of the forward-auth setups.
+const caddyProxy = `http://%[1]s {
+	reverse_proxy %[2]s
+}
+`
+
 // startCaddy starts Caddy in front of upstream with forward_auth to
-// backend (base URLs), with its data and configuration folders in dir. A
-// missing caddy is errNotInstalled.
+// backend's validate endpoint (base URLs).
 func startCaddy(ctx context.Context, dir, backend, upstream string) (*proc, error) {
+	return startCaddyWith(ctx, dir, "caddy", func(addr string) (string, error) {
+		return fmt.Sprintf(caddyValidate, addr, hostOf(backend), hostOf(upstream)), nil
+	})
+}
+
+// startCaddyProxy starts Caddy's reverse_proxy alone in front of upstream.
+func startCaddyProxy(ctx context.Context, dir, upstream string) (*proc, error) {
+	return startCaddyWith(ctx, dir, "caddy-proxy", func(addr string) (string, error) {
+		return fmt.Sprintf(caddyProxy, addr, hostOf(upstream)), nil
+	})
+}
+
+// startCaddyAuthz starts Caddy in front of upstream with apilayer's
+// forward-auth (gateway, in authz mode) as its authorizer, configured as
+// docs/forward-auth.md shows (the configuration its tests run).
+func startCaddyAuthz(ctx context.Context, dir, gateway, upstream string) (*proc, error) {
+	return startCaddyWith(ctx, dir, "caddy-authz", func(addr string) (string, error) {
+		return forwardauth.Caddyfile("http://"+addr, hostOf(gateway), hostOf(upstream))
+	})
+}
+
+func hostOf(u string) string { return strings.TrimPrefix(u, "http://") }
+
+// caddyGlobal are Caddy's global options in every setup.
+const caddyGlobal = `{
+	admin off
+	auto_https off
+	log default {
+		output discard
+	}
+}
+`
+
+// startCaddyWith starts Caddy with the site configuration site (a format
+// taking the listen address as %[1]s), named name in logs. A missing caddy
+// is errNotInstalled.
+func startCaddyWith(ctx context.Context, dir, name string, site func(addr string) (string, error)) (*proc, error) {
 	bin, err := exec.LookPath("caddy")
 	if err != nil {
 		return nil, fmt.Errorf("%w: caddy (apt-get install caddy)", errNotInstalled)
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, fmt.Errorf("bench: caddy: %w", err)
+		return nil, fmt.Errorf("bench: %s: %w", name, err)
 	}
-	conf := filepath.Join(dir, "Caddyfile")
-	hostOf := func(u string) string { return strings.TrimPrefix(u, "http://") }
-	if err := os.WriteFile(conf, fmt.Appendf(nil, caddyfile, addr, hostOf(backend), hostOf(upstream)), 0o644); err != nil {
-		return nil, fmt.Errorf("bench: caddy: %w", err)
+	conf, err := site(addr)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", name, err)
 	}
-	env := []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
-	p, err := startExternal(ctx, "caddy", bin, []string{"run", "--config", conf, "--adapter", "caddyfile"}, env, func() error {
+	sub := filepath.Join(dir, name)
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", name, err)
+	}
+	file := filepath.Join(sub, "Caddyfile")
+	if err := os.WriteFile(file, []byte(caddyGlobal+conf), 0o644); err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", name, err)
+	}
+	env := []string{"HOME=" + sub, "XDG_DATA_HOME=" + sub, "XDG_CONFIG_HOME=" + sub}
+	p, err := startExternal(ctx, name, bin, []string{"run", "--config", file, "--adapter", "caddyfile"}, env, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()

@@ -45,7 +45,10 @@ type env struct {
 	upstream *proc
 	redis    *proc   // redis-server of the redis and redis3 setups; nil when missing
 	redis3   []*proc // the three gateways of the redis3 setup
-	caddy    *proc   // Caddy forward_auth (full run only); nil when missing
+	caddy    *proc   // Caddy forward_auth to the backend's validate endpoint (full run only); nil when missing
+	// Caddy's reverse_proxy alone, and Caddy with apilayer as its
+	// forward-auth authorizer (authz, a gateway of its own): full run only.
+	caddyProxy, caddyAuthz, authz *proc
 	skipped  []string
 	procs    []*proc // every process, for RSS and stop
 	gw       map[string]*proc
@@ -137,6 +140,19 @@ func start(ctx context.Context, s settings, logf func(string, ...any)) (*env, er
 		c, err := startCaddy(ctx, e.dir, e.backend.url, e.upstream.url)
 		if e.caddy, err = external(c, err, "the caddy setup"); err != nil {
 			return e, err
+		}
+		c, err = startCaddyProxy(ctx, e.dir, e.upstream.url)
+		if e.caddyProxy, err = external(c, err, "the caddy-proxy and caddy-authz setups"); err != nil {
+			return e, err
+		}
+		if e.caddyProxy != nil {
+			if e.authz, err = add("gateway authz", "gateway", "authz", e.backend.url, e.upstream.url, "", ""); err != nil {
+				return e, err
+			}
+			c, err = startCaddyAuthz(ctx, e.dir, e.authz.url, e.upstream.url)
+			if e.caddyAuthz, err = external(c, err, "the caddy-authz setup"); err != nil {
+				return e, err
+			}
 		}
 	}
 	return e, nil
@@ -261,6 +277,14 @@ func (e *env) setups(toks []string) []*setup {
 	if p := e.caddy; p != nil {
 		sets = append(sets, &setup{name: "caddy", ref: "bare", what: "Caddy " + caddyVersion() + " forward_auth to the backend's validate endpoint (every request), then reverse_proxy",
 			proc: p, ts: page(p, true)})
+	}
+	if p := e.caddyProxy; p != nil {
+		sets = append(sets, &setup{name: "caddy-proxy", ref: "bare", what: "Caddy " + caddyVersion() + " reverse_proxy alone (the reference of caddy-authz)",
+			proc: p, ts: page(p, true)})
+	}
+	if p := e.caddyAuthz; p != nil {
+		sets = append(sets, &setup{name: "caddy-authz", ref: "caddy-proxy", what: "Caddy with apilayer as forward-auth authorizer (authz, cache hit; docs/forward-auth.md's Caddyfile); the gateway's CPU is the side",
+			proc: p, side: e.authz, ts: page(p, true)})
 	}
 	return sets
 }

@@ -365,6 +365,12 @@ func gatewayConfig(scenario, backendURL, upstreamURL, dir, redisURL string) (con
 	case "redis":
 		c.Store.Driver = "redis"
 		c.Store.Redis.URL = redisURL
+	case "authz":
+		// Forward-auth mode behind Caddy (docs/forward-auth.md): the
+		// sub-requests come from loopback.
+		c.Authz.Enabled = true
+		c.Authz.PassAuthorization = true
+		c.ClientIP.TrustedProxies = []string{"127.0.0.1/32"}
 	case "guest":
 		c.Guest.Enabled = true
 		c.Guest.Credentials = demo.GuestCredentials()

@@ -22,3 +22,14 @@ func TestDocsShowTheTestedConfigurations(t *testing.T) {
 		}
 	}
 }
+
+// Caddyfile renders what the tests render from testdata/Caddyfile.
+func TestCaddyfileRendersTheTestedConfiguration(t *testing.T) {
+	got, err := Caddyfile(docAddrs.Site, docAddrs.Gateway, docAddrs.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := render(t, "Caddyfile", docAddrs); got != want {
+		t.Errorf("Caddyfile() differs from testdata/Caddyfile rendered:\n%s\nwant:\n%s", got, want)
+	}
+}
