@@ -49,12 +49,12 @@ type env struct {
 	// Caddy's reverse_proxy alone, and Caddy with apilayer as its
 	// forward-auth authorizer (authz, a gateway of its own): full run only.
 	caddyProxy, caddyAuthz, authz *proc
-	skipped  []string
-	procs    []*proc // every process, for RSS and stop
-	gw       map[string]*proc
-	bare     map[string]*proc
-	api      *http.Client // for the harness's own calls to the backend
-	dir      string       // scratch folder of the external servers
+	skipped                       []string
+	procs                         []*proc // every process, for RSS and stop
+	gw                            map[string]*proc
+	bare                          map[string]*proc
+	api                           *http.Client // for the harness's own calls to the backend
+	dir                           string       // scratch folder of the external servers
 }
 
 func (e *env) stop() error {
