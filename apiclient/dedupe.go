@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -29,12 +29,7 @@ func (c *Client) dedupeKey(p *prepared, body any, o *callOptions) (string, bool)
 	b.WriteString(hex.EncodeToString(tok[:]))
 	b.WriteByte(0)
 	b.WriteString(p.locale)
-	keys := make([]string, 0, len(p.perCall))
-	for k := range p.perCall {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(p.perCall)) {
 		b.WriteByte(0)
 		b.WriteString(k)
 		for _, v := range p.perCall[k] {

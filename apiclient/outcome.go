@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -69,13 +70,14 @@ func saysExpired(r *Response) bool {
 	return false
 }
 
+// headerInt reads a header holding a non-negative int (digits only); -1
+// when it is absent or holds anything else.
 func headerInt(h http.Header, name string) int {
-	var n int
-	v := h.Get(name)
-	if _, err := fmt.Sscanf(v, "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(v) {
+	n, err := strconv.ParseUint(strings.TrimSpace(h.Get(name)), 10, strconv.IntSize-1)
+	if err != nil {
 		return -1
 	}
-	return n
+	return int(n)
 }
 
 func (c *Client) transportError(ctx, actx context.Context, p *prepared, err error) outcome {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -122,18 +124,20 @@ func backoff(r Retry, n int, rnd func() float64) time.Duration {
 	return min(d, r.MaxDelay)
 }
 
-// retryAfter reads Retry-After: delay-seconds or an HTTP date.
+// retryAfter reads Retry-After: delay-seconds (digits only) or an HTTP
+// date. More seconds than a time.Duration holds read as the longest
+// Duration, which Retry.MaxDelay then refuses.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
-	var secs int64
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && fmt.Sprint(secs) == v {
-		if secs < 0 {
-			return 0, false
-		}
+	secs, err := strconv.ParseUint(v, 10, 64)
+	switch {
+	case err == nil && secs <= math.MaxInt64/uint64(time.Second):
 		return time.Duration(secs) * time.Second, true
+	case err == nil, errors.Is(err, strconv.ErrRange):
+		return math.MaxInt64, true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {

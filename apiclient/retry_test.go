@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -55,6 +56,8 @@ func TestRetry(t *testing.T) {
 		{name: "Retry-After garbage uses backoff", retry: Retry{Enabled: true}, statuses: []int{429, 200}, header: map[string]string{"Retry-After": "soon"},
 			wantN: 2, wantWait: []time.Duration{1 * s}, wantCode: 200},
 		{name: "Retry-After over MaxDelay gives up", retry: Retry{Enabled: true}, statuses: []int{429}, header: map[string]string{"Retry-After": "3600"},
+			wantN: 1, wantCode: 429},
+		{name: "Retry-After beyond a Duration gives up", retry: Retry{Enabled: true}, statuses: []int{429, 200}, header: map[string]string{"Retry-After": "9999999999"},
 			wantN: 1, wantCode: 429},
 		{name: "POST not retried", retry: Retry{Enabled: true}, method: http.MethodPost, statuses: []int{503}, wantN: 1, wantCode: 503},
 		{name: "PATCH not retried", retry: Retry{Enabled: true}, method: http.MethodPatch, statuses: []int{503}, wantN: 1, wantCode: 503},
@@ -233,6 +236,10 @@ func TestRetryAfterParsing(t *testing.T) {
 		{"seconds", "120", 120 * time.Second, true},
 		{"zero", "0", 0, true},
 		{"negative", "-5", 0, false},
+		{"plus sign", "+5", 0, false},
+		{"leading zeros", "007", 7 * time.Second, true},
+		{"beyond a Duration", "9999999999", math.MaxInt64, true},
+		{"beyond uint64", "99999999999999999999999", math.MaxInt64, true},
 		{"fraction", "1.5", 0, false},
 		{"IMF date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{"RFC 850 date", now.Add(30 * time.Second).Format(time.RFC850), 30 * time.Second, true},
