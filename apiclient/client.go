@@ -34,10 +34,6 @@ type Client struct {
 	mu       sync.Mutex
 	inflight map[string]*flight // guarded by mu; deduplicated calls by key
 	closed   bool               // guarded by mu
-
-	// testJoined, when set by this package's tests, is called when a call
-	// joins a flight in progress.
-	testJoined func()
 }
 
 // New returns a Client for cfg. It returns every problem of cfg at once.

@@ -81,13 +81,9 @@ func (c *Client) shared(ctx context.Context, key string, p *prepared) (outcome, 
 		}()
 	}
 	f.waiters++
-	hook := c.testJoined
 	c.mu.Unlock()
 	if joined {
 		c.debug(ctx, "apiclient: joined a call in flight", slog.String("method", p.method), slog.String("endpoint", p.endpoint))
-		if hook != nil {
-			hook()
-		}
 	}
 	select {
 	case <-f.done:

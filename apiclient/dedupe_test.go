@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,9 +35,11 @@ type result struct {
 
 func TestDedupeSameUserSharesOneRequest(t *testing.T) {
 	b, arrivals, release := gatedBackend(t)
-	c, _ := newClient(t, b, func(c *Config) { c.Dedupe.Enabled = true })
 	joined := make(chan struct{}, 4)
-	c.testJoined = func() { joined <- struct{}{} }
+	c, _ := newClient(t, b, func(c *Config) {
+		c.Dedupe.Enabled = true
+		onJoin(c, func() { joined <- struct{}{} })
+	})
 
 	results := make(chan result, 3)
 	call := func() {
@@ -80,8 +83,8 @@ func TestDedupeNeverSharesAcrossUsersOrLocales(t *testing.T) {
 	c, _ := newClient(t, b, func(c *Config) {
 		c.Dedupe.Enabled = true
 		c.LocaleFrom = func(ctx context.Context) string { l, _ := ctx.Value(localeKey{}).(string); return l }
+		onJoin(c, func() { t.Error("a call joined another caller's flight") })
 	})
-	c.testJoined = func() { t.Error("a call joined another caller's flight") }
 
 	calls := []struct {
 		token, locale string
@@ -118,19 +121,40 @@ func TestDedupeNeverSharesAcrossUsersOrLocales(t *testing.T) {
 
 type localeKey struct{}
 
+// onJoin makes the client call f each time a call joins a flight in
+// progress, through its debug log.
+func onJoin(c *Config, f func()) {
+	c.Debug.Enabled = true
+	c.Logger = slog.New(joinHandler(f))
+}
+
+// joinHandler is a slog.Handler that calls itself for each "joined a call
+// in flight" record and drops every other one.
+type joinHandler func()
+
+func (h joinHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h joinHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h joinHandler) WithGroup(string) slog.Handler            { return h }
+func (h joinHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "apiclient: joined a call in flight" {
+		h()
+	}
+	return nil
+}
+
 func TestDedupeOnlyWhenAllowed(t *testing.T) {
 	tests := []struct {
 		name   string
 		edit   func(*Config)
 		method string
 		body   any
-		opts   []CallOption
+		opts   [2][]CallOption // the options of the first and the second call
 	}{
 		{name: "disabled", edit: func(c *Config) {}, method: "GET"},
-		{name: "NoDedupe", method: "GET", opts: []CallOption{NoDedupe()}},
+		{name: "NoDedupe", method: "GET", opts: [2][]CallOption{{NoDedupe()}, {NoDedupe()}}},
 		{name: "method not listed", method: "DELETE"},
 		{name: "body", method: "POST", body: map[string]int{"a": 1}, edit: func(c *Config) { c.Dedupe = Dedupe{Enabled: true, Methods: []string{"GET", "POST"}} }},
-		{name: "different headers", method: "GET", opts: []CallOption{WithHeader("X-N", "1")}},
+		{name: "different headers", method: "GET", opts: [2][]CallOption{{WithHeader("X-N", "1")}, {WithHeader("X-N", "2")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,14 +163,12 @@ func TestDedupeOnlyWhenAllowed(t *testing.T) {
 			if edit == nil {
 				edit = func(c *Config) { c.Dedupe.Enabled = true }
 			}
-			c, _ := newClient(t, b, edit)
-			c.testJoined = func() { t.Error("a call joined another") }
+			c, _ := newClient(t, b, func(c *Config) {
+				edit(c)
+				onJoin(c, func() { t.Error("a call joined another") })
+			})
 			var wg sync.WaitGroup
-			for i := range 2 {
-				opts := tt.opts
-				if i == 1 && tt.name == "different headers" {
-					opts = []CallOption{WithHeader("X-N", "2")}
-				}
+			for _, opts := range tt.opts {
 				wg.Go(func() {
 					if _, err := c.Do(userCtx(t), tt.method, "me", tt.body, opts...); err != nil {
 						t.Error(err)
@@ -166,9 +188,11 @@ func TestDedupeOnlyWhenAllowed(t *testing.T) {
 func TestDedupeCallerCancellation(t *testing.T) {
 	t.Run("one caller leaving does not fail the others", func(t *testing.T) {
 		b, arrivals, release := gatedBackend(t)
-		c, _ := newClient(t, b, func(c *Config) { c.Dedupe.Enabled = true })
 		joined := make(chan struct{}, 1)
-		c.testJoined = func() { joined <- struct{}{} }
+		c, _ := newClient(t, b, func(c *Config) {
+			c.Dedupe.Enabled = true
+			onJoin(c, func() { joined <- struct{}{} })
+		})
 
 		first, cancelFirst := context.WithCancel(userCtx(t))
 		firstDone := make(chan error, 1)
