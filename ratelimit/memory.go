@@ -1,10 +1,10 @@
 package ratelimit
 
 import (
-	"container/list"
 	"context"
-	"sync"
 	"time"
+
+	"github.com/apilayer/apilayer/internal/lru"
 )
 
 // DefaultMaxKeys is the number of keys a [MemoryStore] keeps when
@@ -30,34 +30,24 @@ type MemoryOptions struct {
 // bounded in size. Expired entries (full buckets, which carry no state) are
 // removed as calls come in, so it runs no background goroutine.
 type MemoryStore struct {
-	max int
+	// m holds each key's TAT until it (the bucket is full again), in one
+	// exact LRU: MaxKeys forgets the least recently used key.
+	m   *lru.Map[time.Time]
 	now func() time.Time
-
-	mu   sync.Mutex
-	keys map[string]*list.Element // guarded by mu
-	lru  list.List                // of *memEntry, least recently used first; guarded by mu
-}
-
-type memEntry struct {
-	key string
-	tat time.Time // the bucket is full again at tat
 }
 
 // NewMemoryStore returns an empty memory store.
 func NewMemoryStore(opts MemoryOptions) *MemoryStore {
-	s := &MemoryStore{max: opts.MaxKeys, now: opts.Now, keys: make(map[string]*list.Element)}
-	if s.max <= 0 {
-		s.max = DefaultMaxKeys
+	max := opts.MaxKeys
+	if max <= 0 {
+		max = DefaultMaxKeys
 	}
+	s := &MemoryStore{m: lru.NewExact[time.Time](max), now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	return s
 }
-
-// sweepPerCall is how many expired entries at the cold end of the list one
-// call may remove: enough to keep up with arrivals, bounded per call.
-const sweepPerCall = 4
 
 // Allow implements [Store].
 func (s *MemoryStore) Allow(_ context.Context, key string, l Limit) (Result, error) {
@@ -65,63 +55,28 @@ func (s *MemoryStore) Allow(_ context.Context, key string, l Limit) (Result, err
 		return Result{}, err
 	}
 	now := s.now()
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	// The key's own entry is used even when expired (an expired TAT counts
-	// as none), before the sweep: a key used more slowly than its limit
-	// refills is updated in place, not dropped and allocated again.
-	var tat time.Time
-	el, ok := s.keys[key]
-	if ok {
-		tat = el.Value.(*memEntry).tat
-	}
-	newTAT, res := gcra(tat, now, l)
-	switch {
-	case !res.Allowed:
-		// Nothing changes, but the key was used: keep it warm.
-		if ok {
-			s.lru.MoveToBack(el)
-		}
-	case ok:
-		el.Value.(*memEntry).tat = newTAT
-		s.lru.MoveToBack(el)
-	default:
-		if len(s.keys) >= s.max {
-			s.remove(s.lru.Front())
-		}
-		s.keys[key] = s.lru.PushBack(&memEntry{key: key, tat: newTAT})
-	}
-
-	for i := 0; i < sweepPerCall; i++ {
-		e := s.lru.Front()
-		if e == nil || e.Value.(*memEntry).tat.After(now) {
-			break
-		}
-		s.remove(e)
-	}
+	var res Result
+	// A blocked call stores the TAT it found: nothing changes, but the key
+	// was used and is kept warm. An expired TAT counts as none; the key's
+	// entry is updated in place, not dropped and allocated again. Each call
+	// also drops a few full buckets of the least recently used keys.
+	s.m.Update(key, now, func(tat time.Time, _ bool) (time.Time, time.Time) {
+		tat, res = gcra(tat, now, l)
+		return tat, tat
+	})
 	return res, nil
 }
 
-func (s *MemoryStore) remove(e *list.Element) {
-	delete(s.keys, e.Value.(*memEntry).key)
-	s.lru.Remove(e)
-}
+// Sweep drops every full bucket. Allow already drops a few per call; Sweep
+// is for an owner that also runs a janitor.
+func (s *MemoryStore) Sweep() { s.m.Sweep(s.now()) }
 
 // Len returns the number of keys held.
-func (s *MemoryStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.keys)
-}
+func (s *MemoryStore) Len() int { return s.m.Len() }
 
 // Close releases the store's state. The store runs no goroutine; Close is
 // idempotent and a closed store still works (it starts empty).
 func (s *MemoryStore) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.keys)
-	s.lru.Init()
+	s.m.Purge()
 	return nil
 }

@@ -80,3 +80,33 @@ func TestMemoryStoreForgetsFullBuckets(t *testing.T) {
 		t.Errorf("Len = %d, want 1 after two calls swept the six expired keys", n)
 	}
 }
+
+// Sweep drops every full bucket, whatever the order of use; the buckets
+// still refilling stay with their state.
+func TestMemoryStoreSweep(t *testing.T) {
+	clock := storetest.NewClock(time.Unix(1_800_000_000, 0))
+	s := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{Now: clock.Now})
+	defer s.Close()
+	short := ratelimit.Limit{Burst: 1, Period: time.Second}
+	long := ratelimit.Limit{Burst: 1, Period: time.Hour}
+	allow := func(key string, l ratelimit.Limit) ratelimit.Result {
+		t.Helper()
+		res, err := s.Allow(t.Context(), key, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	allow("long", long) // least recently used, yet kept
+	for i := range 10 {
+		allow(fmt.Sprint("short", i), short)
+	}
+	clock.Advance(time.Second)
+	s.Sweep()
+	if n := s.Len(); n != 1 {
+		t.Fatalf("Len = %d after Sweep, want 1 (only the bucket still refilling)", n)
+	}
+	if res := allow("long", long); res.Allowed {
+		t.Errorf("long was forgotten by Sweep: %+v, want still blocked", res)
+	}
+}
