@@ -5,6 +5,8 @@ import (
 	"hash/maphash"
 	"sync/atomic"
 	"time"
+
+	"github.com/apilayer/apilayer/internal/lru"
 )
 
 // NearCache is a Cache in front of a shared one (the Redis cache of
@@ -22,7 +24,7 @@ import (
 // It is safe for concurrent use.
 type NearCache struct {
 	shared Cache
-	l      *lru[Entry] // each entry until min(stored+ttl, Fresh)
+	l      *lru.Map[Entry] // each entry until min(stored+ttl, Fresh)
 	ttl    time.Duration
 	now    func() time.Time
 
@@ -48,7 +50,7 @@ func NewNearCache(shared Cache, ttl time.Duration, size int, now func() time.Tim
 	if now == nil {
 		now = time.Now
 	}
-	return &NearCache{shared: shared, l: newLRU[Entry](size), ttl: ttl, now: now, seed: maphash.MakeSeed()}
+	return &NearCache{shared: shared, l: lru.New[Entry](size), ttl: ttl, now: now, seed: maphash.MakeSeed()}
 }
 
 func (c *NearCache) gen(key string) *atomic.Uint64 {
@@ -58,7 +60,7 @@ func (c *NearCache) gen(key string) *atomic.Uint64 {
 // Get implements Cache: an entry held in memory, else the shared cache's,
 // which is then held. The shared cache's error is returned as is.
 func (c *NearCache) Get(ctx context.Context, key string) (Entry, bool, error) {
-	if e, ok := c.l.get(key, c.now()); ok {
+	if e, ok := c.l.Get(key, c.now()); ok {
 		return e, true, nil
 	}
 	g := c.gen(key)
@@ -103,11 +105,11 @@ func (c *NearCache) hold(key string, e Entry, g *atomic.Uint64, before uint64) {
 	if e.Fresh.Before(until) {
 		until = e.Fresh
 	}
-	c.l.set(key, e, until, now) // an entry not fresh is removed instead
+	c.l.Set(key, e, until, now) // an entry not fresh is removed instead
 	if g.Load() != before {
 		// An invalidation came in meanwhile (it may have dropped the key
 		// before this set): the entry read may be the one it invalidated.
-		c.l.del(key)
+		c.l.Delete(key)
 	}
 }
 
@@ -115,7 +117,7 @@ func (c *NearCache) hold(key string, e Entry, g *atomic.Uint64, before uint64) {
 // instance changed or deleted its entry.
 func (c *NearCache) Drop(key string) {
 	c.gen(key).Add(1)
-	c.l.del(key)
+	c.l.Delete(key)
 }
 
 // Purge removes every entry from memory, as when invalidations may have
@@ -124,16 +126,16 @@ func (c *NearCache) Purge() {
 	for i := range c.gens {
 		c.gens[i].Add(1)
 	}
-	c.l.purge()
+	c.l.Purge()
 }
 
 // Holds reports whether key has an entry in memory now (without reading
 // the shared cache).
 func (c *NearCache) Holds(key string) bool {
-	_, ok := c.l.get(key, c.now())
+	_, ok := c.l.Get(key, c.now())
 	return ok
 }
 
 // Len returns the number of entries held in memory, expired ones included
 // until they are looked up or evicted.
-func (c *NearCache) Len() int { return c.l.len() }
+func (c *NearCache) Len() int { return c.l.Len() }

@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/apilayer/apilayer/internal/lru"
+	"github.com/apilayer/apilayer/ratelimit"
 )
 
 // Key is the key of a token in every store: the lowercase hex SHA-256 of
@@ -88,7 +89,7 @@ type Limiter interface {
 
 // MemoryCache is the in-memory Cache: an LRU bounded by its size.
 type MemoryCache struct {
-	l   *lru[Entry]
+	l   *lru.Map[Entry]
 	now func() time.Time
 }
 
@@ -98,37 +99,37 @@ func NewMemoryCache(size int, now func() time.Time) *MemoryCache {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryCache{l: newLRU[Entry](size), now: now}
+	return &MemoryCache{l: lru.New[Entry](size), now: now}
 }
 
 // Get implements Cache.
 func (c *MemoryCache) Get(_ context.Context, key string) (Entry, bool, error) {
-	e, ok := c.l.get(key, c.now())
+	e, ok := c.l.Get(key, c.now())
 	return e, ok, nil
 }
 
 // Set implements Cache.
 func (c *MemoryCache) Set(_ context.Context, key string, e Entry) error {
-	c.l.set(key, e, e.Until(), c.now())
+	c.l.Set(key, e, e.Until(), c.now())
 	return nil
 }
 
 // Delete implements Cache.
 func (c *MemoryCache) Delete(_ context.Context, key string) error {
-	c.l.del(key)
+	c.l.Delete(key)
 	return nil
 }
 
 // Len returns the number of entries held, expired ones included until they
 // are swept or looked up.
-func (c *MemoryCache) Len() int { return c.l.len() }
+func (c *MemoryCache) Len() int { return c.l.Len() }
 
 // Sweep drops the expired entries.
-func (c *MemoryCache) Sweep() { c.l.sweep(c.now()) }
+func (c *MemoryCache) Sweep() { c.l.Sweep(c.now()) }
 
 // MemoryFailures is the in-memory Failures, bounded by its size.
 type MemoryFailures struct {
-	l   *lru[Failure]
+	l   *lru.Map[Failure]
 	now func() time.Time
 }
 
@@ -138,57 +139,56 @@ func NewMemoryFailures(size int, now func() time.Time) *MemoryFailures {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryFailures{l: newLRU[Failure](size), now: now}
+	return &MemoryFailures{l: lru.New[Failure](size), now: now}
 }
 
 // Failed implements Failures.
 func (f *MemoryFailures) Failed(_ context.Context, key string) (Failure, bool, error) {
-	r, ok := f.l.get(key, f.now())
+	r, ok := f.l.Get(key, f.now())
 	return r, ok, nil
 }
 
 // Fail implements Failures.
 func (f *MemoryFailures) Fail(_ context.Context, key string, r Failure, until time.Time) error {
-	f.l.set(key, r, until, f.now())
+	f.l.Set(key, r, until, f.now())
 	return nil
 }
 
 // Sweep drops the expired entries.
-func (f *MemoryFailures) Sweep() { f.l.sweep(f.now()) }
+func (f *MemoryFailures) Sweep() { f.l.Sweep(f.now()) }
 
 // MemoryLimiter is the in-memory Limiter: perMinute actions per key, as a
-// burst refilled evenly over a minute (GCRA-like token buckets from
-// golang.org/x/time/rate), for at most size keys. When more keys are seen,
-// the least recently used one is forgotten (its bucket starts full again).
+// GCRA burst of perMinute refilled evenly over a minute (a
+// ratelimit.MemoryStore, the algorithm of rateLimit and of the Redis
+// guest cap), for at most size keys. When more keys are seen, the least
+// recently used one is forgotten (its bucket starts full again).
 type MemoryLimiter struct {
-	l         *lru[*rate.Limiter]
-	perMinute int
-	now       func() time.Time
+	s     *ratelimit.MemoryStore
+	limit ratelimit.Limit
 }
 
 // NewMemoryLimiter returns a Limiter of perMinute actions per key and
 // minute (perMinute <= 0: no cap). If now is nil, time.Now is used.
 func NewMemoryLimiter(perMinute, size int, now func() time.Time) *MemoryLimiter {
-	if now == nil {
-		now = time.Now
+	return &MemoryLimiter{
+		s:     ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: size, Now: now}),
+		limit: ratelimit.Limit{Burst: perMinute, Period: time.Minute},
 	}
-	return &MemoryLimiter{l: newLRU[*rate.Limiter](size), perMinute: perMinute, now: now}
 }
 
 // Allow implements Limiter.
-func (l *MemoryLimiter) Allow(_ context.Context, key string) bool {
-	if l.perMinute <= 0 {
+func (l *MemoryLimiter) Allow(ctx context.Context, key string) bool {
+	if l.limit.Burst <= 0 {
 		return true // no cap
 	}
-	now := l.now()
-	lim := l.l.getOrSet(key, func() *rate.Limiter {
-		return rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.perMinute)), l.perMinute)
-	}, now.Add(time.Minute), now) // a bucket untouched for a minute is full again: forgettable
-	return lim.AllowN(now, 1)
+	res, err := l.s.Allow(ctx, key, l.limit)
+	// The only error is a limit of more than one action per nanosecond
+	// (perMinute over 6e10), which caps nothing.
+	return err != nil || res.Allowed
 }
 
 // Sweep drops the buckets that are full again.
-func (l *MemoryLimiter) Sweep() { l.l.sweep(l.now()) }
+func (l *MemoryLimiter) Sweep() { l.s.Sweep() }
 
 // Revalidations remembers, in local mode, the backend's verdict on a
 // locally valid token keyed by Key(token), until the next confirmation is
@@ -213,7 +213,7 @@ type Successors interface {
 
 // MemoryRevalidations is the in-memory Revalidations, bounded by its size.
 type MemoryRevalidations struct {
-	l   *lru[bool]
+	l   *lru.Map[bool]
 	now func() time.Time
 }
 
@@ -223,31 +223,31 @@ func NewMemoryRevalidations(size int, now func() time.Time) *MemoryRevalidations
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryRevalidations{l: newLRU[bool](size), now: now}
+	return &MemoryRevalidations{l: lru.New[bool](size), now: now}
 }
 
 // Confirmed implements Revalidations.
 func (r *MemoryRevalidations) Confirmed(_ context.Context, key string) (bool, bool, error) {
-	v, ok := r.l.get(key, r.now())
+	v, ok := r.l.Get(key, r.now())
 	return v, ok, nil
 }
 
 // Confirm implements Revalidations.
 func (r *MemoryRevalidations) Confirm(_ context.Context, key string, valid bool, until time.Time) error {
-	r.l.set(key, valid, until, r.now())
+	r.l.Set(key, valid, until, r.now())
 	return nil
 }
 
 // Len returns the number of tokens held, expired ones included until they
 // are swept or looked up.
-func (r *MemoryRevalidations) Len() int { return r.l.len() }
+func (r *MemoryRevalidations) Len() int { return r.l.Len() }
 
 // Sweep drops the expired entries.
-func (r *MemoryRevalidations) Sweep() { r.l.sweep(r.now()) }
+func (r *MemoryRevalidations) Sweep() { r.l.Sweep(r.now()) }
 
 // MemorySuccessors is the in-memory Successors, bounded by its size.
 type MemorySuccessors struct {
-	l   *lru[[]byte]
+	l   *lru.Map[[]byte]
 	now func() time.Time
 }
 
@@ -257,25 +257,25 @@ func NewMemorySuccessors(size int, now func() time.Time) *MemorySuccessors {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemorySuccessors{l: newLRU[[]byte](size), now: now}
+	return &MemorySuccessors{l: lru.New[[]byte](size), now: now}
 }
 
 // Get implements Successors.
 func (s *MemorySuccessors) Get(_ context.Context, key string) ([]byte, bool, error) {
-	b, ok := s.l.get(key, s.now())
+	b, ok := s.l.Get(key, s.now())
 	return b, ok, nil
 }
 
 // Set implements Successors.
 func (s *MemorySuccessors) Set(_ context.Context, key string, sealed []byte, ttl time.Duration) error {
 	now := s.now()
-	s.l.set(key, sealed, now.Add(ttl), now)
+	s.l.Set(key, sealed, now.Add(ttl), now)
 	return nil
 }
 
 // Len returns the number of records held, expired ones included until they
 // are swept or looked up.
-func (s *MemorySuccessors) Len() int { return s.l.len() }
+func (s *MemorySuccessors) Len() int { return s.l.Len() }
 
 // Sweep drops the expired records.
-func (s *MemorySuccessors) Sweep() { s.l.sweep(s.now()) }
+func (s *MemorySuccessors) Sweep() { s.l.Sweep(s.now()) }

@@ -97,7 +97,7 @@ func TestMemoryLimiterBounded(t *testing.T) {
 		if !l.Allow(ctx, fmt.Sprint("client", i)) {
 			t.Fatalf("client%d refused its first action", i)
 		}
-		if n := l.l.len(); n > 3 {
+		if n := l.s.Len(); n > 3 {
 			t.Fatalf("limiter holds %d keys, bound 3", n)
 		}
 	}
@@ -106,5 +106,21 @@ func TestMemoryLimiterBounded(t *testing.T) {
 	}
 	if !NewMemoryLimiter(0, 3, c.Now).Allow(ctx, "x") {
 		t.Fatal("a zero cap refused")
+	}
+	huge := NewMemoryLimiter(int(time.Minute)+1, 3, c.Now) // over one per nanosecond
+	for range 3 {
+		if !huge.Allow(ctx, "x") {
+			t.Fatal("a cap of more than one per nanosecond refused")
+		}
+	}
+
+	// Sweep drops the buckets that are full again (one action refills in a
+	// minute), and only those.
+	c.Advance(time.Minute - time.Second)
+	l.Allow(ctx, "late")
+	c.Advance(time.Second)
+	l.Sweep()
+	if n := l.s.Len(); n != 1 {
+		t.Fatalf("limiter holds %d keys after Sweep, want 1 (late's bucket is not full)", n)
 	}
 }
