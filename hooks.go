@@ -11,9 +11,11 @@ import (
 // refuse a request the pipeline would forward but can never forward one the
 // pipeline refused or redirected (the seed's routing-authority rule).
 type Hooks struct {
-	// BeforeAuth runs after rate limiting and the CSRF origin check, before
-	// excluded paths and authentication. Returning true means it has
-	// written the response and the request ends there; it cannot forward.
+	// BeforeAuth runs after the CSRF origin check and, with rateLimit.by: ip,
+	// after rate limiting; before excluded paths and authentication (with
+	// rateLimit.by: user, the limit is applied after it, once the token is
+	// validated). Returning true means it has written the response and the
+	// request ends there; it cannot forward.
 	BeforeAuth func(w http.ResponseWriter, r *http.Request) (handled bool)
 
 	// AfterAuth runs when the pipeline has decided to forward a request,

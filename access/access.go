@@ -367,7 +367,8 @@ func trimSlash(p string) string {
 }
 
 // IsFetch reports whether r comes from fetch/XHR rather than a navigation:
-// Sec-Fetch-Mode is cors, or the Accept header prefers JSON over HTML.
+// Sec-Fetch-Mode is cors, X-Requested-With is XMLHttpRequest, or the
+// Accept header prefers JSON over HTML.
 func IsFetch(r *http.Request) bool {
 	if r.Header.Get("Sec-Fetch-Mode") == "cors" {
 		return true

@@ -7,10 +7,9 @@ import (
 	"time"
 )
 
-// Store is the storage of rate-limit state. It is declared here so that a
-// Redis store (go-redis with github.com/go-redis/redis_rate/v10, or an atomic
-// Lua script) plugs in; every implementation must pass the conformance suite
-// of package storetest.
+// Store is the storage of rate-limit state: [MemoryStore] in one process,
+// redisstore's (an atomic Lua script) shared by every instance. Every
+// implementation must pass the conformance suite of package storetest.
 type Store interface {
 	// Allow applies GCRA for key with the given limit and returns the
 	// result; each call costs one request. A blocked call changes nothing.

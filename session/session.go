@@ -128,8 +128,9 @@ type Options struct {
 	RefreshLock RefreshLock
 	// RefreshLockTTL is how long a refresh holds the lock at most, and how
 	// long another instance waits for it: more than a refresh call and the
-	// validation of its new token take (twice the backend timeout). If
-	// zero, DefaultRefreshLockTTL.
+	// validation of its new token take, each bounded by the backend's
+	// timeout (the gateway sets three times backend.timeout, with room to
+	// spare). If zero, DefaultRefreshLockTTL.
 	RefreshLockTTL time.Duration
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
