@@ -89,8 +89,7 @@ func (c *Client) transportError(ctx, actx context.Context, p *prepared, err erro
 		return outcome{err: &TimeoutError{Method: p.method, Endpoint: p.endpoint, Timeout: p.timeout, Err: context.DeadlineExceeded}}
 	}
 	// url.Error repeats the URL, whose query may hold secrets: keep the cause.
-	var ue *url.Error
-	if errors.As(err, &ue) {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
 	c.debug(ctx, "apiclient: network error", slog.String("method", p.method), slog.String("endpoint", p.endpoint), slog.String("error", err.Error()))

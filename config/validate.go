@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -277,7 +278,7 @@ func (v *checker) identityHeader(h string) {
 		// nginx drops such headers by default and CGI-style servers read
 		// "_" as "-": the web app might never see it, or see a forgery.
 		v.add("identity.header", "must not contain _ (proxies drop such headers, and app servers read _ as -); use - (got %q)", h)
-	case contains(reservedIdentityHeaders, strings.ToLower(h)) || strings.HasPrefix(strings.ToLower(h), "x-middleware-") || strings.HasPrefix(strings.ToLower(h), "proxy-"):
+	case slices.Contains(reservedIdentityHeaders, strings.ToLower(h)) || strings.HasPrefix(strings.ToLower(h), "x-middleware-") || strings.HasPrefix(strings.ToLower(h), "proxy-"):
 		v.add("identity.header", "%q is a header the gateway or HTTP already uses; choose another name such as X-Auth-Assertion", h)
 	}
 }
@@ -505,7 +506,7 @@ func (v *checker) rateLimit(r RateLimit) {
 
 func (v *checker) audit(a Audit) {
 	for i, e := range a.Events {
-		if !contains(AuditEvents, e) {
+		if !slices.Contains(AuditEvents, e) {
 			msg := fmt.Sprintf("unknown event %q", e)
 			if s := suggest(e, AuditEvents); s != "" {
 				msg += " (did you mean " + s + "?)"
@@ -546,7 +547,7 @@ func (v *checker) i18n(in I18n) {
 	switch {
 	case in.DefaultLocale == "":
 		v.add("i18n.defaultLocale", "required when i18n.enabled is true")
-	case len(in.Locales) > 0 && !contains(in.Locales, in.DefaultLocale):
+	case len(in.Locales) > 0 && !slices.Contains(in.Locales, in.DefaultLocale):
 		v.add("i18n.defaultLocale", "must be one of i18n.locales (got %q)", in.DefaultLocale)
 	}
 }
@@ -611,7 +612,7 @@ func (v *checker) positiveSize(path string, s Size) {
 }
 
 func (v *checker) oneOf(path, val string, allowed ...string) {
-	if contains(allowed, val) {
+	if slices.Contains(allowed, val) {
 		return
 	}
 	v.add(path, "must be %s (got %q)", orList(allowed), val)
@@ -746,15 +747,6 @@ func statProblem(name string, err error) string {
 }
 
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 func isTagName(s string) bool {
 	if s == "" {

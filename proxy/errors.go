@@ -75,19 +75,16 @@ func ClassifyError(r *http.Request, err error) Failure {
 	if err == nil {
 		return FailureUnreachable
 	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
+	if opErr, ok := errors.AsType[*net.OpError](err); ok && opErr.Op == "dial" {
 		return FailureUnreachable
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
 		return FailureUnreachable
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return FailureTimeout
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
+	if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
 		return FailureTimeout
 	}
 	return FailureUnreachable

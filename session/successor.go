@@ -62,9 +62,7 @@ func sealSuccessor(cred, key, client string, t Tokens) ([]byte, error) {
 	plain = append(plain, t.Access...)
 	plain = append(plain, t.Refresh...)
 	out := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	if _, err := rand.Read(out); err != nil {
-		return nil, fmt.Errorf("session: successor nonce: %w", err)
-	}
+	rand.Read(out) // never fails (crypto/rand aborts the program instead)
 	out = aead.Seal(out, out, plain, successorAD(key, client))
 	clear(plain)
 	return out, nil
