@@ -228,6 +228,7 @@ func TestResolveRedirect(t *testing.T) {
 	for _, tt := range []struct {
 		name, prefix, target, cookie, acceptLanguage string
 		path                                         string // cleaned path; "" means the path of target
+		rawQuery                                     string // set as the request's raw query, when not ""
 		redirect                                     string
 		setCookie                                    bool
 	}{
@@ -263,14 +264,14 @@ func TestResolveRedirect(t *testing.T) {
 		// Redirects are same-site paths whatever the caller passes.
 		{name: "as-needed protocol-relative rest", prefix: "as-needed", target: "/en", path: "/en//evil.example/x", redirect: "/evil.example/x", setCookie: true},
 		{name: "as-needed backslash rest", prefix: "as-needed", target: "/en", path: "/en/\\evil.example", redirect: "/evil.example", setCookie: true},
-		{name: "control bytes drop the query", prefix: "always", target: "/x", path: "/x", redirect: "/en/x"},
+		{name: "control bytes drop the query", prefix: "always", target: "/x", path: "/x", rawQuery: "a=1\r\nSet-Cookie: x=y", redirect: "/en/x"},
 		{name: "control bytes in the path: no redirect", prefix: "always", target: "/x", path: "/x\x19y"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := mustNew(t, opts(tt.prefix))
 			req := request(tt.target, tt.cookie, tt.acceptLanguage)
-			if tt.name == "control bytes drop the query" {
-				req.URL.RawQuery = "a=1\r\nSet-Cookie: x=y"
+			if tt.rawQuery != "" {
+				req.URL.RawQuery = tt.rawQuery
 			}
 			path := tt.path
 			if path == "" {

@@ -114,10 +114,14 @@ func TestCheck(t *testing.T) {
 	tests := []struct {
 		name string
 		code int
-		// want are substrings of stdout, in order.
+		// errorLines: stdout is empty and stderr holds only
+		// FILE:LINE: path: message lines, at least one per want.
+		errorLines bool
+		// want are substrings of stdout (stderr when code is not 0), in
+		// order.
 		want []string
 	}{
-		{"valid", 0, []string{
+		{"valid", 0, false, []string{
 			"listen: 127.0.0.1:8081\n",
 			"url: http://gateway:<redacted>@127.0.0.1:8000/api/\n",
 			"timeout: 5s\n",
@@ -127,16 +131,16 @@ func TestCheck(t *testing.T) {
 			"webhookSecret: <redacted>\n",
 			"url: redis://:<redacted>@127.0.0.1:6379/0\n",
 		}},
-		{"unknown_key", 1, []string{
+		{"unknown_key", 1, true, []string{
 			"testdata/unknown_key.yaml:4: backend.timout: unknown key (did you mean timeout?)\n",
 			"testdata/unknown_key.yaml:6: validate.cacheTtl: unknown key (did you mean cacheTTL?)\n",
 		}},
-		{"missing_backend_url", 1, []string{"testdata/missing_backend_url.yaml:1: backend.url: required\n"}},
-		{"bad_duration", 1, []string{
+		{"missing_backend_url", 1, true, []string{"testdata/missing_backend_url.yaml:1: backend.url: required\n"}},
+		{"bad_duration", 1, true, []string{
 			`testdata/bad_duration.yaml:3: backend.timeout: bad duration "10"`,
 			`testdata/bad_duration.yaml:5: cookies.maxAge: bad duration "7 days"`,
 		}},
-		{"many_errors", 1, []string{
+		{"many_errors", 1, true, []string{
 			"testdata/many_errors.yaml:4: listen: ",
 			"testdata/many_errors.yaml:5: backend.url: required\n",
 			`testdata/many_errors.yaml:6: backend.timeout: bad duration "5"`,
@@ -146,13 +150,13 @@ func TestCheck(t *testing.T) {
 			"testdata/many_errors.yaml:13: validate.cacheSize: ",
 			"testdata/many_errors.yaml:15: log.level: ",
 		}},
-		{"validate_only", 1, []string{
+		{"validate_only", 1, true, []string{
 			"testdata/validate_only.yaml:2: listen: ",
 			"testdata/validate_only.yaml:4: backend.url: ",
 			"testdata/validate_only.yaml:6: validate.cacheSize: ",
 			"testdata/validate_only.yaml:8: log.level: ",
 		}},
-		{"missing_file", 1, []string{"testdata/missing_file.yaml does not exist", "apilayer init --out testdata/missing_file.yaml"}},
+		{"missing_file", 1, false, []string{"testdata/missing_file.yaml does not exist", "apilayer init --out testdata/missing_file.yaml"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,7 +178,7 @@ func TestCheck(t *testing.T) {
 				}
 				rest = rest[i+len(w):]
 			}
-			if tt.code == 1 && tt.name != "missing_file" {
+			if tt.errorLines {
 				if r.stdout != "" {
 					t.Errorf("an invalid config printed on stdout:\n%s", r.stdout)
 				}
