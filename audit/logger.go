@@ -55,7 +55,7 @@ type Options struct {
 	HTTPClient *http.Client
 
 	// Logger receives delivery problems (dropped events), rate-limited.
-	// If nil, slog.Default() is used.
+	// If nil, they are not logged (Dropped still counts the events).
 	Logger *slog.Logger
 
 	// Now stamps events emitted without a Timestamp. If nil, time.Now.
@@ -132,7 +132,7 @@ func New(opts Options) (*Logger, error) {
 		l.now = time.Now
 	}
 	if l.log == nil {
-		l.log = slog.Default()
+		l.log = slog.New(slog.DiscardHandler)
 	}
 	if l.batchSize <= 0 {
 		l.batchSize = DefaultBatchSize

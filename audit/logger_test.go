@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/audit"
+	"github.com/apilayer/apilayer/internal/testkit"
 )
 
 func TestStreamOutputs(t *testing.T) {
@@ -262,5 +264,42 @@ func TestStreamEventsShareWrites(t *testing.T) {
 	defer w.mu.Unlock()
 	if w.writes != 1 {
 		t.Errorf("%d writes for 20 events, want 1", w.writes)
+	}
+}
+
+// Without Options.Logger, delivery problems are discarded like every other
+// component's log, not written to the process's default logger; the
+// gateway passes its own.
+func TestLoggerOption(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		given bool // Options.Logger set
+	}{
+		{name: "nil discards"},
+		{name: "given receives", given: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defaults := testkit.DefaultLog(t)
+			given := &syncBuffer{}
+			o := audit.Options{Stdout: failingWriter{}}
+			if tt.given {
+				o.Logger = slog.New(slog.NewTextHandler(given, nil))
+			}
+			l, err := audit.New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Emit(audit.Event{Type: audit.TypeError})
+			l.Close()
+			if l.Dropped() != 1 {
+				t.Fatalf("Dropped = %d, want 1", l.Dropped())
+			}
+			if got := defaults(); len(got) != 0 {
+				t.Errorf("default logger got %q", got)
+			}
+			if logged := strings.Contains(given.String(), "audit: events dropped"); logged != tt.given {
+				t.Errorf("given logger has the drop: %v, want %v", logged, tt.given)
+			}
+		})
 	}
 }

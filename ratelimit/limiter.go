@@ -53,7 +53,8 @@ type Options struct {
 	Now func() time.Time
 
 	// Logger receives a warning when Store fails, at most once a minute
-	// (never a key: keys may hold a user id). If nil, slog.Default() is used.
+	// (never a key: keys may hold a user id). If nil, nothing is logged
+	// (Decision.Err still carries the failure).
 	Logger *slog.Logger
 }
 
@@ -93,7 +94,7 @@ func New(opts Options) (*Limiter, error) {
 		l.now = time.Now
 	}
 	if l.log == nil {
-		l.log = slog.Default()
+		l.log = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
 	l.global = Limit{Burst: opts.MaxRequests, Period: opts.Window}

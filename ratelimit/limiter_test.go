@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apilayer/apilayer/internal/testkit"
 	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/ratelimit/storetest"
 )
@@ -374,6 +376,36 @@ func TestLimiterStoreFailureFallsBack(t *testing.T) {
 	}
 	if store.calls != 3 {
 		t.Errorf("store called %d times, want 3 (it is tried on every call)", store.calls)
+	}
+}
+
+// Without Options.Logger, the store-failure warning is discarded like
+// every other component's log, not written to the process's default
+// logger; the gateway passes its own.
+func TestLimiterLoggerOption(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		given bool // Options.Logger set
+	}{
+		{name: "nil discards"},
+		{name: "given receives", given: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defaults := testkit.DefaultLog(t)
+			var given strings.Builder
+			o := ratelimit.Options{Store: &failingStore{}}
+			if tt.given {
+				o.Logger = slog.New(slog.NewTextHandler(&given, nil))
+			}
+			l, _ := newLimiter(t, o)
+			check(t, l, "GET", "/", "k")
+			if got := defaults(); len(got) != 0 {
+				t.Errorf("default logger got %q", got)
+			}
+			if logged := strings.Contains(given.String(), "ratelimit: store failed"); logged != tt.given {
+				t.Errorf("given logger has the warning: %v, want %v", logged, tt.given)
+			}
+		})
 	}
 }
 

@@ -198,6 +198,48 @@ func TestStartsWithRedisDown(t *testing.T) {
 	}
 }
 
+// Without Options.Logger, the changes of availability are discarded like
+// every other component's log, not written to the process's default
+// logger; the gateway passes its own.
+func TestLoggerOption(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		given bool // Options.Logger set
+	}{
+		{name: "nil discards"},
+		{name: "given receives", given: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := testkit.StartRedis(t)
+			r.Stop()
+			defaults := testkit.DefaultLog(t)
+			given := &logRecorder{}
+			changes := make(chan bool, 10)
+			o := redisstore.Options{
+				URL:           r.URL(),
+				Timeout:       time.Second,
+				CoolDown:      10 * time.Millisecond,
+				OnStateChange: func(up bool) { changes <- up },
+			}
+			if tt.given {
+				o.Logger = slog.New(given)
+			}
+			s, err := redisstore.New(t.Context(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			waitState(t, changes, false) // logged before it is reported
+			if got := defaults(); len(got) != 0 {
+				t.Errorf("default logger got %q", got)
+			}
+			if got := given.messages(); (len(got) == 1) != tt.given {
+				t.Errorf("given logger got %q, want the warning: %v", got, tt.given)
+			}
+		})
+	}
+}
+
 func TestCloseIsIdempotent(t *testing.T) {
 	r := testkit.StartRedis(t)
 	s, err := redisstore.New(t.Context(), redisstore.Options{URL: r.URL(), Logger: slog.New(slog.DiscardHandler)})

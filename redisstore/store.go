@@ -63,7 +63,7 @@ type Options struct {
 	PollInterval time.Duration
 
 	// Logger receives one line per change of availability (never a key or
-	// value). If nil, slog.Default().
+	// value). If nil, nothing is logged (OnStateChange still reports them).
 	Logger *slog.Logger
 
 	// Now is the clock of expiries and rate limits. If nil, time.Now.
@@ -140,7 +140,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		s.poll = DefaultPollInterval
 	}
 	if s.log == nil {
-		s.log = slog.Default()
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
