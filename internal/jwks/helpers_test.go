@@ -34,55 +34,58 @@ const (
 type server struct {
 	*httptest.Server
 	fetches atomic.Int32
-	mu      sync.Mutex
-	body    []byte        // guarded by mu
-	status  int           // guarded by mu; 0 = 200
-	hold    chan struct{} // guarded by mu; non-nil: requests wait for it or for the client to go
-	held    chan struct{} // guarded by mu; a request that waits sends on it
+	answer  atomic.Pointer[answer]
+}
+
+// answer is what the server answers.
+type answer struct {
+	body   []byte
+	status int           // 0 = 200 with body
+	hold   chan struct{} // non-nil: requests wait for it to close, or for their client to go
+	held   chan struct{} // each waiting request sends on it
 }
 
 func newServer(t testing.TB, body []byte) *server {
 	t.Helper()
-	s := &server{body: body}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fetches.Add(1)
-		s.mu.Lock()
-		body, status, hold, held := s.body, s.status, s.hold, s.held
-		s.mu.Unlock()
-		if hold != nil {
-			held <- struct{}{}
-			select {
-			case <-hold:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if status != 0 {
-			http.Error(w, "down", status)
-			return
-		}
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Write(body)
-	}))
+	s := &server{}
+	s.answer.Store(&answer{body: body})
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	t.Cleanup(s.Close)
 	return s
 }
 
-// serve makes the server answer body (status 0) or fail with status.
-func (s *server) serve(body []byte, status int) {
-	s.mu.Lock()
-	s.body, s.status = body, status
-	s.mu.Unlock()
+func (s *server) handle(w http.ResponseWriter, r *http.Request) {
+	s.fetches.Add(1)
+	a := s.answer.Load()
+	if a.hold != nil {
+		a.held <- struct{}{}
+		select {
+		case <-a.hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if a.status != 0 {
+		http.Error(w, "down", a.status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Write(a.body)
 }
 
-// holdRequests makes requests wait until release is closed or their
-// client gives up; each such request is announced on the channel it
-// returns, which holds 100.
+// serve makes the server answer body (status 0) or fail with status.
+func (s *server) serve(body []byte, status int) {
+	s.answer.Store(&answer{body: body, status: status})
+}
+
+// holdRequests makes requests wait, then answer as before, until release
+// is closed or their client gives up; each such request is announced on
+// the channel it returns, which holds 100.
 func (s *server) holdRequests(release chan struct{}) <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hold, s.held = release, make(chan struct{}, 100)
-	return s.held
+	a := *s.answer.Load()
+	a.hold, a.held = release, make(chan struct{}, 100)
+	s.answer.Store(&a)
+	return a.held
 }
 
 func (s *server) count() int { return int(s.fetches.Load()) }
