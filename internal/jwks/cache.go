@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,7 +126,7 @@ type Cache struct {
 func New(o Options) *Cache {
 	c := &Cache{
 		url:        o.URL,
-		algs:       o.Algorithms,
+		algs:       slices.Clone(o.Algorithms),
 		fits:       o.Fits,
 		minRefetch: o.MinRefetch,
 		maxAge:     o.MaxAge,
