@@ -1,7 +1,9 @@
 package assertion
 
 import (
+	"cmp"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apilayer/apilayer/internal/jwks"
 	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
@@ -63,7 +66,8 @@ type VerifierOptions struct {
 	// MaxAge is the age from which the key set is refetched in the
 	// background. Zero means DefaultMaxAge.
 	MaxAge time.Duration
-	// HTTPClient fetches JWKSURL. If nil, a client with a 10s timeout.
+	// HTTPClient fetches JWKSURL; it is yours to close. If nil, a client
+	// with a 10s timeout and its own connections, which Close closes.
 	HTTPClient *http.Client
 
 	// Now is the clock. If nil, time.Now is used.
@@ -79,8 +83,8 @@ type VerifierOptions struct {
 // safe for concurrent use; Close it when done.
 type Verifier struct {
 	allowed []string
-	static  *keySet    // PublicKeyPEM; nil with a JWKS
-	remote  *remoteSet // JWKSURL; nil with a PEM
+	static  jwks.Keys   // PublicKeyPEM; nil with a JWKS
+	remote  *jwks.Cache // JWKSURL; nil with a PEM
 	check   checker
 	now     func() time.Time
 	once    sync.Once
@@ -140,36 +144,35 @@ func NewVerifier(ctx context.Context, o VerifierOptions) (*Verifier, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("assertion: JWKSURL must be an absolute http(s) URL")
 	}
-	r := &remoteSet{
-		url:        o.JWKSURL,
-		client:     o.HTTPClient,
-		allowed:    v.allowed,
-		minRefetch: o.MinRefetch,
-		maxAge:     o.MaxAge,
-		now:        v.now,
-		log:        log,
-	}
-	if r.client == nil {
-		r.client = &http.Client{Timeout: fetchTimeout}
-	}
-	if r.minRefetch == 0 {
-		r.minRefetch = DefaultMinRefetch
-	}
-	if r.maxAge == 0 {
-		r.maxAge = DefaultMaxAge
-	}
-	r.ctx, r.cancel = context.WithCancel(context.Background())
-	if err := r.first(ctx); err != nil {
-		log.Warn("assertion: first JWKS fetch failed; retrying when an assertion needs it", slog.String("error", err.Error()))
-	}
-	v.remote = r
+	// The cache refetches the set when an assertion names a kid it lacks,
+	// at most once per MinRefetch (made-up kids cannot make the verifier
+	// hammer the gateway), and in the background once older than MaxAge
+	// (a key the gateway dropped stops verifying).
+	v.remote = jwks.New(jwks.Options{
+		URL:        o.JWKSURL,
+		Algorithms: v.allowed,
+		Fits: func(alg string, key crypto.PublicKey) bool {
+			a, err := algorithmOf(key) // a key is only ever used with its own
+			return err == nil && a == alg
+		},
+		MinRefetch:  cmp.Or(o.MinRefetch, DefaultMinRefetch),
+		MaxAge:      cmp.Or(o.MaxAge, DefaultMaxAge),
+		HTTPClient:  o.HTTPClient,
+		Now:         v.now,
+		Logger:      log,
+		Invalid:     ErrInvalid,
+		Unavailable: ErrUnavailable,
+	})
+	// A failure is logged and not fatal: the gateway may start after the
+	// app, and the fetch is retried when an assertion needs it.
+	_ = v.remote.Fetch(ctx)
 	return v, nil
 }
 
 // parsePublic reads the PEM public keys; each must fit an allowed
 // algorithm.
-func (v *Verifier) parsePublic(data []byte) (*keySet, error) {
-	s := &keySet{}
+func (v *Verifier) parsePublic(data []byte) (jwks.Keys, error) {
+	var s jwks.Keys
 	for rest, i := data, 1; ; i++ {
 		var b *pem.Block
 		if b, rest = pem.Decode(rest); b == nil {
@@ -207,9 +210,9 @@ func (v *Verifier) parsePublic(data []byte) (*keySet, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.keys = append(s.keys, verifyKey{kid: pk.kid, alg: alg, key: pub})
+		s = append(s, jwks.Key{KID: pk.kid, Key: pub, Algs: []string{alg}})
 	}
-	if len(s.keys) == 0 {
+	if len(s) == 0 {
 		return nil, errors.New("assertion: public key: no PEM block found")
 	}
 	return s, nil
@@ -251,25 +254,25 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if !slices.Contains(v.allowed, h.Alg) {
 		return nil, invalid("alg %q not allowed", clip(h.Alg))
 	}
-	var keys []verifyKey
+	var keys []jwks.Key
 	if v.static != nil {
-		if keys = v.static.find(h.Alg, h.Kid); len(keys) == 0 {
+		if keys = v.static.Find(h.Alg, h.Kid); len(keys) == 0 {
 			// The kid is the key's thumbprint; a verifier given the PEM
 			// still tries its keys of that alg should the ids differ.
-			keys = v.static.find(h.Alg, "")
+			keys = v.static.Find(h.Alg, "")
 		}
-	} else if keys, err = v.remote.keys(ctx, h.Alg, h.Kid); err != nil {
-		return nil, err
+	} else if keys, err = v.remote.Keys(ctx, h.Alg, h.Kid); err != nil {
+		return nil, fmt.Errorf("assertion: %w", err)
 	}
 	var (
 		payload []byte
-		used    verifyKey
+		used    jwks.Key
 	)
 	err = invalid("no key for alg %s", h.Alg)
 	for _, k := range keys {
 		// VerifyCompactFast checks that the header's alg is the one given,
 		// and refuses crit and b64 headers.
-		if payload, err = jws.VerifyCompactFast(k.key, []byte(token), jwaOf(h.Alg)); err == nil {
+		if payload, err = jws.VerifyCompactFast(k.Key, []byte(token), jwaOf(h.Alg)); err == nil {
 			used = k
 			break
 		}
@@ -281,16 +284,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.KeyID = used.kid
+	c.KeyID = used.KID
 	return c, nil
 }
 
-// Close stops the background key set fetches and waits for them. It is
-// idempotent; Verify keeps working with the keys already fetched.
+// Close stops the background key set fetches, waits for them, and closes
+// the connections of the HTTP client it made (not of
+// VerifierOptions.HTTPClient). It is idempotent; Verify keeps working
+// with the keys already fetched.
 func (v *Verifier) Close() error {
 	v.once.Do(func() {
 		if v.remote != nil {
-			v.remote.close()
+			v.remote.Close()
 		}
 	})
 	return nil

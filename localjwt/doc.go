@@ -1,5 +1,5 @@
 // Package localjwt verifies JWTs locally, for validate.mode "local"
-// (SPEC.md section 3): no call to the JWT backend is ever made.
+// (docs/token-management.md): no call to the JWT backend is ever made.
 //
 // A Verifier has exactly one key source: an HMAC secret, a PEM public key
 // (RSA, ECDSA P-256/P-384/P-521, Ed25519) or a JWKS URL. Verify returns a
@@ -8,7 +8,7 @@
 // comes from the "type" claim (configurable), then "token_type", else
 // "user".
 //
-// # What it fixes in next-api-layer (BEHAVIOUR.md 10.1 item 13)
+// # What it fixes in next-api-layer (docs/security.md)
 //
 //   - The algorithm is never taken from the token. The header's alg must be
 //     in Options.Algorithms, every listed algorithm must fit the key (New
@@ -23,9 +23,10 @@
 //
 // # JWKS
 //
-// The package keeps its own small key-set cache instead of jwk.Cache
-// (httprc): the gateway needs behaviour that jwk.Cache does not give and
-// that must be testable with an injected clock:
+// The key set is kept by the gateway's own small cache (internal/jwks,
+// shared with the signed-identity Verifier of package assertion) instead
+// of jwk.Cache (httprc): the gateway needs behaviour that jwk.Cache does
+// not give and that must be testable with an injected clock:
 //
 //   - a token whose kid is unknown triggers one refetch, and such refetches
 //     happen at most once per Options.MinRefetch whatever the number of
@@ -33,8 +34,8 @@
 //     hammer the IdP); concurrent callers share one fetch;
 //   - "the IdP is down" is told apart from "the kid is unknown": when the
 //     last fetch failed, an unknown kid is authn.ErrUnavailable (users are
-//     not logged out because the IdP blinked, STYLE.md trap 4); a kid that a
-//     successfully fetched set lacks is authn.ErrInvalid;
+//     not logged out because the IdP blinked); a kid that a successfully
+//     fetched set lacks is authn.ErrInvalid;
 //   - a failed fetch, an empty set or a set without a usable key keeps the
 //     last good set; a first fetch failure in New is not fatal;
 //   - a set older than Options.MaxAge is refetched in the background when a

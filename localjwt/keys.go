@@ -76,18 +76,6 @@ func keyKind(k any) string {
 	}
 }
 
-// fitting returns the algorithms of allowed that fit key, in the order of
-// allowed.
-func fitting(allowed []string, key any) []string {
-	var out []string
-	for _, name := range allowed {
-		if algorithms[name].fit(key) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // parsePublicKeyPEM reads the first PEM block of data: a PKIX "PUBLIC KEY",
 // a PKCS #1 "RSA PUBLIC KEY" or a "CERTIFICATE" (its public key is used).
 // Private keys are refused: the gateway only ever needs the public half.

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/apilayer/apilayer/authn"
+	"github.com/apilayer/apilayer/internal/jwks"
 	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
@@ -57,8 +56,9 @@ type Options struct {
 	// (after a Verify notices it, so that a key removed from the set stops
 	// verifying). Zero means 1h.
 	MaxAge time.Duration
-	// HTTPClient makes the JWKS fetches. If nil, a client with a 10s
-	// timeout is used.
+	// HTTPClient makes the JWKS fetches; it is yours to close. If nil, a
+	// client with a 10s timeout and its own connections, which Close
+	// closes.
 	HTTPClient *http.Client
 	// Now is the clock. If nil, time.Now is used.
 	Now func() time.Time
@@ -71,8 +71,8 @@ type Options struct {
 // for concurrent use. Close it when done if it uses a JWKS.
 type Verifier struct {
 	allowed    []string
-	static     []any // the key of Secret or PublicKeyPEM; nil with a JWKS
-	jwks       *jwks // nil without a JWKS
+	static     []jwks.Key  // the key of Secret or PublicKeyPEM; nil with a JWKS
+	jwks       *jwks.Cache // nil without a JWKS
 	issuer     string
 	audience   string
 	leeway     time.Duration
@@ -173,49 +173,7 @@ func (v *Verifier) setStatic(key any) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	v.static = []any{key}
-	return nil
-}
-
-// setJWKS checks the URL and the algorithms, and does the first fetch.
-func (v *Verifier) setJWKS(ctx context.Context, o Options) error {
-	u, err := url.Parse(o.JWKSURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("localjwt: JWKSURL must be an absolute http(s) URL")
-	}
-	var errs []error
-	for _, name := range v.allowed {
-		if strings.HasPrefix(name, "HS") {
-			errs = append(errs, fmt.Errorf("localjwt: algorithms: %s does not fit a JWKS (a JWKS takes RS*, PS*, ES* or EdDSA)", name))
-		}
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	j := &jwks{
-		url:        o.JWKSURL,
-		client:     o.HTTPClient,
-		allowed:    v.allowed,
-		minRefetch: o.MinRefetch,
-		maxAge:     o.MaxAge,
-		now:        v.now,
-		log:        v.log,
-	}
-	if j.client == nil {
-		j.client = &http.Client{Timeout: fetchTimeout}
-	}
-	if j.minRefetch == 0 {
-		j.minRefetch = DefaultMinRefetch
-	}
-	if j.maxAge == 0 {
-		j.maxAge = DefaultMaxAge
-	}
-	j.ctx, j.cancel = context.WithCancel(context.Background())
-	if err := j.first(ctx); err != nil {
-		// Not fatal: the IdP may come up after the gateway.
-		v.log.Warn("localjwt: first JWKS fetch failed; retrying when a token needs it", slog.String("error", err.Error()))
-	}
-	v.jwks = j
+	v.static = []jwks.Key{{Key: key}}
 	return nil
 }
 
@@ -240,8 +198,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authn.Identity, er
 	}
 	keys := v.static
 	if v.jwks != nil {
-		if keys, err = v.jwks.keys(ctx, h.Alg, h.Kid); err != nil {
-			return authn.Identity{}, err
+		if keys, err = v.jwks.Keys(ctx, h.Alg, h.Kid); err != nil {
+			return authn.Identity{}, fmt.Errorf("localjwt: %w", err)
 		}
 	}
 	alg := algorithms[h.Alg].alg
@@ -249,7 +207,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authn.Identity, er
 	for _, k := range keys {
 		// VerifyCompactFast pins both the key and the algorithm, refuses a
 		// header whose alg differs, and refuses crit and b64 headers.
-		if payload, err = jws.VerifyCompactFast(k, []byte(token), alg); err == nil {
+		if payload, err = jws.VerifyCompactFast(k.Key, []byte(token), alg); err == nil {
 			break
 		}
 	}
@@ -269,12 +227,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authn.Identity, er
 	return id, nil
 }
 
-// Close stops the background JWKS fetches and waits for them. It is
-// idempotent; Verify keeps working with the keys already fetched.
+// Close stops the background JWKS fetches, waits for them, and closes the
+// connections of the HTTP client it made (not of Options.HTTPClient). It
+// is idempotent; Verify keeps working with the keys already fetched.
 func (v *Verifier) Close() error {
 	v.closeOnce.Do(func() {
 		if v.jwks != nil {
-			v.jwks.close()
+			v.jwks.Close()
 		}
 	})
 	return nil
