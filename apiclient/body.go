@@ -7,8 +7,6 @@ import (
 	"mime/multipart"
 	"net/textproto"
 	"strings"
-
-	"github.com/apilayer/apilayer/sanitize"
 )
 
 // Form is a multipart/form-data body: text fields and files, in order.
@@ -121,7 +119,7 @@ func marshal(v any) ([]byte, error) {
 // sanitizeJSON sanitizes a JSON document. Without per-call skip fields it
 // rewrites only the strings that change; with them it decodes the document
 // (numbers kept exact) and encodes it again.
-func sanitizeJSON(san *sanitize.Sanitizer, endpoint string, data []byte, extra []string) ([]byte, error) {
+func sanitizeJSON(san Sanitizer, endpoint string, data []byte, extra []string) ([]byte, error) {
 	if len(extra) == 0 {
 		out, err := san.Sanitize(endpoint, data)
 		if err != nil {
@@ -174,7 +172,7 @@ func addJSONField(data []byte, field, value string) ([]byte, bool) {
 }
 
 // sanitized returns a copy of f with its text fields sanitized.
-func (f *Form) sanitized(san *sanitize.Sanitizer, extra []string) *Form {
+func (f *Form) sanitized(san Sanitizer, extra []string) *Form {
 	out := &Form{parts: make([]formPart, len(f.parts))}
 	copy(out.parts, f.parts)
 	if san == nil {
@@ -192,7 +190,7 @@ func (f *Form) sanitized(san *sanitize.Sanitizer, extra []string) *Form {
 
 // sanitizeField sanitizes one form value, with the field name's segments
 // as its path so that skip fields apply as they do to JSON.
-func sanitizeField(san *sanitize.Sanitizer, name, value string, extra []string) string {
+func sanitizeField(san Sanitizer, name, value string, extra []string) string {
 	segs := fieldPath(name)
 	if len(segs) == 0 {
 		return san.String(value)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/apilayer/apilayer/sanitize"
 )
 
 func TestMethodSpoofing(t *testing.T) {
@@ -77,24 +79,25 @@ var urlBypasses = []string{
 func TestSanitizeBodies(t *testing.T) {
 	tests := []struct {
 		name     string
-		san      Sanitize
+		san      sanitize.Options // the Sanitizer's options
+		none     bool             // no Sanitizer at all
 		endpoint string
 		body     any
 		opts     []CallOption
 		want     map[string]any // fields of the body the backend got
 	}{
-		{name: "strip by default", body: map[string]any{"title": `<b>Hi</b><script>alert(1)</script>`, "n": 3},
+		{name: "strip (the zero Options)", body: map[string]any{"title": `<b>Hi</b><script>alert(1)</script>`, "n": 3},
 			want: map[string]any{"title": "Hi", "n": 3.0}},
 		{name: "nested and arrays", body: map[string]any{"post": map[string]any{"tags": []any{"<i>a</i>", "b"}}},
 			want: map[string]any{"post": map[string]any{"tags": []any{"a", "b"}}}},
 		{name: "plain text kept", body: map[string]any{"t": "5 < 10 & 20 > 3, see https://example.com/?a=1&b=2"},
 			want: map[string]any{"t": "5 < 10 & 20 > 3, see https://example.com/?a=1&b=2"}},
-		{name: "escape", san: Sanitize{Mode: "escape"}, body: map[string]any{"t": `<script>alert("xss")</script>`},
+		{name: "escape", san: sanitize.Options{Mode: "escape"}, body: map[string]any{"t": `<script>alert("xss")</script>`},
 			want: map[string]any{"t": "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;"}},
-		{name: "allowList", san: Sanitize{Mode: "allowList", AllowedTags: []string{"b", "i"}},
+		{name: "allowList", san: sanitize.Options{Mode: "allowList", AllowedTags: []string{"b", "i"}},
 			body: map[string]any{"t": `<div><b style="color:red" onclick="x()">bold</b></div>`},
 			want: map[string]any{"t": "<b>bold</b>"}},
-		{name: "skip field on whole segments", san: Sanitize{SkipFields: []string{"content"}},
+		{name: "skip field on whole segments", san: sanitize.Options{SkipFields: []string{"content"}},
 			body: map[string]any{"content": "<b>keep</b>", "maincontent": "<b>strip</b>", "post": map[string]any{"content": "<i>keep</i>"}},
 			want: map[string]any{"content": "<b>keep</b>", "maincontent": "strip", "post": map[string]any{"content": "<i>keep</i>"}}},
 		{name: "per-call skip fields", body: map[string]any{"html": "<b>keep</b>", "post": map[string]any{"body": "<b>keep</b>"}, "other": "<b>x</b>"},
@@ -103,13 +106,13 @@ func TestSanitizeBodies(t *testing.T) {
 		{name: "per-call skip keeps big numbers exact", body: json.RawMessage(`{"id":12345678901234567890,"t":"<b>x</b>","k":"<b>y</b>"}`),
 			opts: []CallOption{SkipSanitizeFields("k")},
 			want: map[string]any{"id": 12345678901234567890.0, "t": "x", "k": "<b>y</b>"}},
-		{name: "skip endpoint glob", san: Sanitize{SkipEndpoints: []string{"cms/**"}}, endpoint: "cms/pages/1",
+		{name: "skip endpoint glob", san: sanitize.Options{SkipEndpoints: []string{"cms/**"}}, endpoint: "cms/pages/1",
 			body: map[string]any{"t": "<b>keep</b>"}, want: map[string]any{"t": "<b>keep</b>"}},
-		{name: "skip endpoint glob no match", san: Sanitize{SkipEndpoints: []string{"cms/*"}}, endpoint: "cms/pages/1",
+		{name: "skip endpoint glob no match", san: sanitize.Options{SkipEndpoints: []string{"cms/*"}}, endpoint: "cms/pages/1",
 			body: map[string]any{"t": "<b>x</b>"}, want: map[string]any{"t": "x"}},
 		{name: "SkipSanitize", body: map[string]any{"t": "<b>keep</b>"}, opts: []CallOption{SkipSanitize()},
 			want: map[string]any{"t": "<b>keep</b>"}},
-		{name: "disabled", san: Sanitize{Disabled: true}, body: map[string]any{"t": "<b>keep</b>"},
+		{name: "no Sanitizer: sent as written", none: true, body: map[string]any{"t": "<b>keep</b>"},
 			want: map[string]any{"t": "<b>keep</b>"}},
 		{name: "struct body", body: struct {
 			Name string `json:"name"`
@@ -118,7 +121,11 @@ func TestSanitizeBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBackend(t, nil)
-			c, _ := newClient(t, b, func(c *Config) { c.Sanitize = tt.san })
+			c, _ := newClient(t, b, func(c *Config) {
+				if !tt.none {
+					c.Sanitizer = newSanitizer(t, tt.san)
+				}
+			})
 			ep := tt.endpoint
 			if ep == "" {
 				ep = "posts"
@@ -142,10 +149,11 @@ func TestSanitizeURLBypassesNeutralised(t *testing.T) {
 			t.Run(mode+"/"+in, func(t *testing.T) {
 				b := newBackend(t, nil)
 				c, _ := newClient(t, b, func(c *Config) {
-					c.Sanitize = Sanitize{Mode: mode}
+					o := sanitize.Options{Mode: mode}
 					if mode == "allowList" {
-						c.Sanitize.AllowedTags = []string{"a", "b", "img"}
+						o.AllowedTags = []string{"a", "b", "img"}
 					}
+					c.Sanitizer = newSanitizer(t, o)
 				})
 				form := NewForm().Add("link", in)
 				if _, err := c.Post(userCtx(t), "links", map[string]any{"link": in}); err != nil {
@@ -226,7 +234,10 @@ func TestMultipart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBackend(t, nil)
-			c, _ := newClient(t, b, func(c *Config) { c.MethodSpoofing.Enabled = tt.spoof })
+			c, _ := newClient(t, b, func(c *Config) {
+				c.MethodSpoofing.Enabled = tt.spoof
+				c.Sanitizer = newSanitizer(t, sanitize.Options{})
+			})
 			form := newForm()
 			for range 2 { // the Form is not changed by a call, so it can be sent again
 				if _, err := c.Do(userCtx(t), tt.method, "uploads", form, tt.opts...); err != nil {
@@ -275,4 +286,14 @@ func TestFieldPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newSanitizer is the Sanitizer of package sanitize with o.
+func newSanitizer(t *testing.T, o sanitize.Options) *sanitize.Sanitizer {
+	t.Helper()
+	s, err := sanitize.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

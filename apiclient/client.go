@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/apilayer/apilayer/route"
-	"github.com/apilayer/apilayer/sanitize"
 )
 
 // Client calls the backend on behalf of the request being served, with
@@ -23,9 +22,9 @@ type Client struct {
 	hc        *http.Client
 	own       *http.Transport // the transport New made, closed by Close; nil with Config.HTTPClient
 	public    route.Globs
-	san       *sanitize.Sanitizer // nil when Config.Sanitize.Disabled
-	sensitive []string            // normalised sensitive words
-	log       *slog.Logger        // nil when Config.Debug.Enabled is false
+	san       Sanitizer    // nil: bodies are sent as written
+	sensitive []string     // normalised sensitive words
+	log       *slog.Logger // nil when Config.Debug.Enabled is false
 
 	ctx    context.Context // ends at Close; parent of shared (deduplicated) calls
 	cancel context.CancelFunc
@@ -80,18 +79,6 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Retry.Backoff < Exponential || cfg.Retry.Backoff > Fixed {
 		errs = append(errs, fmt.Errorf("apiclient: Retry.Backoff: unknown schedule %d", cfg.Retry.Backoff))
 	}
-	var san *sanitize.Sanitizer
-	if !cfg.Sanitize.Disabled {
-		san, err = sanitize.New(sanitize.Options{
-			Mode:          cfg.Sanitize.Mode,
-			AllowedTags:   cfg.Sanitize.AllowedTags,
-			SkipFields:    cfg.Sanitize.SkipFields,
-			SkipEndpoints: cfg.Sanitize.SkipEndpoints,
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("apiclient: Sanitize: %w", err))
-		}
-	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -100,7 +87,7 @@ func New(cfg Config) (*Client, error) {
 		base:      base,
 		hc:        cfg.HTTPClient,
 		public:    public,
-		san:       san,
+		san:       cfg.Sanitizer,
 		sensitive: sensitiveWords(cfg.Debug.SensitiveFields),
 		inflight:  make(map[string]*flight),
 	}

@@ -26,9 +26,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			BaseURL:         "ftp://b/",
 			PublicEndpoints: []string{"/news/*", "a**b"},
 			MethodSpoofing:  MethodSpoofing{Strategy: "query"},
-			Sanitize:        Sanitize{Mode: "nuke"},
 			Retry:           Retry{Jitter: 2},
-		}, []string{"BaseURL", "PublicEndpoints", "MethodSpoofing.Strategy", "Sanitize", "Retry.Jitter"}},
+		}, []string{"BaseURL", "PublicEndpoints", "MethodSpoofing.Strategy", "Retry.Jitter"}},
 		{"absolute public glob", Config{BaseURL: "http://b/", PublicEndpoints: []string{"/news/*"}}, []string{"drop the leading slash"}},
 	}
 	for _, tt := range tests {

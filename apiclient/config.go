@@ -61,10 +61,17 @@ type Config struct {
 	// RequestID sends a request ID header with every call.
 	RequestID RequestID
 
-	// Sanitize configures the sanitizing of request bodies. The zero value
-	// strips all HTML from every string of every JSON body and form field,
-	// as next-api-layer did by default.
-	Sanitize Sanitize
+	// Sanitizer, when set, cleans every string of every JSON body and form
+	// field before it is sent (SkipSanitize and SkipSanitizeFields leave
+	// some as written). A *sanitize.Sanitizer (package sanitize,
+	// bluemonday) strips HTML as next-api-layer's client did by default:
+	//
+	//	san, _ := sanitize.New(sanitize.Options{}) // strip every tag
+	//	c, _ := apiclient.New(apiclient.Config{BaseURL: u, Sanitizer: san})
+	//
+	// If nil, bodies are sent as written, as the gateway's API proxy does
+	// with api.sanitize off.
+	Sanitizer Sanitizer
 
 	// Retry configures retries. The zero value never retries.
 	Retry Retry
@@ -141,22 +148,20 @@ type RequestID struct {
 	Generate func(context.Context) string
 }
 
-// Sanitize configures the sanitizing of request bodies with package
-// sanitize (bluemonday). Responses are never sanitized.
-type Sanitize struct {
-	// Disabled turns sanitizing off.
-	Disabled bool
-	// Mode is "strip" (the default), "escape" or "allowList".
-	Mode string
-	// AllowedTags lists the elements kept in "allowList" mode.
-	AllowedTags []string
-	// SkipFields lists dotted field paths left untouched, matched on whole
-	// segments from the end: "content" skips post.content, never
-	// maincontent.
-	SkipFields []string
-	// SkipEndpoints lists globs of endpoints whose bodies are sent as they
-	// are.
-	SkipEndpoints []string
+// Sanitizer cleans the strings of request bodies. *sanitize.Sanitizer
+// implements it; the client never needs more, so a program that sends
+// bodies as written links no HTML sanitizer.
+type Sanitizer interface {
+	// SkipsEndpoint reports whether bodies sent to endpoint (relative to
+	// BaseURL) are left as written.
+	SkipsEndpoint(endpoint string) bool
+	// Sanitize returns the sanitized JSON document body.
+	Sanitize(endpoint string, body []byte) ([]byte, error)
+	// Value returns v (decoded JSON) with its strings sanitized, leaving
+	// the fields at the skip paths as they are.
+	Value(v any, skip ...string) any
+	// String returns s sanitized.
+	String(s string) string
 }
 
 // Backoff is a retry delay schedule.

@@ -52,10 +52,11 @@
 // its own copy of the response.
 //
 // Bodies are JSON (any value, or json.RawMessage as it is) or multipart
-// (*Form, with files). String values and text fields are sanitized with
-// package sanitize (bluemonday; strip by default, or escape or allowList),
-// with fields skipped by whole path segments and endpoints by glob; no
-// string is exempted for looking like a URL. PUT, PATCH and DELETE can be
+// (*Form, with files). With Config.Sanitizer (a *sanitize.Sanitizer:
+// bluemonday, strip, escape or allowList), string values and text fields
+// are sanitized, with fields skipped by whole path segments and endpoints
+// by glob; no string is exempted for looking like a URL. Without one they
+// are sent as written, and the program links no HTML sanitizer. PUT, PATCH and DELETE can be
 // sent as POST with the method in a body field or in
 // X-HTTP-Method-Override (Config.MethodSpoofing).
 //

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apilayer/apilayer/apiclient"
+	"github.com/apilayer/apilayer/sanitize"
 )
 
 // exampleBackend is a tiny JWT backend: GET posts for a valid token,
@@ -134,9 +135,13 @@ func ExampleNewForm() {
 		w.WriteHeader(http.StatusCreated)
 	}))
 	defer backend.Close()
+	// Text fields are sanitized when a Sanitizer is set: here one that
+	// strips every tag, as next-api-layer's client did by default.
+	san, _ := sanitize.New(sanitize.Options{})
 	api, _ := apiclient.New(apiclient.Config{
 		BaseURL:   backend.URL,
 		TokenFrom: func(context.Context) string { return "user-token" },
+		Sanitizer: san,
 	})
 	defer api.Close()
 
