@@ -3,9 +3,9 @@
 # `make test` installs what the tests need when it is missing (redis-server,
 # chromium, the app servers of internal/appservers, and nginx and caddy for
 # internal/forwardauth, from Debian packages when running as root; npm
-# dependencies with `npm ci`), then runs go vet, a
-# gofmt check, the Go tests with -race, and the React package's unit and
-# browser tests (clients/react).
+# dependencies with `npm ci`), then runs go vet, a gofmt check, the Go tests
+# with -race, the JS packages' tests (clients/react, clients/next) and the
+# Next.js example's browser test (examples/nextjs).
 
 GO        ?= go
 GOFLAGS   ?=
@@ -20,6 +20,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 include clients/react/Makefile.inc
 include internal/appservers/Makefile.inc
 include clients/next/Makefile.inc
+include examples/nextjs/Makefile.inc
 
 all: build
 
@@ -29,7 +30,7 @@ build:
 demo:
 	$(GO) run ./cmd/apilayer demo
 
-test: deps lint test-go test-react test-next bench-smoke
+test: deps lint test-go test-react test-next test-nextjs-example bench-smoke
 
 # deps installs the system packages the test suite uses, when missing. The
 # app servers of internal/appservers run on Debian's /usr/bin/python3 (a

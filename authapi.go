@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/apilayer/apilayer/audit"
@@ -196,7 +197,7 @@ func (g *Gateway) authLogin(x *exchange) {
 		if res.Status/100 == 2 {
 			// A success without a token or a user breaks the backend
 			// contract: the browser must not believe it is signed in.
-			g.log.Warn("backend answered "+endpoint+" with success but no token or user", "status", res.Status)
+			g.logMissedMapping(endpoint, res)
 			respond.Error(w, http.StatusBadGateway, respond.MsgProxyError)
 			return
 		}
@@ -213,6 +214,44 @@ func (g *Gateway) authLogin(x *exchange) {
 	g.ensureCSRF(x, userID(res.Identity.User))
 	g.emit(x, audit.TypeAuthSuccess, true, userID(res.Identity.User), map[string]any{"tokenType": res.Identity.Type, "via": endpoint})
 	respond.JSON(w, http.StatusOK, success{Success: true, Data: userWithType(res.Identity)})
+}
+
+// logMissedMapping logs a 2xx login or register answer the gateway could not
+// use: which backend.mapping pointer it read and the keys the answer had
+// (names only: the backend client has removed every token field, and no
+// value is logged), so a preset made for another answer shape
+// (docs/cli.md) is found from one log line.
+func (g *Gateway) logMissedMapping(endpoint string, res *backend.AuthResponse) {
+	m := g.cfg.Backend.Mapping
+	msg, key, ptr := "no token at backend.mapping.accessToken", "accessToken", m.AccessToken
+	if res.Tokens.Access != "" {
+		msg, key, ptr = "no user object at backend.mapping.user", "user", m.User
+	}
+	g.log.Warn("backend answered "+endpoint+" with a 2xx but "+msg, "status", res.Status,
+		"mapping", key, "pointer", ptr, "keys", strings.Join(answerKeys(res.Body), " "))
+}
+
+// answerKeys returns the JSON Pointers of the object keys in doc, three
+// levels deep, sorted, at most 40 (then "..."). Array elements are not
+// listed.
+func answerKeys(doc map[string]any) []string {
+	var keys []string
+	var walk func(prefix string, v map[string]any, depth int)
+	walk = func(prefix string, v map[string]any, depth int) {
+		for k, e := range v {
+			p := prefix + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+			keys = append(keys, p)
+			if o, ok := e.(map[string]any); ok && depth < 3 {
+				walk(p, o, depth+1)
+			}
+		}
+	}
+	walk("", doc, 1)
+	slices.Sort(keys)
+	if len(keys) > 40 {
+		keys = append(keys[:40], "...")
+	}
+	return keys
 }
 
 func (g *Gateway) authLogout(x *exchange) {

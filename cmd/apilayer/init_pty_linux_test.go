@@ -36,7 +36,8 @@ func TestInitTerminal(t *testing.T) {
 		{
 			name: "answered",
 			dialog: []dialogue{
-				{"Select (1-7) [7]: ", "4"},
+				{"(y/N): ", ""},
+				{"Select (1-8) [7]: ", "4"},
 				{"): ", "https://api.example.com/v1/"},
 				{"[http://127.0.0.1:3000]: ", ""},
 				{"(y/N): ", "n"},
@@ -50,7 +51,7 @@ func TestInitTerminal(t *testing.T) {
 		},
 		{
 			name:   "ctrl-c",
-			dialog: []dialogue{{"Select (1-7) [7]: ", "5"}, {"): ", ""}},
+			dialog: []dialogue{{"(y/N): ", "n"}, {"Select (1-8) [7]: ", "5"}, {"): ", ""}},
 			ctrlC:  "Web app URL (where pages go) [http://127.0.0.1:3000]: ",
 			code:   1, wantOut: "Setup cancelled; nothing was written.",
 		},

@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/demo"
+	"github.com/apilayer/apilayer/internal/initcmd"
+	"github.com/apilayer/apilayer/internal/testkit"
 )
 
 // expecter drives a command the way expect(1) does: it waits for a prompt
@@ -101,7 +104,8 @@ func TestInitTranscript(t *testing.T) {
 		{
 			name: "laravel_i18n_guest",
 			dialog: []dialogue{
-				{"Select (1-7) [7]: ", "1"},
+				{"(y/N): ", "n"}, // not migrating
+				{"Select (1-8) [7]: ", "1"},
 				{"): ", ""}, // backend URL: from $API_BASE_URL
 				{"[http://127.0.0.1:3000]: ", "http://127.0.0.1:3000"},
 				{"(y/N): ", "y"}, // i18n
@@ -128,9 +132,10 @@ func TestInitTranscript(t *testing.T) {
 		{
 			name: "django_wrong_answers_asked_again",
 			dialog: []dialogue{
-				{"Select (1-7) [7]: ", "9"},
-				{"Select (1-7) [7]: ", "django"},
-				{"Select (1-7) [7]: ", "3"},
+				{"(y/N): ", ""}, // not migrating
+				{"Select (1-8) [7]: ", "9"},
+				{"Select (1-8) [7]: ", "django"},
+				{"Select (1-8) [7]: ", "3"},
 				{"): ", "ftp://backend.internal/api/"},
 				{"): ", "https://backend.internal/api/"},
 				{"[http://127.0.0.1:3000]: ", ""},
@@ -154,7 +159,8 @@ func TestInitTranscript(t *testing.T) {
 		{
 			name: "rails_header_spoofing",
 			dialog: []dialogue{
-				{"Select (1-7) [7]: ", "2"},
+				{"(y/N): ", "no"}, // not migrating
+				{"Select (1-8) [7]: ", "2"},
 				{"): ", "http://127.0.0.1:3001/"},
 				{"[http://127.0.0.1:3000]: ", ""},
 				{"(y/N): ", ""},
@@ -166,6 +172,53 @@ func TestInitTranscript(t *testing.T) {
 				"methodSpoofing:\n    enabled: true\n    strategy: header",
 				"user: /user",
 				"protectedRoutes: []",
+			},
+		},
+		{
+			// Migrating: the next-api-layer preset is the default.
+			name: "migrating_next_api_layer",
+			dialog: []dialogue{
+				{"(y/N): ", "y"}, // migrating
+				{"Select (1-8) [8]: ", ""},
+				{"(y/N): ", "y"}, // method spoofing
+				{"): ", ""},
+				{"[http://127.0.0.1:3000]: ", ""},
+				{"(y/N): ", "n"}, // i18n
+				{"(y/N): ", "y"}, // guest
+				{"[APILAYER_GUEST_USERNAME]: ", ""},
+				{"[APILAYER_GUEST_PASSWORD]: ", ""},
+				{"/dashboard,/account): ", "/dashboard"},
+				{"[/login,/register]: ", "/login"},
+			},
+			env: []string{"APILAYER_GUEST_USERNAME", "APILAYER_GUEST_PASSWORD"},
+			wantResolved: []string{
+				"validate: auth/me",
+				"guest: auth/guest",
+				"login: auth/login",
+				"user: /data",
+				"accessToken: /data/accessToken",
+				"refreshToken: /data/refreshToken",
+				"methodSpoofing:\n    enabled: true\n    strategy: body",
+			},
+		},
+		{
+			// Migrating, but "1) Laravel" out of habit: the shape of the
+			// Laravel preset is not next-api-layer's, and init says so.
+			name: "migrating_laravel_habit",
+			dialog: []dialogue{
+				{"(y/N): ", "yes"}, // migrating
+				{"Select (1-8) [8]: ", "1"},
+				{"Use the Laravel (PHP) answers anyway? (y/N): ", ""},
+				{"): ", "http://127.0.0.1:8000/api/"},
+				{"[http://127.0.0.1:3000]: ", ""},
+				{"(y/N): ", ""}, // i18n
+				{"(y/N): ", ""}, // guest
+				{"/dashboard,/account): ", "/dashboard"},
+				{"[/login,/register]: ", ""},
+			},
+			wantResolved: []string{
+				"accessToken: /data/accessToken",
+				"methodSpoofing:\n    enabled: true\n    strategy: body",
 			},
 		},
 	}
@@ -261,7 +314,7 @@ func TestInitNeverClobbers(t *testing.T) {
 		{"declined at the prompt", nil, "n\n", 1, "Setup cancelled; nothing was written.", false},
 		{"empty answer is no", nil, "\n", 1, "Setup cancelled; nothing was written.", false},
 		{"input ends at the prompt", nil, "", 1, "Setup cancelled; nothing was written.", false},
-		{"confirmed at the prompt", nil, "y\n7\n\n\n\n\n\n\n", 0, "", true},
+		{"confirmed at the prompt", nil, "y\nn\n7\n\n\n\n\n\n\n", 0, "", true},
 		{"force", []string{"--yes", "--force"}, "", 0, "", true},
 	}
 	for _, tt := range tests {
@@ -294,7 +347,7 @@ func TestInitNeverClobbers(t *testing.T) {
 // terminal or a Ctrl-D does: nothing is written, not even a temporary file.
 func TestInitCancelledMidway(t *testing.T) {
 	for _, answered := range []int{0, 1, 4, 7} {
-		answers := []string{"1", "", "", "y", "en", "en", "y", "", "", "/dashboard"}
+		answers := []string{"n", "1", "", "", "y", "en", "en", "y", "", "", "/dashboard"}
 		t.Run(strings.Join(answers[:answered], ","), func(t *testing.T) {
 			dir := t.TempDir()
 			stdin := strings.Join(answers[:answered], "\n")
@@ -342,5 +395,39 @@ func assertOnlyFile(t *testing.T, dir string, names ...string) {
 	}
 	if strings.Join(got, ",") != strings.Join(names, ",") {
 		t.Errorf("%s holds %v, want %v", dir, got, names)
+	}
+}
+
+// TestInitMigratingFitsANextAPILayerBackend: the file init writes for a
+// migration from next-api-layer, with every default answer, fits a backend
+// built for next-api-layer (the demo backend answers its shape): the probe
+// mints a guest, logs in and validates with it, and finds no problem.
+func TestInitMigratingFitsANextAPILayerBackend(t *testing.T) {
+	backend := testkit.NewBackend(t, demo.BackendOptions{})
+	t.Setenv("APILAYER_CONFIG", "")
+	t.Setenv("APILAYER_PROBE_LOGIN", "alice:"+demo.AlicePassword)
+	t.Setenv("API_BASE_URL", backend.URL())
+	t.Setenv(initcmd.DefaultGuestUserEnv, demo.GuestUsername)
+	t.Setenv(initcmd.DefaultGuestPassEnv, demo.GuestPassword)
+	path := filepath.Join(t.TempDir(), "apilayer.yaml")
+	// migrating, the default preset, no spoofing, the default URLs, no
+	// i18n, guests with the default variables, /dashboard, /login.
+	r := runInitCmd(t, "y\n\nn\n\n\nn\ny\n\n\n/dashboard\n/login\n", "--out", path)
+	if r.code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"docs/migrating-from-next-api-layer.md", "apilayer check --probe"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	c := runCmd("check", "--config", path, "--probe")
+	if c.code != 0 || !strings.Contains(c.stdout, "probe: no problem") {
+		t.Fatalf("check --probe: exit %d\n%s\n%s", c.code, c.stdout, c.stderr)
+	}
+	for _, want := range []string{"login as \"alice\"", "guest token: POST auth/guest"} {
+		if !strings.Contains(c.stdout, want) {
+			t.Errorf("the probe report lacks %q:\n%s", want, c.stdout)
+		}
 	}
 }

@@ -328,7 +328,7 @@ problem at once, one per line as ` + "`FILE:LINE: path.to.key: message`" + `.
 - **Strict**: an unknown key is an error that names its line and the nearest valid key.
 - **Environment**: ` + "`${VAR}`" + ` and ` + "`${VAR:-default}`" + ` in string values are read from the environment
   when the file is loaded; ` + "`$$`" + ` is a literal ` + "`$`" + `. Keep secrets there
-  (` + "`password: \"${GUEST_PASSWORD}\"`" + `). A ` + "`${VAR}`" + ` whose variable is not set is an error that names it;
+  (` + "`password: \"${APILAYER_GUEST_PASSWORD}\"`" + `). A ` + "`${VAR}`" + ` whose variable is not set is an error that names it;
   write ` + "`${VAR:-}`" + ` where an empty value is meant.
 - **Durations** are Go duration strings: ` + "`100ms`, `2s`, `1m`, `168h`" + `.
 - **Sizes** are bytes or a number with a unit: ` + "`512KiB`, `10MiB`" + ` (powers of 1024), ` + "`1MB`" + ` (powers of 1000).

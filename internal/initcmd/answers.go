@@ -22,8 +22,16 @@ const (
 
 // Answers are the answers to apilayer init's questions.
 type Answers struct {
+	// Migrating says the app comes from next-api-layer: the next-api-layer
+	// preset is then the default, and the summary points to the migration
+	// guide.
+	Migrating bool
 	// Framework is a Preset key.
 	Framework string
+	// MethodSpoofing is the api.methodSpoofing strategy, "body" or
+	// "header"; empty takes the preset's (none for next-api-layer, other,
+	// express, go, django and dotnet).
+	MethodSpoofing string
 	// BackendURL is the JWT backend's base URL. Empty writes
 	// ${API_BASE_URL:-http://127.0.0.1:8000/api/}, read from the
 	// environment when the gateway starts.
@@ -68,6 +76,9 @@ func (a Answers) Check() error {
 	}
 	if _, ok := PresetByKey(a.Framework); !ok {
 		add(fmt.Errorf("initcmd: unknown framework %q", a.Framework))
+	}
+	if a.MethodSpoofing != "" && a.MethodSpoofing != "body" && a.MethodSpoofing != "header" {
+		add(fmt.Errorf("initcmd: method spoofing must be body or header (got %q)", a.MethodSpoofing))
 	}
 	if a.BackendURL != "" {
 		add(checkURL(a.BackendURL))

@@ -1,9 +1,13 @@
-// Package initcmd implements "apilayer init": it asks the questions that
+// Package initcmd implements "apilayer init" (docs/cli.md): it asks whether
+// the app comes from next-api-layer, then the questions that
 // next-api-layer's setup CLI asks (backend framework, backend URL, i18n,
 // guest tokens, protected and auth routes), plus the web app's URL, and
-// writes a commented apilayer.yaml that "apilayer check" accepts.
+// writes a commented apilayer.yaml that "apilayer check" accepts. Each
+// preset writes, as a comment, the answer shapes its backend.mapping reads;
+// the next-api-layer preset (the default of a migration) reads the shapes a
+// backend built for next-api-layer answers, whatever its framework.
 //
-// It fixes the seed CLI's defects (BEHAVIOUR.md 10.6 item 51): guest tokens
+// It fixes the defects of next-api-layer's setup CLI: guest tokens
 // always come with credentials (read from environment variables, never
 // written into the file), i18n always comes with its locales and a default
 // locale that is one of them, and every answer is written as a quoted YAML

@@ -11,13 +11,13 @@ import (
 )
 
 // Run answers the questions from any io.Reader, one line per answer (here,
-// Go (Gin, Echo...) with the default URLs, no i18n, no guest tokens, and
-// /dashboard protected).
+// not migrating from next-api-layer, Go (Gin, Echo...) with the default
+// URLs, no i18n, no guest tokens, and /dashboard protected).
 func ExampleRun() {
 	dir, _ := os.MkdirTemp("", "apilayer-init")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "apilayer.yaml")
-	answers := strings.NewReader("6\n\n\nn\nn\n/dashboard\n\n")
+	answers := strings.NewReader("n\n6\n\n\nn\nn\n/dashboard\n\n")
 	err := initcmd.Run(context.Background(), initcmd.Options{In: answers, Path: path})
 	fmt.Println(err)
 	data, _ := os.ReadFile(path)

@@ -148,6 +148,8 @@ func TestAnswersCheck(t *testing.T) {
 	}{
 		{"defaults", func(*Answers) {}, ""},
 		{"unknown framework", func(a *Answers) { a.Framework = "cobol" }, `unknown framework "cobol"`},
+		{"next-api-layer with body spoofing", func(a *Answers) { a.Framework, a.MethodSpoofing = NextAPILayer, "body" }, ""},
+		{"unknown spoofing", func(a *Answers) { a.MethodSpoofing = "query" }, `method spoofing must be body or header (got "query")`},
 		{"backend not http", func(a *Answers) { a.BackendURL = "ftp://x/" }, "not an http or https URL"},
 		{"backend with query", func(a *Answers) { a.BackendURL = "http://x/?a=1" }, "must not have a query"},
 		{"i18n without locales", func(a *Answers) { a.I18n = true }, "i18n needs at least one locale"},
@@ -209,7 +211,7 @@ func TestRunCancelled(t *testing.T) {
 	// Wait for the first question, then cancel as Ctrl-C would.
 	buf := make([]byte, 1)
 	var seen strings.Builder
-	for !strings.HasSuffix(seen.String(), "Select (1-7) [7]: ") {
+	for !strings.HasSuffix(seen.String(), "Migrating from next-api-layer (the backend keeps the answers it gives today)? (y/N): ") {
 		if _, err := outR.Read(buf); err != nil {
 			t.Fatalf("reading the questions: %v", err)
 		}

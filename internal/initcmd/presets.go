@@ -6,7 +6,7 @@ import "github.com/apilayer/apilayer/config"
 // backend endpoints, the JSON Pointers into the framework's usual answers
 // (backend.mapping) and its method spoofing.
 type Preset struct {
-	Key  string // the answer that selects it: laravel, rails, django, dotnet, express, go, other
+	Key  string // the answer that selects it: laravel, rails, django, dotnet, express, go, other, next-api-layer
 	Name string // as the menu shows it
 	// Spoofing is the api.methodSpoofing strategy ("body" or "header");
 	// empty leaves method spoofing off.
@@ -16,53 +16,65 @@ type Preset struct {
 	Endpoints config.Endpoints
 	Mapping   config.Mapping
 	// Shape is a comment written above backend.mapping: the answers the
-	// mapping expects.
+	// mapping expects, one line per call (docs/cli.md lists them too).
 	Shape []string
 }
 
-// defaultMapping is next-api-layer's response shape, the gateway's default.
-var defaultMapping = config.Mapping{
+// nalMapping is next-api-layer's response shape, the gateway's default.
+var nalMapping = config.Mapping{
 	Success: "/success", User: "/data", TokenType: "/data/type", ExpiresAt: "/data/exp",
 	AccessToken: "/data/accessToken", RefreshToken: "/data/refreshToken", ErrorCode: "/code",
 }
 
-var defaultEndpoints = config.Endpoints{
+// nalEndpoints are next-api-layer's default endpoints (validate, refresh,
+// guest) and the login, register and logout its apps called.
+var nalEndpoints = config.Endpoints{
 	Validate: "auth/me", Refresh: "auth/refresh", Guest: "auth/guest",
 	Login: "auth/login", Register: "auth/register", Logout: "auth/logout",
 }
 
-var defaultShape = []string{
-	`validate/login: {"success": true, "data": {"id": 1, "type": "user", "exp": 1767225600, ...}}`,
-	`refresh/guest:  {"success": true, "data": {"accessToken": "...", "refreshToken": "..."}}`,
-	`failure:        {"success": false, "code": "token_reuse"}`,
+// nalShape are the answers of a backend built for next-api-layer.
+var nalShape = []string{
+	`validate: {"success": true, "data": {"id": 1, "type": "user", "exp": 1767225600, ...}}`,
+	`login:    {"success": true, "data": {"accessToken": "...", "refreshToken": "...", "id": 1, "name": ...}}`,
+	`refresh:  {"success": true, "data": {"accessToken": "...", "refreshToken": "..."}}`,
+	`guest:    {"data": {"accessToken": "..."}}   (success is not required)`,
+	`failure:  {"success": false, "code": "token_reuse"}   (or status 409)`,
 }
 
+// NextAPILayer is the key of the preset for a backend built for
+// next-api-layer, whatever its framework.
+const NextAPILayer = "next-api-layer"
+
 // Presets are the backend frameworks in the order of the menu (the seed's
-// order). The last one, "other", is the default.
+// order), then next-api-layer's answers. "other" is the default, and
+// next-api-layer the default of a migration from next-api-layer.
 var Presets = []Preset{
 	{
 		Key: "laravel", Name: "Laravel (PHP)", Spoofing: "body",
-		Endpoints: defaultEndpoints,
+		Endpoints: nalEndpoints,
 		Mapping: config.Mapping{
 			Success: "/success", User: "/data", TokenType: "/data/type", ExpiresAt: "/data/exp",
 			AccessToken: "/access_token", RefreshToken: "/refresh_token", ErrorCode: "/error",
 		},
 		Shape: []string{
 			`validate: an API Resource, {"data": {"id": 1, "type": "user", "exp": 1767225600, ...}}`,
-			`tokens:   jwt-auth's respondWithToken, {"access_token": "...", "refresh_token": "...", "expires_in": 3600}`,
+			`login:    jwt-auth's respondWithToken and the user, {"access_token": "...", "refresh_token": "...", "data": {"id": 1, ...}}`,
+			`refresh/guest: {"access_token": "...", "refresh_token": "...", "expires_in": 3600}`,
 			`failure:  {"error": "token_reuse"}`,
 		},
 	},
 	{
 		Key: "rails", Name: "Ruby on Rails", Spoofing: "header",
-		Endpoints: defaultEndpoints,
+		Endpoints: nalEndpoints,
 		Mapping: config.Mapping{
 			Success: "/success", User: "/user", TokenType: "/user/type", ExpiresAt: "/exp",
 			AccessToken: "/token", RefreshToken: "/refresh_token", ErrorCode: "/error",
 		},
 		Shape: []string{
 			`validate: {"user": {"id": 1, "type": "user", ...}, "exp": 1767225600}`,
-			`tokens:   {"token": "...", "refresh_token": "..."}`,
+			`login:    {"token": "...", "refresh_token": "...", "user": {"id": 1, ...}}`,
+			`refresh/guest: {"token": "...", "refresh_token": "..."}`,
 			`failure:  {"error": "token_reuse"}`,
 		},
 	},
@@ -78,26 +90,32 @@ var Presets = []Preset{
 		},
 		Shape: []string{
 			`validate: {"user": {"id": 1, "type": "user", ...}, "exp": 1767225600}`,
-			`tokens:   Simple JWT's {"access": "...", "refresh": "..."}`,
+			`login:    Simple JWT's pair and the user, {"access": "...", "refresh": "...", "user": {"id": 1, ...}}`,
+			`refresh/guest: Simple JWT's {"access": "...", "refresh": "..."}`,
 			`failure:  Simple JWT's {"detail": "...", "code": "token_not_valid"}`,
 		},
 	},
 	{
 		Key: "dotnet", Name: ".NET Core / ASP.NET",
-		Endpoints: defaultEndpoints,
+		Endpoints: nalEndpoints,
 		Mapping: config.Mapping{
 			Success: "/isSuccess", User: "/result", TokenType: "/result/type", ExpiresAt: "/result/exp",
 			AccessToken: "/result/accessToken", RefreshToken: "/result/refreshToken", ErrorCode: "/errorCode",
 		},
 		Shape: []string{
 			`validate: {"isSuccess": true, "result": {"id": 1, "type": "user", "exp": 1767225600, ...}}`,
-			`tokens:   {"isSuccess": true, "result": {"accessToken": "...", "refreshToken": "..."}}`,
+			`login:    {"isSuccess": true, "result": {"accessToken": "...", "refreshToken": "...", "id": 1, ...}}`,
+			`refresh/guest: {"isSuccess": true, "result": {"accessToken": "...", "refreshToken": "..."}}`,
 			`failure:  {"isSuccess": false, "errorCode": "token_reuse"}`,
 		},
 	},
-	{Key: "express", Name: "Express.js (Node)", Endpoints: defaultEndpoints, Mapping: defaultMapping, Shape: defaultShape},
-	{Key: "go", Name: "Go (Gin, Echo, etc.)", Endpoints: defaultEndpoints, Mapping: defaultMapping, Shape: defaultShape},
-	{Key: "other", Name: "Other", Endpoints: defaultEndpoints, Mapping: defaultMapping, Shape: defaultShape},
+	{Key: "express", Name: "Express.js (Node)", Endpoints: nalEndpoints, Mapping: nalMapping, Shape: nalShape},
+	{Key: "go", Name: "Go (Gin, Echo, etc.)", Endpoints: nalEndpoints, Mapping: nalMapping, Shape: nalShape},
+	{Key: "other", Name: "Other", Endpoints: nalEndpoints, Mapping: nalMapping, Shape: nalShape},
+	{
+		Key: NextAPILayer, Name: "A backend built for next-api-layer, any framework ({success, data: {accessToken}})",
+		Endpoints: nalEndpoints, Mapping: nalMapping, Shape: nalShape,
+	},
 }
 
 // PresetByKey returns the preset named key.

@@ -22,7 +22,14 @@ func Render(a Answers) ([]byte, error) {
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	w("# apilayer.yaml, written by \"apilayer init\" for a %s backend.\n", p.Name)
+	if p.Key == NextAPILayer {
+		w("# apilayer.yaml, written by \"apilayer init\" for a backend built for next-api-layer.\n")
+	} else {
+		w("# apilayer.yaml, written by \"apilayer init\" for a %s backend.\n", p.Name)
+	}
+	if a.Migrating {
+		w("# Moving from next-api-layer: docs/migrating-from-next-api-layer.md, step by step.\n")
+	}
 	w("# Keys left out take their defaults; every key is described in docs/configuration.md.\n")
 	w("# Check this file with: apilayer check --config apilayer.yaml\n")
 	w("# ${VAR} and ${VAR:-default} are read from the environment when the gateway starts;\n")
@@ -105,9 +112,13 @@ func Render(a Answers) ([]byte, error) {
 	w("# The API proxy: {prefix}/... goes to backend.url with the Bearer token.\n")
 	w("api:\n")
 	w("  prefix: %s\n", lit(config.DefaultAPIPrefix))
-	if p.Spoofing != "" {
-		w("  # %s reads the real method of a POST from %s.\n", p.Name, spoofingSource(p.Spoofing))
-		w("  methodSpoofing: {enabled: true, strategy: %s, fieldName: _method}\n", p.Spoofing)
+	if spoof := a.spoofing(); spoof != "" {
+		who := p.Name
+		if p.Key == NextAPILayer {
+			who = "The backend"
+		}
+		w("  # %s reads the real method of a POST from %s.\n", who, spoofingSource(spoof))
+		w("  methodSpoofing: {enabled: true, strategy: %s, fieldName: _method}\n", spoof)
 	} else {
 		w("  methodSpoofing: {enabled: false}   # PUT/PATCH/DELETE sent as POST + _method\n")
 	}
@@ -175,6 +186,15 @@ func selfCheck(out []byte, required []string) error {
 		return fmt.Errorf("initcmd: the generated file is not valid: %w", err)
 	}
 	return nil
+}
+
+// spoofing returns the api.methodSpoofing strategy of a, "" for none.
+func (a Answers) spoofing() string {
+	if a.MethodSpoofing != "" {
+		return a.MethodSpoofing
+	}
+	p, _ := PresetByKey(a.Framework)
+	return p.Spoofing
 }
 
 func spoofingSource(strategy string) string {

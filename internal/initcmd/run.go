@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -94,7 +95,13 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// ask asks every question, in the seed CLI's order.
+// tokenShape says where p reads the login token, for the migration warning.
+func tokenShape(p Preset) string {
+	return fmt.Sprintf("the token at %s and the user at %s", p.Mapping.AccessToken, p.Mapping.User)
+}
+
+// ask asks every question: whether the app comes from next-api-layer, then
+// next-api-layer's setup questions in its order.
 func ask(p *prompter) (Answers, error) {
 	a := DefaultAnswers()
 	var err error
@@ -104,20 +111,57 @@ func ask(p *prompter) (Answers, error) {
 		}
 	}
 	step(func() error {
+		var err error
+		a.Migrating, err = p.yesNo("Migrating from next-api-layer (the backend keeps the answers it gives today)?", false)
+		return err
+	})
+	step(func() error {
 		fmt.Fprintln(p.out, "Backend framework:")
 		for i, pr := range Presets {
 			fmt.Fprintf(p.out, "  %d) %s\n", i+1, pr.Name)
 		}
 		n := len(Presets)
-		s, err := p.askValid(fmt.Sprintf("Select (1-%d)", n), strconv.Itoa(n), func(s string) error {
+		def := slices.IndexFunc(Presets, func(pr Preset) bool { return pr.Key == "other" }) + 1
+		if a.Migrating {
+			def = slices.IndexFunc(Presets, func(pr Preset) bool { return pr.Key == NextAPILayer }) + 1
+		}
+		s, err := p.askValid(fmt.Sprintf("Select (1-%d)", n), strconv.Itoa(def), func(s string) error {
 			if i, err := strconv.Atoi(s); err != nil || i < 1 || i > n {
 				return fmt.Errorf("initcmd: answer a number from 1 to %d", n)
 			}
 			return nil
 		})
-		if err == nil {
-			i, _ := strconv.Atoi(s)
-			a.Framework = Presets[i-1].Key
+		if err != nil {
+			return err
+		}
+		i, _ := strconv.Atoi(s)
+		a.Framework = Presets[i-1].Key
+		return nil
+	})
+	step(func() error {
+		// A backend built for next-api-layer answers next-api-layer's shape
+		// whatever its framework: a framework preset that reads another
+		// shape would answer every login 502 and mint no guest.
+		chosen, _ := PresetByKey(a.Framework)
+		if !a.Migrating || chosen.Key == NextAPILayer || chosen.Mapping == nalMapping {
+			return nil
+		}
+		fmt.Fprintf(p.out, "  The %s preset reads %s;\n  a backend built for next-api-layer answers {\"success\": true, \"data\": {\"accessToken\": ...}}.\n",
+			chosen.Name, tokenShape(chosen))
+		keep, err := p.yesNo("Use the "+chosen.Name+" answers anyway?", false)
+		if err != nil || keep {
+			return err
+		}
+		a.Framework, a.MethodSpoofing = NextAPILayer, chosen.Spoofing
+		return nil
+	})
+	step(func() error {
+		if a.Framework != NextAPILayer || a.MethodSpoofing != "" {
+			return nil
+		}
+		on, err := p.yesNo("Method spoofing: send PUT/PATCH/DELETE as POST with _method (next-api-layer did for Laravel and Rails)?", false)
+		if on {
+			a.MethodSpoofing = "body"
 		}
 		return err
 	})
@@ -202,7 +246,6 @@ func checkRoutes(s string) error {
 
 // summary prints what was written and what to do next.
 func summary(w io.Writer, path string, a Answers) {
-	p, _ := PresetByKey(a.Framework)
 	fmt.Fprintf(w, "\nCreated %s\n\nNext steps:\n", path)
 	if a.BackendURL == "" {
 		fmt.Fprintf(w, "  export %s=https://your-backend.example/api/   # else %s\n", DefaultBackendEnv, DefaultBackendURL)
@@ -212,8 +255,13 @@ func summary(w io.Writer, path string, a Answers) {
 	}
 	fmt.Fprintf(w, "  apilayer check --config %s   # the resolved config, secrets redacted\n", path)
 	fmt.Fprintf(w, "  apilayer serve --config %s\n", path)
-	if p.Spoofing != "" {
-		fmt.Fprintf(w, "Method spoofing is on for %s (PUT/PATCH/DELETE -> POST, strategy %s).\n", p.Name, p.Spoofing)
+	if spoof := a.spoofing(); spoof != "" {
+		fmt.Fprintf(w, "Method spoofing is on (PUT/PATCH/DELETE -> POST, strategy %s).\n", spoof)
+	}
+	fmt.Fprintf(w, "Compare the answer shapes in the file's comments with your backend's, or let the gateway call it:\n")
+	fmt.Fprintf(w, "  APILAYER_PROBE_LOGIN=user:password apilayer check --probe --config %s\n", path)
+	if a.Migrating {
+		fmt.Fprintf(w, "Then follow docs/migrating-from-next-api-layer.md from step 3.\n")
 	}
 }
 

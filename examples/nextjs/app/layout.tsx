@@ -1,22 +1,24 @@
+// The root layout is a server component. It reads the session the gateway
+// verified (getSession, from X-Auth-Assertion) and hands the user to
+// @apilayer/react's AuthProvider, a client component, so client components
+// know it without a fetch.
+import { AuthProvider } from '@apilayer/react'
+import { getSession } from '@apilayer/next'
 import type { ReactNode } from 'react'
-import Link from 'next/link'
-import { getSession } from '../lib/auth'
-import { LogoutButton } from './logout-button'
+import type { User } from '../lib/user'
+import { Nav } from './nav'
 
 export const metadata = { title: 'apilayer + Next.js' }
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const { user, isAuthenticated, isGuest } = await getSession()
+  const { user } = await getSession<User>()
   return (
     <html lang="en">
       <body style={{ fontFamily: 'system-ui, sans-serif', maxWidth: '42rem', margin: '2rem auto', padding: '0 1rem' }}>
-        <nav style={{ display: 'flex', gap: '1rem', alignItems: 'center' }}>
-          <Link href="/">Home</Link>
-          <Link href="/dashboard">Dashboard</Link>
-          {isAuthenticated ? <LogoutButton name={user?.name} /> : <Link href="/login">Sign in</Link>}
-          <small>{isAuthenticated ? 'signed in' : isGuest ? 'guest' : 'no session'}</small>
-        </nav>
-        {children}
+        <AuthProvider<User> initialUser={user} basePath="/api">
+          <Nav />
+          {children}
+        </AuthProvider>
       </body>
     </html>
   )

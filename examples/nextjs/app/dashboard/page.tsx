@@ -1,36 +1,42 @@
-import { cookies, headers } from 'next/headers'
-import { getSession } from '../../lib/auth'
+import { getServerUser } from '@apilayer/next'
+import { loadPosts } from '../../lib/api'
+import type { User } from '../../lib/user'
+import { ExpireButton } from './expire-button'
+import { NoteForm } from './note-form'
 
-type Post = { id: number; title: string; body: string; author: string }
-
-// /dashboard is in access.protectedRoutes: the gateway redirects visitors
-// without a user session to /login before this component ever runs.
+// /dashboard is in access.protectedRoutes: the gateway sends visitors
+// without a user session to /login?next=%2Fdashboard before this component
+// ever runs. getServerUser() reads the verified assertion.
 export default async function Dashboard() {
-  const { user } = await getSession()
-  const posts = await loadPosts()
+  const user = await getServerUser<User>()
+  if (!user) return <p>Not signed in.</p>
+  const { posts, stale, since, refused } = await loadPosts(String(user.id ?? user.email))
   return (
     <main>
-      <h1>Dashboard</h1>
-      <p>Hello {user?.name}. The gateway verified you as:</p>
-      <pre>{JSON.stringify(user, null, 2)}</pre>
+      <h1 id="title">Dashboard</h1>
+      <p id="hello">Hello {user.name}.</p>
       <h2>Posts from the backend</h2>
-      <ul>{posts.map((p) => <li key={p.id}>{p.title} ({p.author})</li>)}</ul>
+      {stale && (
+        <p id="stale" role="status">
+          The backend is unavailable.{' '}
+          {since ? `These are the posts it gave at ${new Date(since).toLocaleTimeString('en-GB')}.` : 'Posts will be back when it is.'}
+        </p>
+      )}
+      {refused && <p id="refused">The backend refused the call ({refused}): reload the page.</p>}
+      <ul id="posts">
+        {posts.map((p) => (
+          <li key={p.id}>
+            {p.title}
+            {p.author ? ` (${p.author})` : ''}
+          </li>
+        ))}
+      </ul>
+      <h2>A server action</h2>
+      <NoteForm />
+      <h2>Refresh</h2>
+      <ExpireButton />
+      <h2>What the gateway verified</h2>
+      <pre id="user">{JSON.stringify(user, null, 2)}</pre>
     </main>
   )
-}
-
-// loadPosts calls the backend from the server with the session's token: the
-// token the gateway refreshed in this very request if it did
-// (X-Refreshed-Token), else the one in the forwarded cookie, which the
-// gateway also keeps current.
-async function loadPosts(): Promise<Post[]> {
-  const token = (await headers()).get('x-refreshed-token') ?? (await cookies()).get('userAuthToken')?.value
-  const base = process.env.API_BASE_URL ?? 'http://127.0.0.1:8000/api/'
-  const res = await fetch(new URL('posts', base), {
-    headers: token ? { Authorization: `Bearer ${token}`, Accept: 'application/json' } : {},
-    cache: 'no-store',
-  })
-  if (!res.ok) return []
-  const body = (await res.json()) as { data?: Post[] }
-  return body.data ?? []
 }

@@ -1,42 +1,43 @@
 'use client'
 
 import { useState, type FormEvent } from 'react'
+import { useAuth } from '@apilayer/react'
 
-// The form posts to the gateway's built-in auth API: the gateway calls the
-// backend, keeps the tokens in httpOnly cookies, and answers with the user
-// only. The same-origin fetch passes the gateway's CSRF check on its
-// Sec-Fetch-Site header; the x-csrf-token header is sent as well, for
-// browsers that do not send Fetch Metadata.
-export function LoginForm() {
+// The form signs in through AuthProvider's login: a POST to the gateway's
+// built-in auth API (with the CSRF header). The gateway calls the backend,
+// keeps the tokens in httpOnly cookies and answers with the user only.
+// Then the browser goes where it was sent from (?next=).
+export function LoginForm({ next }: { next: string }) {
+  const { login } = useAuth()
   const [error, setError] = useState('')
+  const [busy, setBusy] = useState(false)
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault()
     setError('')
+    setBusy(true)
     const form = new FormData(e.currentTarget)
-    const res = await fetch('/api/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'x-csrf-token': csrfToken() },
-      body: JSON.stringify({ username: form.get('username'), password: form.get('password') }),
-    })
-    const body = await res.json().catch(() => ({}))
-    if (res.ok && body.success !== false) {
-      window.location.assign('/dashboard')
-    } else {
-      setError(body.message ?? `Sign-in failed (${res.status}).`)
+    const res = await login({ username: form.get('username'), password: form.get('password') })
+    if (res.success) {
+      // A full navigation: the server components render with the new session.
+      window.location.assign(next)
+      return
     }
+    setBusy(false)
+    const fields = Object.values(res.errors ?? {}).flat()
+    setError(fields.length > 0 ? fields.join(' ') : (res.message ?? 'Sign-in failed.'))
   }
   return (
-    <form onSubmit={onSubmit} style={{ display: 'grid', gap: '.5rem', maxWidth: '20rem' }}>
-      <input name="username" placeholder="username" defaultValue="alice" autoComplete="username" />
+    <form id="login" onSubmit={onSubmit} style={{ display: 'grid', gap: '.5rem', maxWidth: '20rem' }}>
+      <input name="username" placeholder="username" autoComplete="username" />
       <input name="password" type="password" placeholder="password" autoComplete="current-password" />
-      <button>Sign in</button>
-      {error && <p style={{ color: '#b00020' }}>{error}</p>}
+      <button type="submit" disabled={busy}>
+        Sign in
+      </button>
+      {error && (
+        <p id="error" style={{ color: '#b00020' }}>
+          {error}
+        </p>
+      )}
     </form>
   )
-}
-
-// csrfToken reads the gateway's CSRF cookie (deliberately readable by scripts).
-export function csrfToken(): string {
-  const m = document.cookie.match(/(?:^|;\s*)__csrf=([^;]*)/)
-  return m ? decodeURIComponent(m[1]) : ''
 }
