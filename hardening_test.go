@@ -529,3 +529,19 @@ func TestForgedHeadersLeaveNothingInTheLogs(t *testing.T) {
 		}
 	}
 }
+
+// The Next.js App Router fetches pages itself (RSC: 1), to navigate and to
+// prefetch links: a protected page answers it with the login redirect the
+// router follows, as middleware would, not with a JSON 401 that every
+// prefetch of a signed-out visitor logs in the console.
+func TestNextRouterRequestsAreNavigations(t *testing.T) {
+	s := newSecEnv(t, nil) // guests off
+	for _, h := range []map[string]string{
+		{"Rsc": "1", "Next-Router-Prefetch": "1", "Sec-Fetch-Mode": "cors", "Accept": "*/*"},
+		{"Rsc": "1", "Sec-Fetch-Mode": "cors", "Next-Router-State-Tree": "%5B%22%22%5D"},
+	} {
+		wantRedirect(t, s.do(req{path: "/dashboard?_rsc=abc", header: h}), "/login")
+	}
+	// A plain fetch of the page is still answered with JSON.
+	wantJSON(t, s.do(req{path: "/dashboard", header: map[string]string{"Sec-Fetch-Mode": "cors"}}), http.StatusUnauthorized, "Not authenticated.")
+}

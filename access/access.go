@@ -368,8 +368,15 @@ func trimSlash(p string) string {
 
 // IsFetch reports whether r comes from fetch/XHR rather than a navigation:
 // Sec-Fetch-Mode is cors, X-Requested-With is XMLHttpRequest, or the
-// Accept header prefers JSON over HTML.
+// Accept header prefers JSON over HTML. A request of the Next.js App
+// Router (RSC: 1, for a navigation or a prefetch) is a navigation: the
+// router follows a redirect to the login page as middleware would send
+// it, where a JSON 401 would be logged in the console on every prefetch
+// of a protected page.
 func IsFetch(r *http.Request) bool {
+	if r.Header.Get("Rsc") == "1" {
+		return false
+	}
 	if r.Header.Get("Sec-Fetch-Mode") == "cors" {
 		return true
 	}
