@@ -16,6 +16,8 @@ const (
 	DefaultHealthPath = "/_apilayer/health"
 	DefaultAPIPrefix  = "/api"
 	DefaultRedisURL   = "redis://127.0.0.1:6379/0"
+	// DefaultSampleRatio is tracing.sampleRatio when unset.
+	DefaultSampleRatio = 0.1
 )
 
 // Default lists. Defaults copies them, so changing a Config never changes
@@ -215,6 +217,14 @@ func (c *Config) Defaults() {
 	dur(&st.Redis.Timeout, 100*time.Millisecond)
 
 	str(&c.Metrics.Path, "/metrics")
+
+	tr := &c.Tracing
+	str(&tr.Exporter, "otlp-http")
+	if tr.SampleRatio == nil {
+		r := DefaultSampleRatio
+		tr.SampleRatio = &r
+	}
+	str(&tr.ServiceName, "apilayer")
 
 	str(&c.Log.Level, "info")
 	str(&c.Log.Format, "json")

@@ -22,5 +22,8 @@ func (c *Config) Warnings() []string {
 	if c.Identity.Sign && c.Identity.KeyFile == "" {
 		w = append(w, "identity.keyFile: not set: a signing key is generated at start, so the web app meets a new key (kid) after every restart and must refetch /_apilayer/jwks.json (one configured with the public key PEM stops accepting assertions); set identity.keyFile to keep one key")
 	}
+	if c.Metrics.Enabled && c.Admin.Listen == "" {
+		w = append(w, "metrics.enabled: metrics are served at "+c.Metrics.Path+" on listen, where anyone who reaches the gateway can read them; set admin.listen (e.g. 127.0.0.1:9090) to serve them on an admin listener instead, or block "+c.Metrics.Path+" in front of the gateway")
+	}
 	return w
 }
