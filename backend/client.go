@@ -250,6 +250,19 @@ func (c *Client) Close() error {
 // by Breakers.
 func (c *Client) Available() bool { return c.breakers["validate"].available() }
 
+// Answered returns when the backend last answered a validate call (any
+// answer but 5xx and 429); zero when it never did.
+func (c *Client) Answered() time.Time { return c.breakers["validate"].answered() }
+
+// Probe checks that the backend can be reached: GET endpoints.validate
+// without a token, outside the circuit breaker. Any HTTP answer, even an
+// error status, is nil; no answer within ctx and the client's timeout is
+// an error wrapping ErrUnavailable (or ctx's error).
+func (c *Client) Probe(ctx context.Context) error {
+	_, _, err := c.call(ctx, "probe", http.MethodGet, c.ep.Validate, "", nil)
+	return err
+}
+
 // Breakers returns the state of each endpoint's circuit breaker, keyed by
 // validate, refresh, guest, login, register and logout.
 func (c *Client) Breakers() map[string]BreakerState {
