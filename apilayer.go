@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apilayer/apilayer/access"
@@ -88,6 +89,7 @@ type Gateway struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 }
 
 // Option changes how New builds a Gateway.
@@ -759,6 +761,7 @@ func (g *Gateway) APIProxy() http.Handler { return g.api }
 // to call more than once.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
+		g.closed.Store(true)
 		var errs []error
 		for i := len(g.closers) - 1; i >= 0; i-- {
 			if err := g.closers[i].Close(); err != nil {
