@@ -25,6 +25,8 @@ import (
 	"github.com/apilayer/apilayer/cors"
 	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/i18n"
+	"github.com/apilayer/apilayer/internal/tracing"
+	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/metrics"
 	"github.com/apilayer/apilayer/proxy"
@@ -34,6 +36,7 @@ import (
 	"github.com/apilayer/apilayer/route"
 	"github.com/apilayer/apilayer/sanitize"
 	"github.com/apilayer/apilayer/session"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config is the gateway configuration; see package config.
@@ -68,6 +71,7 @@ type Gateway struct {
 	i18n           *i18n.Router      // nil without i18n.enabled
 	redis          *redisstore.Store // nil unless store.driver is redis
 	metrics        *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
+	tracer         trace.Tracer      // nil without tracing.enabled nor WithTracerProvider: no spans
 	metricsH       http.Handler      // metrics.path on listen: nil with admin.listen (see scrapeH)
 	scrapeH        http.Handler      // the metrics, wherever they are served
 	signer         *assertion.Signer // nil without identity.sign
@@ -100,6 +104,16 @@ type options struct {
 	transport http.RoundTripper
 	auditOut  io.Writer
 	hooks     Hooks
+	tracers   trace.TracerProvider
+}
+
+// WithTracerProvider sends the gateway's spans to tp (a server span per
+// request, child spans for the backend calls and the proxies; see
+// docs/deployment.md#tracing) instead of the provider tracing.* builds:
+// for a program that has its own OpenTelemetry setup. Spans are then made
+// whatever tracing.enabled says; tp is yours to shut down.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracers = tp }
 }
 
 // WithAuditOutput sets where audit.output "stdout" writes (default
@@ -208,6 +222,9 @@ func (g *Gateway) provision(o options) error {
 			g.metricsH = g.scrapeH // else served by the admin listener only
 		}
 	}
+	if err := g.provisionTracing(); err != nil {
+		return err
+	}
 	if err := g.provisionBackend(client); err != nil {
 		return err
 	}
@@ -242,6 +259,7 @@ func (g *Gateway) provision(o options) error {
 			AssertionHeader: c.Identity.Header,
 			ClientInfo:      info,
 			Logger:          g.log.With("component", "upstream"),
+			Tracer:          g.tracer,
 		})
 		if err != nil {
 			return fmt.Errorf("apilayer: upstream: %w", err)
@@ -352,6 +370,7 @@ func (g *Gateway) provision(o options) error {
 		ClientInfo:        info,
 		Transport:         o.transport,
 		Logger:            g.log.With("component", "api"),
+		Tracer:            g.tracer,
 	})
 	if err != nil {
 		return fmt.Errorf("apilayer: api: %w", err)
@@ -400,6 +419,46 @@ func (g *Gateway) provisionSigner() error {
 	}
 	g.signer, g.jwksH = s, s.JWKSHandler()
 	return nil
+}
+
+// provisionTracing makes the tracer: of the WithTracerProvider provider,
+// else of the one tracing.* describes (kept by a reload while tracing.* is
+// unchanged), else none.
+func (g *Gateway) provisionTracing() error {
+	if tp := g.opts.tracers; tp != nil {
+		g.tracer = tracing.Tracer(tp)
+		return nil
+	}
+	if !g.cfg.Tracing.Enabled {
+		return nil
+	}
+	p, err := keep(g, "tracing", g.cfg.Tracing, func() (*tracing.Provider, io.Closer, error) {
+		p, err := tracing.New(g.cfg.Tracing, tracing.Options{
+			Version: version.Get().Version,
+			Logger:  g.log.With("component", "tracing"),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: %w", err)
+		}
+		return p, p, nil
+	})
+	if err != nil {
+		return err
+	}
+	g.tracer = tracing.Tracer(p)
+	return nil
+}
+
+// tracingSettings are the tracing settings the components that make spans
+// depend on.
+func (g *Gateway) tracingSettings() any {
+	if g.opts.tracers != nil {
+		return "provider"
+	}
+	if !g.cfg.Tracing.Enabled {
+		return nil
+	}
+	return g.cfg.Tracing
 }
 
 // reservedCookies are the names of the gateway's own cookies: auth cookies,
@@ -527,6 +586,7 @@ func (g *Gateway) provisionBackend(client *http.Client) error {
 			WrapTransport:    wrap,
 			Breaker:          backend.BreakerOptions{Failures: c.Backend.Breaker.Failures, OpenFor: c.Backend.Breaker.OpenFor},
 			Logger:           g.log.With("component", "backend"),
+			Tracer:           g.tracer,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("apilayer: backend: %w", err)
@@ -546,7 +606,8 @@ func (g *Gateway) backendSettings() any {
 		ReuseCodes       []string
 		GuestCredentials map[string]any
 		Metrics          bool
-	}{c.Backend, c.Refresh.ReuseStatusCodes, c.Refresh.ReuseCodes, c.Guest.Credentials, c.Metrics.Enabled}
+		Tracing          any
+	}{c.Backend, c.Refresh.ReuseStatusCodes, c.Refresh.ReuseCodes, c.Guest.Credentials, c.Metrics.Enabled, g.tracingSettings()}
 }
 
 // provisionSessions makes the session manager, or keeps the replaced

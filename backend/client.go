@@ -13,8 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
+	"github.com/apilayer/apilayer/internal/tracectx"
 	"github.com/apilayer/apilayer/internal/transport"
 	"github.com/apilayer/apilayer/requestid"
 )
@@ -61,6 +66,11 @@ type Options struct {
 	// Logger receives warnings and the breakers' changes of state (never
 	// tokens). If nil, nothing is logged.
 	Logger *slog.Logger
+	// Tracer, if set, makes a client span of each call ("backend
+	// validate", "backend refresh"...), a child of the span in the call's
+	// context, and sends its W3C trace context to the backend. The span
+	// carries the endpoint, the method and the status, never a token.
+	Tracer trace.Tracer
 }
 
 // Tokens are the tokens a backend answer carried. They redact themselves in
@@ -103,6 +113,7 @@ type Client struct {
 	owned    *http.Transport // the transport New made (Options.HTTPClient nil), closed by Close
 	log      *slog.Logger
 	breakers map[string]*breaker    // by endpoint name (endpointNames); read-only after New
+	tracer   trace.Tracer           // nil: no spans
 	errCodes [3]jsonpointer.Pointer // mapping.errorCode, /error, /reason
 }
 
@@ -122,6 +133,7 @@ func New(o Options) (*Client, error) {
 		ep:      o.Endpoints,
 		hc:      o.HTTPClient,
 		log:     o.Logger,
+		tracer:  o.Tracer,
 		reuseSt: map[int]bool{},
 		reuseCd: map[string]bool{},
 	}
@@ -290,6 +302,36 @@ func unavailableStatus(status int) bool {
 // of op (an endpoint name). Its error is the caller's context error, or
 // wraps ErrUnavailable.
 func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
+	if c.tracer != nil {
+		return c.traced(ctx, op, method, endpoint, bearer, body)
+	}
+	return c.through(ctx, op, method, endpoint, bearer, body)
+}
+
+// traced is do in a client span.
+func (c *Client) traced(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
+	ctx, span := c.tracer.Start(ctx, "backend "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			attribute.String("apilayer.endpoint", op),
+			attribute.String("http.request.method", method),
+			attribute.String("url.path", endpoint),
+		))
+	defer span.End()
+	a, err := c.through(ctx, op, method, endpoint, bearer, body)
+	if a.status != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", a.status))
+	}
+	switch {
+	case err != nil:
+		span.SetStatus(codes.Error, err.Error()) // the URL and the answer carry no token
+	case unavailableStatus(a.status):
+		span.SetStatus(codes.Error, http.StatusText(a.status))
+	}
+	return a, err
+}
+
+// through makes the call through the breaker of op.
+func (c *Client) through(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
 	br := c.breakers[op]
 	probe, err := br.allow()
 	if err != nil {
@@ -317,6 +359,9 @@ func (c *Client) call(ctx context.Context, op, method, endpoint, bearer string, 
 	req.Header.Set("Accept", "application/json")
 	if id := requestid.FromContext(ctx); id != "" {
 		req.Header.Set(requestid.Header, id)
+	}
+	if c.tracer != nil {
+		tracectx.Inject(ctx, req.Header)
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
