@@ -2,6 +2,7 @@ package apilayer_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -165,18 +166,36 @@ func BenchmarkBareProxy(b *testing.B) {
 
 // BenchmarkCacheHit is a page request whose token validation is a cache
 // hit (backend mode, default cacheTTL): one backend call in all.
+// "upstream-traced" is "upstream" with tracing on at sampleRatio 0.01,
+// exporting over OTLP/HTTP to a collector on loopback that discards the
+// spans: the cost of tracing, batching and export included.
 func BenchmarkCacheHit(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		upstream bool
 		signed   bool // identity.sign: a signed assertion, reused in the steady state
-	}{{"pipeline", false, false}, {"upstream", true, false}, {"upstream-signed", true, true}} {
+		traced   bool // tracing.enabled, sampleRatio 0.01
+	}{{"pipeline", false, false, false}, {"upstream", true, false, false}, {"upstream-signed", true, true, false},
+		{"upstream-traced", true, false, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := newBenchFixture(b)
+			var collector string
+			if bc.traced {
+				col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					io.Copy(io.Discard, r.Body)
+					w.Header().Set("Content-Type", "application/x-protobuf")
+				}))
+				b.Cleanup(col.Close)
+				collector = col.URL
+			}
 			gw := f.gateway(b, func(c *config.Config) {
 				ttl := time.Hour
 				c.Validation.CacheTTL = &ttl
 				c.Identity.Sign = bc.signed
+				if bc.traced {
+					ratio := 0.01
+					c.Tracing = config.Tracing{Enabled: true, Endpoint: collector, SampleRatio: &ratio}
+				}
 			})
 			h := gw.Middleware(nothing)
 			if bc.upstream {

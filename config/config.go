@@ -392,8 +392,9 @@ type Tracing struct {
 	// Where spans go: otlp-http (the default; OTLP over HTTP), otlp-grpc,
 	// or stdout (one JSON document per span, for a first look).
 	Exporter string `yaml:"exporter"`
-	// The collector's URL, e.g. http://otel-collector:4318 (otlp-http) or
-	// http://otel-collector:4317 (otlp-grpc; https:// for TLS). Empty: the
+	// The collector's URL, e.g. http://otel-collector:4318 (otlp-http,
+	// which adds /v1/traces to a URL without a path) or
+	// http://otel-collector:4317 (otlp-grpc); https:// for TLS. Empty: the
 	// OTEL_EXPORTER_OTLP_ENDPOINT environment variable, else localhost.
 	// Spans that cannot be sent are dropped (logged once), never a
 	// request.

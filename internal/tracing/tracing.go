@@ -76,7 +76,7 @@ func New(c config.Tracing, o Options) (*Provider, error) {
 			otlptracehttp.WithProxy(func(*http.Request) (*url.URL, error) { return nil, nil }),
 		}
 		if c.Endpoint != "" {
-			opts = append(opts, otlptracehttp.WithEndpointURL(c.Endpoint))
+			opts = append(opts, otlptracehttp.WithEndpointURL(httpEndpoint(c.Endpoint)))
 		}
 		exp, err = otlptracehttp.New(ctx, opts...)
 	case "otlp-grpc":
@@ -119,6 +119,18 @@ func New(c config.Tracing, o Options) (*Provider, error) {
 			sdktrace.WithExportTimeout(ExportTimeout)),
 	)
 	return &Provider{tp}, nil
+}
+
+// httpEndpoint is the OTLP/HTTP URL of tracing.endpoint: the collector's
+// base URL gets the traces path, as OTEL_EXPORTER_OTLP_ENDPOINT does; a
+// URL with a path is used as it is.
+func httpEndpoint(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Path != "" && u.Path != "/") {
+		return endpoint
+	}
+	u.Path = "/v1/traces"
+	return u.String()
 }
 
 // Close flushes the queued spans and stops the exporter, within
