@@ -39,6 +39,13 @@ func jsonLines(t *testing.T, l *lockedBuffer) []map[string]any {
 	return out
 }
 
+// logText returns what was written to l.
+func logText(l *lockedBuffer) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // withMsg returns the log lines whose msg is msg.
 func withMsg(lines []map[string]any, msg string) []map[string]any {
 	var out []map[string]any

@@ -338,7 +338,7 @@ func TestTracingUnreachableCollector(t *testing.T) {
 			t.Logf("Close flushed to an unreachable collector in %v", time.Since(start).Round(time.Millisecond))
 			lines := withMsg(jsonLines(t, &logs), "tracing: cannot export spans: they are dropped until the collector answers (requests are not affected)")
 			if len(lines) != 1 {
-				t.Errorf("%d lines about the export, want 1:\n%s", len(lines), logs.b.String())
+				t.Errorf("%d lines about the export, want 1:\n%s", len(lines), logText(&logs))
 			}
 		})
 	}
