@@ -20,8 +20,11 @@ import (
 // children, and send them on as their traceparent.
 func (g *Gateway) startSpan(r *http.Request) (context.Context, trace.Span) {
 	ctx := tracectx.Extract(r.Context(), r.Header)
-	return g.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+	return g.tracer.Start(ctx, r.Method, serverKind...)
 }
+
+// serverKind is the option of every server span, made once.
+var serverKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 
 // endSpan names the server span after the method and the kind of request
 // ("GET page", "POST auth"), records what the request was and ends it.

@@ -68,7 +68,7 @@ func traceparent(t *testing.T, h string) (traceID, spanID, flags string) {
 func attr(s sdktrace.ReadOnlySpan, key string) string {
 	for _, a := range s.Attributes() {
 		if string(a.Key) == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
@@ -191,12 +191,12 @@ func TestTracingSpansCarryNoSecret(t *testing.T) {
 					t.Errorf("span %q has the attribute %s", s.Name(), a.Key)
 				}
 			}
-			texts = append(texts, string(a.Key)+"="+a.Value.Emit())
+			texts = append(texts, string(a.Key)+"="+a.Value.String())
 		}
 		for _, ev := range s.Events() {
 			texts = append(texts, ev.Name)
 			for _, a := range ev.Attributes {
-				texts = append(texts, a.Value.Emit())
+				texts = append(texts, a.Value.String())
 			}
 		}
 		for _, text := range texts {

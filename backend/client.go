@@ -302,7 +302,9 @@ func unavailableStatus(status int) bool {
 // of op (an endpoint name). Its error is the caller's context error, or
 // wraps ErrUnavailable.
 func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
-	if c.tracer != nil {
+	if c.tracer != nil && trace.SpanContextFromContext(ctx).IsSampled() {
+		// A call of a trace that is not recorded gets no span; the
+		// request's trace context is sent all the same.
 		return c.traced(ctx, op, method, endpoint, bearer, body)
 	}
 	return c.through(ctx, op, method, endpoint, bearer, body)
@@ -311,7 +313,7 @@ func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, bo
 // traced is do in a client span.
 func (c *Client) traced(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
 	ctx, span := c.tracer.Start(ctx, "backend "+op, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
+		trace.WithAttributes( // a recorded trace: attributes cost nothing worth saving here
 			attribute.String("apilayer.endpoint", op),
 			attribute.String("http.request.method", method),
 			attribute.String("url.path", endpoint),

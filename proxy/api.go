@@ -243,7 +243,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	call := &apiCall{endpoint: endpoint, target: a.target(r, endpoint, rawEndpoint)}
 	ctx := context.WithValue(r.Context(), apiCallKey{}, call)
-	if a.tracer != nil {
+	if a.tracer != nil && sampled(ctx) {
 		var span trace.Span
 		ctx, span = startSpan(ctx, a.tracer, "api", r.Method, call.target.Path)
 		defer span.End()

@@ -212,7 +212,7 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
-	if u.tracer != nil {
+	if u.tracer != nil && sampled(r.Context()) {
 		ctx, span := startSpan(r.Context(), u.tracer, "upstream", r.Method, r.URL.Path)
 		defer span.End()
 		r = r.WithContext(ctx)
