@@ -43,7 +43,13 @@ func Inject(ctx context.Context, h http.Header) {
 	h["Traceparent"] = []string{string(b[:])}
 }
 
-// Extract returns ctx with the trace context of h, if any.
+// Extract returns ctx with the trace context of h, if any. A request
+// without a traceparent (a tracestate alone means nothing) costs a map
+// lookup: no canonicalization of the header name, no allocation. h must
+// have canonical keys, as the requests of net/http servers do.
 func Extract(ctx context.Context, h http.Header) context.Context {
+	if _, ok := h["Traceparent"]; !ok {
+		return ctx
+	}
 	return propagator.Extract(ctx, propagation.HeaderCarrier(h))
 }

@@ -37,3 +37,20 @@ func TestInjectIsTheW3CPropagators(t *testing.T) {
 		t.Errorf("without a span, Inject left %v", h)
 	}
 }
+
+// Extract reads a traceparent, and ignores a tracestate without one.
+func TestExtract(t *testing.T) {
+	h := http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "Tracestate": {"vendor=abc"}}
+	sc := trace.SpanContextFromContext(Extract(context.Background(), h))
+	if !sc.IsValid() || !sc.IsRemote() || !sc.IsSampled() || sc.TraceState().String() != "vendor=abc" {
+		t.Errorf("Extract = %+v", sc)
+	}
+	ctx := context.Background()
+	if got := Extract(ctx, http.Header{"Tracestate": {"vendor=abc"}}); got != ctx {
+		t.Error("a tracestate alone made a new context")
+	}
+	empty := http.Header{"Accept": {"text/html"}}
+	if n := testing.AllocsPerRun(100, func() { Extract(ctx, empty) }); n != 0 {
+		t.Errorf("Extract without a traceparent allocates %v times", n)
+	}
+}
