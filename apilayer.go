@@ -2,6 +2,7 @@ package apilayer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/apilayer/apilayer/access"
 	"github.com/apilayer/apilayer/assertion"
@@ -22,6 +25,8 @@ import (
 	"github.com/apilayer/apilayer/cors"
 	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/i18n"
+	"github.com/apilayer/apilayer/internal/tracing"
+	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/metrics"
 	"github.com/apilayer/apilayer/proxy"
@@ -31,6 +36,7 @@ import (
 	"github.com/apilayer/apilayer/route"
 	"github.com/apilayer/apilayer/sanitize"
 	"github.com/apilayer/apilayer/session"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config is the gateway configuration; see package config.
@@ -65,7 +71,9 @@ type Gateway struct {
 	i18n           *i18n.Router      // nil without i18n.enabled
 	redis          *redisstore.Store // nil unless store.driver is redis
 	metrics        *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
-	metricsH       http.Handler
+	tracer         trace.Tracer      // nil without tracing.enabled nor WithTracerProvider: no spans
+	metricsH       http.Handler      // metrics.path on listen: nil with admin.listen (see scrapeH)
+	scrapeH        http.Handler      // the metrics, wherever they are served
 	signer         *assertion.Signer // nil without identity.sign
 	jwksH          http.Handler      // the signer's public keys at assertion.JWKSPath
 	// assertionName is identity.header when it is not X-Auth-Assertion
@@ -74,9 +82,20 @@ type Gateway struct {
 	// authzPath is authz.path with forward-auth mode on, else "".
 	authzPath string
 	closers   []io.Closer
+	cert      *tls.Certificate // tls.certFile and keyFile, read by New
+
+	opts  options          // what New was given: a reload builds the next Gateway with them
+	prev  *Gateway         // during a reload's provision: the Gateway being replaced
+	parts map[string]*part // the components a successor may keep, by name
+	kept  []string         // the parts taken over from prev
+	use   use              // the requests a Server serves with this Gateway
+
+	pprofOnce sync.Once
+	pprofH    http.Handler // admin.pprof
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 }
 
 // Option changes how New builds a Gateway.
@@ -87,6 +106,16 @@ type options struct {
 	transport http.RoundTripper
 	auditOut  io.Writer
 	hooks     Hooks
+	tracers   trace.TracerProvider
+}
+
+// WithTracerProvider sends the gateway's spans to tp (a server span per
+// request, child spans for the backend calls and the proxies; see
+// docs/deployment.md#tracing) instead of the provider tracing.* builds:
+// for a program that has its own OpenTelemetry setup. Spans are then made
+// whatever tracing.enabled says; tp is yours to shut down.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracers = tp }
 }
 
 // WithAuditOutput sets where audit.output "stdout" writes (default
@@ -113,13 +142,23 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+	return build(cfg, o, nil)
+}
+
+// build makes a Gateway from cfg with o. prev, when not nil, is the
+// Gateway it replaces: the components built from unchanged settings are
+// taken over from it (see keep) instead of built anew.
+func build(cfg Config, o options, prev *Gateway) (*Gateway, error) {
 	c := cfg // a copy: the caller's Config is never changed
 	c.Defaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: &c, log: o.logger, prefix: strings.TrimSuffix(c.API.Prefix, "/"), hooks: o.hooks}
-	if err := g.provision(o); err != nil {
+	g := &Gateway{cfg: &c, log: o.logger, prefix: strings.TrimSuffix(c.API.Prefix, "/"), hooks: o.hooks, opts: o, prev: prev}
+	g.use.init()
+	err := g.provision(o)
+	g.prev = nil // the replaced Gateway is not kept alive by its successor
+	if err != nil {
 		g.Close()
 		return nil, err
 	}
@@ -162,74 +201,39 @@ func (g *Gateway) provision(o options) error {
 	ep := c.Backend.Endpoints
 	g.tokenEndpoints = []string{ep.Login, ep.Register, ep.Refresh, ep.Guest}
 
+	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
+		// Read now, and again by each reload: a renewed certificate is
+		// served from the next reload on (Server.Reload).
+		cert, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile)
+		if err != nil {
+			return fmt.Errorf("apilayer: tls: %w", err)
+		}
+		g.cert = &cert
+	}
+
 	var client *http.Client
 	if o.transport != nil {
 		client = &http.Client{Transport: o.transport}
 	}
-	var wrap func(http.RoundTripper) http.RoundTripper
 	if c.Metrics.Enabled {
-		g.metrics = metrics.New()
-		g.metricsH = g.metrics.Handler()
-		base := c.Backend.URL
-		if u, err := url.Parse(base); err == nil {
-			base = u.Path
+		g.metrics, _ = keep(g, "metrics", true, func() (*metrics.Metrics, io.Closer, error) {
+			return metrics.New(), nil, nil
+		})
+		g.scrapeH = g.metrics.Handler()
+		if c.Admin.Listen == "" {
+			g.metricsH = g.scrapeH // else served by the admin listener only
 		}
-		wrap = func(t http.RoundTripper) http.RoundTripper { return g.metrics.Transport(base, t) }
 	}
-	g.backend, err = backend.New(backend.Options{
-		URL:              c.Backend.URL,
-		Timeout:          c.Backend.Timeout,
-		Endpoints:        c.Backend.Endpoints,
-		Mapping:          c.Backend.Mapping,
-		ReuseStatusCodes: c.Refresh.ReuseStatusCodes,
-		ReuseCodes:       c.Refresh.ReuseCodes,
-		GuestCredentials: c.Guest.Credentials,
-		HTTPClient:       client,
-		WrapTransport:    wrap,
-		Breaker:          backend.BreakerOptions{Failures: c.Backend.Breaker.Failures, OpenFor: c.Backend.Breaker.OpenFor},
-		Logger:           g.log.With("component", "backend"),
-	})
-	if err != nil {
-		return fmt.Errorf("apilayer: backend: %w", err)
+	if err := g.provisionTracing(); err != nil {
+		return err
 	}
-	g.closers = append(g.closers, g.backend)
+	if err := g.provisionBackend(client); err != nil {
+		return err
+	}
 	g.metrics.BackendBreakers(g.breakerStates)
-	var local session.LocalVerifier
-	if c.Validation.Mode == "local" {
-		v, err := g.provisionLocal(client)
-		if err != nil {
-			return err
-		}
-		local = v
+	if err := g.provisionSessions(client); err != nil {
+		return err
 	}
-	so := session.Options{
-		Backend:            g.backend,
-		Local:              local,
-		CacheTTL:           *c.Validation.CacheTTL,
-		CacheSize:          c.Validation.CacheSize,
-		StaleIfError:       *c.Validation.StaleIfError,
-		SingleFlight:       *c.Refresh.SingleFlight,
-		GuestFallback:      *c.Refresh.GuestFallback,
-		GuestEnabled:       c.Guest.Enabled,
-		GuestMaxPerMinute:  c.Guest.MaxPerMinute,
-		GuestIPv6Prefix:    c.RateLimit.IPv6PrefixLength,
-		DualToken:          c.Cookies.Refresh != "",
-		Proactive:          c.Refresh.Proactive,
-		ProactiveWindow:    c.Refresh.ProactiveWindow,
-		SuccessorTTL:       *c.Refresh.SuccessorTTL,
-		RevalidateInterval: c.Validation.RevalidateInterval,
-		Logger:             g.log.With("component", "session"),
-	}
-	if c.Store.Driver == "redis" {
-		if err := g.provisionRedis(&so); err != nil {
-			return err
-		}
-	}
-	g.sessions, err = session.New(so)
-	if err != nil {
-		return fmt.Errorf("apilayer: session: %w", err)
-	}
-	g.closers = append(g.closers, g.sessions)
 	if c.Identity.Sign {
 		if err := g.provisionSigner(); err != nil {
 			return err
@@ -260,6 +264,7 @@ func (g *Gateway) provision(o options) error {
 			AssertionHeader: c.Identity.Header,
 			ClientInfo:      info,
 			Logger:          g.log.With("component", "upstream"),
+			Tracer:          g.tracer,
 		})
 		if err != nil {
 			return fmt.Errorf("apilayer: upstream: %w", err)
@@ -284,26 +289,36 @@ func (g *Gateway) provision(o options) error {
 		}
 	}
 	if c.RateLimit.Enabled {
-		rules := make([]ratelimit.Rule, len(c.RateLimit.Rules))
-		for i, r := range c.RateLimit.Rules {
-			rules[i] = ratelimit.Rule{Path: r.Path, MaxRequests: r.MaxRequests, Window: r.Window}
-		}
-		g.limiter, err = ratelimit.New(ratelimit.Options{
-			Window:      c.RateLimit.Window,
-			MaxRequests: c.RateLimit.MaxRequests,
-			Rules:       rules,
-			SkipRoutes:  c.RateLimit.SkipRoutes,
-			// Prefetches are exempt for pages only: the pipeline decides.
-			SkipPrefetch:    false,
-			CaseInsensitive: c.Access.CaseInsensitive,
-			Store:           g.rateStore(),
-			Logger:          g.log.With("component", "ratelimit"),
+		settings := struct {
+			RateLimit       config.RateLimit
+			CaseInsensitive bool
+			Store           config.Store
+		}{c.RateLimit, c.Access.CaseInsensitive, c.Store}
+		g.limiter, err = keep(g, "rateLimit", settings, func() (*ratelimit.Limiter, io.Closer, error) {
+			rules := make([]ratelimit.Rule, len(c.RateLimit.Rules))
+			for i, r := range c.RateLimit.Rules {
+				rules[i] = ratelimit.Rule{Path: r.Path, MaxRequests: r.MaxRequests, Window: r.Window}
+			}
+			l, err := ratelimit.New(ratelimit.Options{
+				Window:      c.RateLimit.Window,
+				MaxRequests: c.RateLimit.MaxRequests,
+				Rules:       rules,
+				SkipRoutes:  c.RateLimit.SkipRoutes,
+				// Prefetches are exempt for pages only: the pipeline decides.
+				SkipPrefetch:    false,
+				CaseInsensitive: c.Access.CaseInsensitive,
+				Store:           g.rateStore(),
+				Logger:          g.log.With("component", "ratelimit"),
+			})
+			if err != nil {
+				return nil, nil, fmt.Errorf("apilayer: rateLimit: %w", err)
+			}
+			return l, l, nil
 		})
 		if err != nil {
-			return fmt.Errorf("apilayer: rateLimit: %w", err)
+			return err
 		}
 		g.byUser = c.RateLimit.By == "user"
-		g.closers = append(g.closers, g.limiter)
 	}
 	if c.Audit.Enabled {
 		g.audit, err = audit.New(audit.Options{
@@ -360,6 +375,7 @@ func (g *Gateway) provision(o options) error {
 		ClientInfo:        info,
 		Transport:         o.transport,
 		Logger:            g.log.With("component", "api"),
+		Tracer:            g.tracer,
 	})
 	if err != nil {
 		return fmt.Errorf("apilayer: api: %w", err)
@@ -370,6 +386,9 @@ func (g *Gateway) provision(o options) error {
 
 // provisionSigner builds the signer of identity.sign, from identity.keyFile
 // or a key generated now (with a warning: every restart changes it).
+// A reload keeps the signer while identity.* and the key file's content
+// are unchanged: a generated key survives reloads, a rotated key file is
+// read again.
 func (g *Gateway) provisionSigner() error {
 	id := g.cfg.Identity
 	var pem []byte
@@ -380,21 +399,71 @@ func (g *Gateway) provisionSigner() error {
 		}
 		pem = b
 	}
-	s, err := assertion.NewSigner(assertion.SignerOptions{
-		Algorithm: id.Algorithm,
-		KeyPEM:    pem,
-		TTL:       id.TTL,
-		Audience:  id.Audience,
+	settings := struct {
+		Identity config.Identity
+		Key      []byte
+	}{id, pem}
+	s, err := keep(g, "signer", settings, func() (*assertion.Signer, io.Closer, error) {
+		s, err := assertion.NewSigner(assertion.SignerOptions{
+			Algorithm: id.Algorithm,
+			KeyPEM:    pem,
+			TTL:       id.TTL,
+			Audience:  id.Audience,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: identity: %w", err)
+		}
+		if s.Generated() {
+			g.log.Warn("identity.sign: no identity.keyFile, signing with a key generated at start; it changes on every restart",
+				"kid", s.KeyID(), "algorithm", s.Algorithm())
+		}
+		return s, nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("apilayer: identity: %w", err)
-	}
-	if s.Generated() {
-		g.log.Warn("identity.sign: no identity.keyFile, signing with a key generated at start; it changes on every restart",
-			"kid", s.KeyID(), "algorithm", s.Algorithm())
+		return err
 	}
 	g.signer, g.jwksH = s, s.JWKSHandler()
 	return nil
+}
+
+// provisionTracing makes the tracer: of the WithTracerProvider provider,
+// else of the one tracing.* describes (kept by a reload while tracing.* is
+// unchanged), else none.
+func (g *Gateway) provisionTracing() error {
+	if tp := g.opts.tracers; tp != nil {
+		g.tracer = tracing.Tracer(tp)
+		return nil
+	}
+	if !g.cfg.Tracing.Enabled {
+		return nil
+	}
+	p, err := keep(g, "tracing", g.cfg.Tracing, func() (*tracing.Provider, io.Closer, error) {
+		p, err := tracing.New(g.cfg.Tracing, tracing.Options{
+			Version: version.Get().Version,
+			Logger:  g.log.With("component", "tracing"),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: %w", err)
+		}
+		return p, p, nil
+	})
+	if err != nil {
+		return err
+	}
+	g.tracer = tracing.Tracer(p)
+	return nil
+}
+
+// tracingSettings are the tracing settings the components that make spans
+// depend on.
+func (g *Gateway) tracingSettings() any {
+	if g.opts.tracers != nil {
+		return "provider"
+	}
+	if !g.cfg.Tracing.Enabled {
+		return nil
+	}
+	return g.cfg.Tracing
 }
 
 // reservedCookies are the names of the gateway's own cookies: auth cookies,
@@ -415,38 +484,214 @@ func reservedCookies(c *config.Config) []string {
 }
 
 // provisionRedis connects the shared stores of distributed mode (SPEC.md
-// section 7). Each session store falls back to this instance's memory while
-// Redis is unavailable, so no request fails only because Redis is down; an
-// unreachable Redis at start is not an error either (the gateway starts on
-// per-instance state and recovers by itself).
-func (g *Gateway) provisionRedis(so *session.Options) error {
-	r := g.cfg.Store.Redis
-	s, err := redisstore.New(context.Background(), redisstore.Options{
-		URL:       r.URL,
-		KeyPrefix: r.KeyPrefix,
-		Timeout:   r.Timeout,
-		Logger:    g.log.With("component", "redis"),
+// section 7). An unreachable Redis at start is not an error (the gateway
+// starts on per-instance state and recovers by itself). A reload keeps the
+// connection while store.* is unchanged.
+func (g *Gateway) provisionRedis() error {
+	s, err := keep(g, "redis", g.cfg.Store, func() (*redisstore.Store, io.Closer, error) {
+		r := g.cfg.Store.Redis
+		s, err := redisstore.New(context.Background(), redisstore.Options{
+			URL:       r.URL,
+			KeyPrefix: r.KeyPrefix,
+			Timeout:   r.Timeout,
+			Logger:    g.log.With("component", "redis"),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: store.redis: %w", err)
+		}
+		return s, s, nil
 	})
-	if err != nil {
-		return fmt.Errorf("apilayer: store.redis: %w", err)
-	}
 	g.redis = s
-	g.closers = append(g.closers, s)
-	size := g.cfg.Validation.CacheSize
-	so.Cache = redisstore.CacheWithFallback(s.Cache(), session.NewMemoryCache(size, nil))
-	if ttl := *r.NearCacheTTL; ttl > 0 {
-		// Cache hits without a Redis round trip (docs/distributed.md).
-		so.Cache = s.NearCache(so.Cache, ttl, size)
+	return err
+}
+
+// stores are the session manager's stores: in memory, or (store.driver
+// redis) in Redis, each falling back to this instance's memory while Redis
+// is unavailable, so no request fails only because Redis is down.
+type stores struct {
+	cache         session.Cache
+	failures      session.Failures
+	successors    session.Successors
+	revalidations session.Revalidations
+	guests        session.Limiter // nil: no cap on guest minting
+	lock          session.RefreshLock
+}
+
+// provisionStores makes the session stores, or keeps those of the Gateway
+// this one replaces when their settings are unchanged: what a validation
+// result, a failed refresh or a successor record means depends on the
+// backend and on how tokens are validated, so those settings are part of
+// theirs.
+func (g *Gateway) provisionStores() (stores, error) {
+	c := g.cfg
+	return keep(g, "sessionStores", g.storeSettings(), func() (stores, io.Closer, error) {
+		size := c.Validation.CacheSize
+		st := stores{
+			cache:         session.NewMemoryCache(size, nil),
+			failures:      session.NewMemoryFailures(size, nil),
+			successors:    session.NewMemorySuccessors(size, nil),
+			revalidations: session.NewMemoryRevalidations(size, nil),
+		}
+		if c.Guest.Enabled && c.Guest.MaxPerMinute > 0 {
+			st.guests = session.NewMemoryLimiter(c.Guest.MaxPerMinute, size, nil)
+		}
+		if s := g.redis; s != nil {
+			st.cache = redisstore.CacheWithFallback(s.Cache(), st.cache)
+			if ttl := *c.Store.Redis.NearCacheTTL; ttl > 0 {
+				// Cache hits without a Redis round trip (docs/distributed.md).
+				st.cache = s.NearCache(st.cache, ttl, size)
+			}
+			st.failures = redisstore.FailuresWithFallback(s.Failures(), st.failures)
+			st.successors = redisstore.SuccessorsWithFallback(s.Successors(), st.successors)
+			st.revalidations = redisstore.RevalidationsWithFallback(s.Revalidations(), st.revalidations)
+			st.guests = s.GuestLimiter(c.Guest.MaxPerMinute, nil)
+			st.lock = s.Locks()
+		}
+		return st, nil, nil
+	})
+}
+
+// storeSettings are the settings the session stores depend on.
+func (g *Gateway) storeSettings() any {
+	c := g.cfg
+	return struct {
+		CacheSize        int
+		Mode             string
+		Local            config.Local
+		Backend          string
+		Endpoints        config.Endpoints
+		Mapping          config.Mapping
+		Store            config.Store
+		GuestEnabled     bool
+		GuestPerMinute   int
+		IPv6PrefixLength int
+	}{c.Validation.CacheSize, c.Validation.Mode, c.Validation.Local, c.Backend.URL, c.Backend.Endpoints,
+		c.Backend.Mapping, c.Store, c.Guest.Enabled, c.Guest.MaxPerMinute, c.RateLimit.IPv6PrefixLength}
+}
+
+// provisionBackend makes the backend client, or keeps the replaced
+// Gateway's (its circuit breakers and connections) while its settings are
+// unchanged.
+func (g *Gateway) provisionBackend(client *http.Client) error {
+	c := g.cfg
+	b, err := keep(g, "backend", g.backendSettings(), func() (*backend.Client, io.Closer, error) {
+		var wrap func(http.RoundTripper) http.RoundTripper
+		if m := g.metrics; m != nil {
+			base := c.Backend.URL
+			if u, err := url.Parse(base); err == nil {
+				base = u.Path
+			}
+			wrap = func(t http.RoundTripper) http.RoundTripper { return m.Transport(base, t) }
+		}
+		b, err := backend.New(backend.Options{
+			URL:              c.Backend.URL,
+			Timeout:          c.Backend.Timeout,
+			Endpoints:        c.Backend.Endpoints,
+			Mapping:          c.Backend.Mapping,
+			ReuseStatusCodes: c.Refresh.ReuseStatusCodes,
+			ReuseCodes:       c.Refresh.ReuseCodes,
+			GuestCredentials: c.Guest.Credentials,
+			HTTPClient:       client,
+			WrapTransport:    wrap,
+			Breaker:          backend.BreakerOptions{Failures: c.Backend.Breaker.Failures, OpenFor: c.Backend.Breaker.OpenFor},
+			Logger:           g.log.With("component", "backend"),
+			Tracer:           g.tracer,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: backend: %w", err)
+		}
+		return b, b, nil
+	})
+	g.backend = b
+	return err
+}
+
+// backendSettings are the settings the backend client depends on.
+func (g *Gateway) backendSettings() any {
+	c := g.cfg
+	return struct {
+		Backend          config.Backend
+		ReuseStatusCodes []int
+		ReuseCodes       []string
+		GuestCredentials map[string]any
+		Metrics          bool
+		Tracing          any
+	}{c.Backend, c.Refresh.ReuseStatusCodes, c.Refresh.ReuseCodes, c.Guest.Credentials, c.Metrics.Enabled, g.tracingSettings()}
+}
+
+// provisionSessions makes the session manager, or keeps the replaced
+// Gateway's while none of its settings changed: then refreshes in flight
+// stay coalesced with those of new requests, and nothing is lost. Its
+// stores and the backend client are kept on their own terms.
+func (g *Gateway) provisionSessions(client *http.Client) error {
+	c := g.cfg
+	if c.Store.Driver == "redis" {
+		if err := g.provisionRedis(); err != nil {
+			return err
+		}
 	}
-	so.Failures = redisstore.FailuresWithFallback(s.Failures(), session.NewMemoryFailures(size, nil))
-	so.Successors = redisstore.SuccessorsWithFallback(s.Successors(), session.NewMemorySuccessors(size, nil))
-	so.Revalidations = redisstore.RevalidationsWithFallback(s.Revalidations(), session.NewMemoryRevalidations(size, nil))
-	so.GuestLimiter = s.GuestLimiter(g.cfg.Guest.MaxPerMinute, nil)
-	so.RefreshLock = s.Locks()
-	// The lock covers the refresh call and the validation of its new
-	// token, each bounded by backend.timeout, with room to spare.
-	so.RefreshLockTTL = 3 * g.cfg.Backend.Timeout
-	return nil
+	var local session.LocalVerifier
+	var localSettings any
+	if c.Validation.Mode == "local" {
+		v, settings, err := g.provisionLocal(client)
+		if err != nil {
+			return err
+		}
+		local, localSettings = v, settings
+	}
+	st, err := g.provisionStores()
+	if err != nil {
+		return err
+	}
+	settings := struct {
+		Validation config.Validate
+		Refresh    config.Refresh
+		Guest      config.Guest
+		DualToken  bool
+		IPv6       int
+		Backend    any
+		Stores     any
+		Local      any
+	}{c.Validation, c.Refresh, c.Guest, c.Cookies.Refresh != "", c.RateLimit.IPv6PrefixLength,
+		g.backendSettings(), g.storeSettings(), localSettings}
+	g.sessions, err = keep(g, "sessions", settings, func() (*session.Manager, io.Closer, error) {
+		so := session.Options{
+			Backend:            g.backend,
+			Local:              local,
+			CacheTTL:           *c.Validation.CacheTTL,
+			CacheSize:          c.Validation.CacheSize,
+			StaleIfError:       *c.Validation.StaleIfError,
+			SingleFlight:       *c.Refresh.SingleFlight,
+			GuestFallback:      *c.Refresh.GuestFallback,
+			GuestEnabled:       c.Guest.Enabled,
+			GuestMaxPerMinute:  c.Guest.MaxPerMinute,
+			GuestIPv6Prefix:    c.RateLimit.IPv6PrefixLength,
+			DualToken:          c.Cookies.Refresh != "",
+			Proactive:          c.Refresh.Proactive,
+			ProactiveWindow:    c.Refresh.ProactiveWindow,
+			SuccessorTTL:       *c.Refresh.SuccessorTTL,
+			RevalidateInterval: c.Validation.RevalidateInterval,
+			Cache:              st.cache,
+			Failures:           st.failures,
+			Successors:         st.successors,
+			Revalidations:      st.revalidations,
+			GuestLimiter:       st.guests,
+			RefreshLock:        st.lock,
+			Logger:             g.log.With("component", "session"),
+		}
+		if st.lock != nil {
+			// The lock covers the refresh call and the validation of its
+			// new token, each bounded by backend.timeout, with room to
+			// spare.
+			so.RefreshLockTTL = 3 * c.Backend.Timeout
+		}
+		m, err := session.New(so)
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: session: %w", err)
+		}
+		return m, m, nil
+	})
+	return err
 }
 
 // rateStore is the rate limiter's storage: Redis in distributed mode (the
@@ -458,43 +703,68 @@ func (g *Gateway) rateStore() ratelimit.Store {
 	return g.redis.RateLimit()
 }
 
-// provisionLocal builds the local JWT verifier of validate.mode local.
-func (g *Gateway) provisionLocal(client *http.Client) (*localjwt.Verifier, error) {
+// provisionLocal builds the local JWT verifier of validate.mode local, or
+// keeps the replaced Gateway's (and its key set) while validate.local and
+// the public key file's content are unchanged. It returns the settings it
+// was built from.
+func (g *Gateway) provisionLocal(client *http.Client) (*localjwt.Verifier, any, error) {
 	l := g.cfg.Validation.Local
-	o := localjwt.Options{
-		Secret:         []byte(l.Secret),
-		JWKSURL:        l.JWKSURL,
-		Algorithms:     l.Algorithms,
-		Issuer:         l.Issuer,
-		Audience:       l.Audience,
-		Leeway:         *l.Leeway,
-		RequireExp:     *l.RequireExp,
-		TokenTypeClaim: l.TokenTypeClaim,
-		HTTPClient:     client,
-		Logger:         g.log.With("component", "localjwt"),
-	}
+	var pem []byte
 	if l.PublicKeyFile != "" {
-		pem, err := os.ReadFile(l.PublicKeyFile)
+		b, err := os.ReadFile(l.PublicKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("apilayer: validate.local.publicKeyFile: %w", err)
+			return nil, nil, fmt.Errorf("apilayer: validate.local.publicKeyFile: %w", err)
 		}
-		o.PublicKeyPEM = pem
+		pem = b
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.Backend.Timeout)
-	defer cancel()
-	v, err := localjwt.New(ctx, o)
-	if err != nil {
-		return nil, fmt.Errorf("apilayer: validate.local: %w", err)
-	}
-	g.closers = append(g.closers, v)
-	return v, nil
+	settings := struct {
+		Local   config.Local
+		Key     []byte
+		Timeout time.Duration
+	}{l, pem, g.cfg.Backend.Timeout}
+	v, err := keep(g, "localjwt", settings, func() (*localjwt.Verifier, io.Closer, error) {
+		o := localjwt.Options{
+			Secret:         []byte(l.Secret),
+			JWKSURL:        l.JWKSURL,
+			PublicKeyPEM:   pem,
+			Algorithms:     l.Algorithms,
+			Issuer:         l.Issuer,
+			Audience:       l.Audience,
+			Leeway:         *l.Leeway,
+			RequireExp:     *l.RequireExp,
+			TokenTypeClaim: l.TokenTypeClaim,
+			HTTPClient:     client,
+			Logger:         g.log.With("component", "localjwt"),
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.Backend.Timeout)
+		defer cancel()
+		v, err := localjwt.New(ctx, o)
+		if err != nil {
+			return nil, nil, fmt.Errorf("apilayer: validate.local: %w", err)
+		}
+		return v, v, nil
+	})
+	return v, settings, err
 }
 
 // provisionCSRF builds the CSRF protection. Without csrf.secret a random
 // per-process secret is used, with a warning: tokens then fail across
 // restarts and instances (config.Validate refuses that with store.driver
 // redis).
+//
+// A reload keeps the protection (and so a random secret) while csrf.* and
+// cors.allowedOrigins are unchanged.
 func (g *Gateway) provisionCSRF() error {
+	settings := struct {
+		CSRF    config.CSRF
+		Origins []string
+	}{g.cfg.CSRF, g.cfg.CORS.AllowedOrigins}
+	p, err := keep(g, "csrf", settings, g.newCSRF)
+	g.csrf = p
+	return err
+}
+
+func (g *Gateway) newCSRF() (*csrf.Protection, io.Closer, error) {
 	c := g.cfg.CSRF
 	o := csrf.Options{
 		Strategy:       c.Strategy,
@@ -513,10 +783,9 @@ func (g *Gateway) provisionCSRF() error {
 	}
 	p, err := csrf.New(o)
 	if err != nil {
-		return fmt.Errorf("apilayer: csrf: %w", err)
+		return nil, nil, fmt.Errorf("apilayer: csrf: %w", err)
 	}
-	g.csrf = p
-	return nil
+	return p, nil, nil
 }
 
 // apiQuery adds i18n's paramName=<locale> to API proxy calls.
@@ -562,6 +831,7 @@ func (g *Gateway) APIProxy() http.Handler { return g.api }
 // to call more than once.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
+		g.closed.Store(true)
 		var errs []error
 		for i := len(g.closers) - 1; i >= 0; i-- {
 			if err := g.closers[i].Close(); err != nil {

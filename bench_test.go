@@ -2,6 +2,7 @@ package apilayer_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -185,17 +186,30 @@ func BenchmarkBareProxy(b *testing.B) {
 // hit (backend mode, default cacheTTL): one backend call in all. "authz"
 // is the same page request described by a forward-auth sub-request
 // (nginx's convention) and answered 200 with the identity headers: the
-// pipeline's cost without the web app, as "pipeline".
+// pipeline's cost without the web app, as "pipeline". "upstream-traced" is
+// "upstream" with tracing on at sampleRatio 0.01, exporting over OTLP/HTTP
+// to a collector on loopback that discards the spans: the cost of tracing,
+// batching and export included.
 func BenchmarkCacheHit(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		upstream bool
 		signed   bool // identity.sign: a signed assertion, reused in the steady state
 		authz    bool // a forward-auth sub-request (authz)
-	}{{"pipeline", false, false, false}, {"upstream", true, false, false}, {"upstream-signed", true, true, false},
-		{"authz", false, false, true}} {
+		traced   bool // tracing.enabled, sampleRatio 0.01
+	}{{"pipeline", false, false, false, false}, {"upstream", true, false, false, false}, {"upstream-signed", true, true, false, false},
+		{"authz", false, false, true, false}, {"upstream-traced", true, false, false, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := newBenchFixture(b)
+			var collector string
+			if bc.traced {
+				col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					io.Copy(io.Discard, r.Body)
+					w.Header().Set("Content-Type", "application/x-protobuf")
+				}))
+				b.Cleanup(col.Close)
+				collector = col.URL
+			}
 			gw := f.gateway(b, func(c *config.Config) {
 				ttl := time.Hour
 				c.Validation.CacheTTL = &ttl
@@ -203,6 +217,10 @@ func BenchmarkCacheHit(b *testing.B) {
 				if bc.authz {
 					c.Authz.Enabled = true
 					c.ClientIP.TrustedProxies = []string{"127.0.0.1"}
+				}
+				if bc.traced {
+					ratio := 0.01
+					c.Tracing = config.Tracing{Enabled: true, Endpoint: collector, SampleRatio: &ratio}
 				}
 			})
 			h := gw.Middleware(nothing)

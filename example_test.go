@@ -1,12 +1,16 @@
 package apilayer_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
@@ -159,4 +163,68 @@ func ExampleGateway_APIProxy() {
 	gw.APIProxy().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/public/info", nil))
 	fmt.Println(rec.Code)
 	// Output: 200
+}
+
+// A Server runs a Gateway and swaps in a new configuration without failing
+// a request: what "apilayer serve" does on SIGHUP, with config.Resolve of
+// its file as load.
+func ExampleServer_Reload() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer app.Close()
+	cfg := config.Config{
+		Backend:  config.Backend{URL: backendURL},
+		Upstream: config.Upstream{URL: app.URL},
+		Access:   config.Access{ProtectedRoutes: []string{"/dashboard"}},
+	}
+	gw, err := apilayer.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := apilayer.NewServer(gw) // srv.ListenAndServe(ctx) serves it
+	defer srv.Close()
+	front := httptest.NewServer(srv.Handler())
+	defer front.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status := func() int {
+		res, err := client.Get(front.URL + "/admin")
+		if err != nil {
+			log.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	fmt.Println("before:", status())
+
+	cfg.Access.ProtectedRoutes = append(cfg.Access.ProtectedRoutes, "/admin")
+	if err := srv.Reload(func() (*config.Config, error) { return &cfg, nil }); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after:", status())
+	// Output:
+	// before: 200
+	// after: 307
+}
+
+// WithTracerProvider sends the gateway's spans to a provider of your own
+// OpenTelemetry setup (here one that records them in memory).
+func ExampleWithTracerProvider() {
+	backendURL, stop := exampleBackend()
+	defer stop()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer tp.Shutdown(context.Background())
+
+	gw, err := apilayer.New(config.Config{Backend: config.Backend{URL: backendURL}},
+		apilayer.WithTracerProvider(tp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer gw.Close()
+	gw.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	for _, s := range rec.Ended() {
+		fmt.Println(s.Name(), s.SpanKind())
+	}
+	// Output: GET page server
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/apilayer/apilayer/clientip"
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/session"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // exchange is one request on its way through the pipeline: what each phase
@@ -28,6 +29,7 @@ type exchange struct {
 
 	id   string        // request ID
 	info clientip.Info // who the client is
+	span trace.Span    // the server span (tracing); nil without a tracer
 
 	clean string      // the cleaned path (escaped form)
 	match string      // clean without the locale prefix: what route lists see

@@ -73,8 +73,9 @@ func (g *Gateway) operational(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // begin makes the request's exchange: the recorder (access log, metrics,
-// recovery), the request ID (kept when well-formed, sent on to the web app
-// and the backend, returned to the browser), and who the client is
+// recovery), the server span (tracing: a child of the request's
+// traceparent), the request ID (kept when well-formed, sent on to the web
+// app and the backend, returned to the browser), and who the client is
 // (forwarded headers believed only from trusted proxies). Identity headers
 // a client forged, in any spelling, are gone before any hook, the auth API
 // or a proxy sees the request.
@@ -86,7 +87,11 @@ func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, next http.Handle
 	x.id = requestid.Accept(r.Header.Get(requestid.Header))
 	x.info = g.clientIP.Resolve(r)
 	x.r, x.url = r, r.URL
-	x.rc = newReqContext(r.Context(), x.id, x.info)
+	parent := r.Context()
+	if g.tracer != nil {
+		parent, x.span = g.startSpan(r)
+	}
+	x.rc = newReqContext(parent, x.id, x.info)
 	x.ctx = &x.rc.ip
 	idv := x.rc.idv[:] // Set would replace it, Add copy it: safe to share
 	x.w.Header()[requestid.Header] = idv

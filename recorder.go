@@ -122,6 +122,9 @@ func (g *Gateway) finish(x *exchange, v any) {
 		status = 499 // the client went away before anything was written
 	}
 	g.metrics.Request(rec.kind, status, time.Since(rec.start))
+	if x.span != nil {
+		g.endSpan(x, status)
+	}
 	if !g.cfg.Log.Access {
 		return
 	}

@@ -92,6 +92,7 @@ type breaker struct {
 	until   time.Time     // open: when the next call may probe; guarded by mu
 	probing bool          // half-open: the probe is in flight; guarded by mu
 	down    bool          // the most recent outcome was unavailable; guarded by mu
+	seen    time.Time     // when a call was last answered; guarded by mu
 }
 
 func newBreaker(name string, o BreakerOptions, now func() time.Time, log *slog.Logger) *breaker {
@@ -137,6 +138,9 @@ func (b *breaker) done(probe bool, o outcome) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.down = o == unavailable
+	if o == answered {
+		b.seen = b.now()
+	}
 	switch {
 	case probe && o == answered:
 		b.open, b.probing, b.fails, b.openFor = false, false, 0, b.base
@@ -175,6 +179,14 @@ func (b *breaker) state() BreakerState {
 		return BreakerHalfOpen
 	}
 	return BreakerOpen
+}
+
+// answered returns when a call of the endpoint was last answered (zero:
+// never).
+func (b *breaker) answered() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.seen
 }
 
 // available reports whether the endpoint counts as available: its breaker

@@ -13,9 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/apilayer/apilayer/authn"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
+	"github.com/apilayer/apilayer/internal/tracectx"
 	"github.com/apilayer/apilayer/internal/transport"
 	"github.com/apilayer/apilayer/requestid"
 )
@@ -62,6 +67,11 @@ type Options struct {
 	// Logger receives warnings and the breakers' changes of state (never
 	// tokens). If nil, nothing is logged.
 	Logger *slog.Logger
+	// Tracer, if set, makes a client span of each call ("backend
+	// validate", "backend refresh"...), a child of the span in the call's
+	// context, and sends its W3C trace context to the backend. The span
+	// carries the endpoint, the method and the status, never a token.
+	Tracer trace.Tracer
 }
 
 // Tokens are the tokens a backend answer carried. They redact themselves in
@@ -104,6 +114,7 @@ type Client struct {
 	owned    *http.Transport // the transport New made (Options.HTTPClient nil), closed by Close
 	log      *slog.Logger
 	breakers map[string]*breaker    // by endpoint name (endpointNames); read-only after New
+	tracer   trace.Tracer           // nil: no spans
 	errCodes [3]jsonpointer.Pointer // mapping.errorCode, /error, /reason
 }
 
@@ -123,6 +134,7 @@ func New(o Options) (*Client, error) {
 		ep:      o.Endpoints,
 		hc:      o.HTTPClient,
 		log:     o.Logger,
+		tracer:  o.Tracer,
 		reuseSt: map[int]bool{},
 		reuseCd: map[string]bool{},
 	}
@@ -251,6 +263,19 @@ func (c *Client) Close() error {
 // by Breakers.
 func (c *Client) Available() bool { return c.breakers["validate"].available() }
 
+// Answered returns when the backend last answered a validate call (any
+// answer but 5xx and 429); zero when it never did.
+func (c *Client) Answered() time.Time { return c.breakers["validate"].answered() }
+
+// Probe checks that the backend can be reached: GET endpoints.validate
+// without a token, outside the circuit breaker. Any HTTP answer, even an
+// error status, is nil; no answer within ctx and the client's timeout is
+// an error wrapping ErrUnavailable (or ctx's error).
+func (c *Client) Probe(ctx context.Context) error {
+	_, _, err := c.call(ctx, "probe", http.MethodGet, c.ep.Validate, "", nil)
+	return err
+}
+
 // Breakers returns the state of each endpoint's circuit breaker, keyed by
 // validate, refresh, guest, login, register and logout.
 func (c *Client) Breakers() map[string]BreakerState {
@@ -278,6 +303,38 @@ func unavailableStatus(status int) bool {
 // of op (an endpoint name). Its error is the caller's context error, or
 // wraps ErrUnavailable.
 func (c *Client) do(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
+	if c.tracer != nil && trace.SpanContextFromContext(ctx).IsSampled() {
+		// A call of a trace that is not recorded gets no span; the
+		// request's trace context is sent all the same.
+		return c.traced(ctx, op, method, endpoint, bearer, body)
+	}
+	return c.through(ctx, op, method, endpoint, bearer, body)
+}
+
+// traced is do in a client span.
+func (c *Client) traced(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
+	ctx, span := c.tracer.Start(ctx, "backend "+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes( // a recorded trace: attributes cost nothing worth saving here
+			attribute.String("apilayer.endpoint", op),
+			attribute.String("http.request.method", method),
+			attribute.String("url.path", endpoint),
+		))
+	defer span.End()
+	a, err := c.through(ctx, op, method, endpoint, bearer, body)
+	if a.status != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", a.status))
+	}
+	switch {
+	case err != nil:
+		span.SetStatus(codes.Error, err.Error()) // the URL and the answer carry no token
+	case unavailableStatus(a.status):
+		span.SetStatus(codes.Error, http.StatusText(a.status))
+	}
+	return a, err
+}
+
+// through makes the call through the breaker of op.
+func (c *Client) through(ctx context.Context, op, method, endpoint, bearer string, body []byte) (answer, error) {
 	br := c.breakers[op]
 	probe, err := br.allow()
 	if err != nil {
@@ -305,6 +362,9 @@ func (c *Client) call(ctx context.Context, op, method, endpoint, bearer string, 
 	req.Header.Set("Accept", "application/json")
 	if id := requestid.FromContext(ctx); id != "" {
 		req.Header.Set(requestid.Header, id)
+	}
+	if c.tracer != nil {
+		tracectx.Inject(ctx, req.Header)
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)

@@ -535,3 +535,47 @@ func TestTokensRedacted(t *testing.T) {
 		t.Fatalf("tokens leaked: %s", s)
 	}
 }
+
+// Probe: any HTTP answer means reachable, no answer does not; it goes
+// around the breaker. Answered says when validate last got an answer.
+func TestProbeAndAnswered(t *testing.T) {
+	var status, probes atomic.Int64
+	status.Store(http.StatusServiceUnavailable)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			probes.Add(1)
+		}
+		w.WriteHeader(int(status.Load()))
+	}))
+	c, err := New(Options{URL: srv.URL + "/api/", Breaker: BreakerOptions{Failures: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if !c.Answered().IsZero() {
+		t.Fatal("Answered is set before any call")
+	}
+	if err := c.Probe(ctx); err != nil || probes.Load() != 1 {
+		t.Fatalf("Probe of a backend answering 503 = %v (%d probes), want nil", err, probes.Load())
+	}
+	c.Validate(ctx, "tok") // 503: unavailable, opens the breaker
+	if !c.Answered().IsZero() {
+		t.Error("a 503 counts as answered")
+	}
+	if err := c.Probe(ctx); err != nil || probes.Load() != 2 {
+		t.Errorf("Probe with the breaker open = %v (%d probes), want a real call answered", err, probes.Load())
+	}
+	status.Store(http.StatusUnauthorized)
+	c2, _ := New(Options{URL: srv.URL + "/api/"})
+	defer c2.Close()
+	before := time.Now()
+	c2.Validate(ctx, "tok")
+	if c2.Answered().Before(before) {
+		t.Errorf("Answered = %v after a 401, want the time of the call", c2.Answered())
+	}
+	srv.Close()
+	if err := c2.Probe(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Probe of a closed backend = %v, want ErrUnavailable", err)
+	}
+}

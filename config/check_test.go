@@ -22,7 +22,7 @@ var testSecrets = map[string]string{
 
 // literalSecrets are secrets written in the golden configs themselves.
 var literalSecrets = []string{
-	"old-csrf-secret-value", "audit-webhook-secret-value", "redis-password-value",
+	"old-csrf-secret-value", "audit-webhook-secret-value", "redis-password-value", "otlp-password-value",
 	"local-hmac-secret-value", "hunter2-redis",
 }
 

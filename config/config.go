@@ -27,6 +27,8 @@ type Config struct {
 	CORS       CORS      `yaml:"cors"`
 	Store      Store     `yaml:"store"`
 	Metrics    Metrics   `yaml:"metrics"`
+	Admin      Admin     `yaml:"admin"`
+	Tracing    Tracing   `yaml:"tracing"`
 	Log        Log       `yaml:"log"`
 
 	src *source // where a parsed Config came from: file name and the line of each key
@@ -388,6 +390,53 @@ type Redis struct {
 type Metrics struct {
 	Enabled bool   `yaml:"enabled"`
 	Path    string `yaml:"path"` // default /metrics
+}
+
+// Admin is the admin listener: metrics, probes and profiles on an address
+// of their own, apart from the pages and the API; see docs/deployment.md.
+type Admin struct {
+	// An address such as 127.0.0.1:9090; empty (the default): no admin
+	// listener. When set, it serves /livez (200 while the process runs),
+	// /readyz (200 when the backend and Redis answer, else 503 with the
+	// reason), metrics.path (with metrics.enabled; then no longer served on
+	// listen), /_apilayer/jwks.json (with identity.sign) and, with pprof,
+	// /debug/pprof/. Nothing there is authenticated: bind it to loopback or
+	// a network only your probes and Prometheus reach. A change needs a
+	// restart.
+	Listen string `yaml:"listen"`
+	// Serve Go's profiles at /debug/pprof/ on the admin listener (CPU, heap,
+	// goroutines, execution trace). Never served on listen; requires
+	// admin.listen.
+	Pprof bool `yaml:"pprof"`
+}
+
+// Tracing configures OpenTelemetry tracing: a server span per request,
+// child spans for the backend calls (validate, refresh, guest, login...)
+// and the upstream and API proxy calls, W3C traceparent and tracestate
+// taken from requests and sent on to the web app and the backend. Spans
+// carry no token, cookie or user field but the user id; see
+// docs/deployment.md#tracing.
+type Tracing struct {
+	// Record and export spans. Off (the default), the request path is the
+	// same as without tracing, and a traceparent from the client passes
+	// through to the web app and the backend untouched.
+	Enabled bool `yaml:"enabled"`
+	// Where spans go: otlp-http (the default; OTLP over HTTP), otlp-grpc,
+	// or stdout (one JSON document per span, for a first look).
+	Exporter string `yaml:"exporter"`
+	// The collector's URL, e.g. http://otel-collector:4318 (otlp-http,
+	// which adds /v1/traces to a URL without a path) or
+	// http://otel-collector:4317 (otlp-grpc); https:// for TLS. Empty: the
+	// OTEL_EXPORTER_OTLP_ENDPOINT environment variable, else localhost.
+	// Spans that cannot be sent are dropped (logged once), never a
+	// request.
+	Endpoint string `yaml:"endpoint"`
+	// default 0.1; 0 to 1. The share of requests that start a trace and
+	// are recorded. A request whose traceparent says sampled is recorded
+	// whatever the ratio, so that a trace started upstream stays whole.
+	SampleRatio *float64 `yaml:"sampleRatio"`
+	// default apilayer. The service.name of the spans.
+	ServiceName string `yaml:"serviceName"`
 }
 
 // Log configures logging.

@@ -304,6 +304,13 @@ func (d *decoder) decodeInto(n *yaml.Node, v reflect.Value, path string) {
 		if err := n.Decode(v.Addr().Interface()); err != nil {
 			d.errorf(n.Line, path, "integer out of range: %s", n.Value)
 		}
+	case reflect.Float64:
+		var f float64
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") || n.Decode(&f) != nil {
+			d.errorf(n.Line, path, "expected a number, got %s", describe(n))
+			return
+		}
+		v.SetFloat(f)
 	default:
 		// Only reached if config.go gains a field of a new type.
 		d.errorf(n.Line, path, "cannot decode into %s", v.Type())

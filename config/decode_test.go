@@ -86,6 +86,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`c.yaml:2: guest.maxPerMinute: integer out of range: 18446744073709551615`},
 		},
 		{
+			name: "string where a number is expected",
+			yaml: "tracing:\n  sampleRatio: \"0.5\"\n",
+			want: []string{`c.yaml:2: tracing.sampleRatio: expected a number, got "0.5"`},
+		},
+		{
 			name: "yes is not a bool",
 			yaml: "guest:\n  enabled: yes\n",
 			want: []string{`c.yaml:2: guest.enabled: expected true or false, got "yes"`},
@@ -252,6 +257,19 @@ func TestParseValues(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				if c.Guest.MaxPerMinute != 25 || !c.Guest.Enabled || *c.Validation.CacheTTL != 5*time.Second || c.CSRF.Secret != "s3cr$t" {
 					t.Errorf("got maxPerMinute %d, enabled %v, cacheTTL %v, secret %q", c.Guest.MaxPerMinute, c.Guest.Enabled, *c.Validation.CacheTTL, c.CSRF.Secret)
+				}
+			},
+		},
+		{
+			name: "a number: float or integer",
+			yaml: "tracing:\n  sampleRatio: 0.25\nadmin:\n  listen: 127.0.0.1:9090\n  pprof: true\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Tracing.SampleRatio == nil || *c.Tracing.SampleRatio != 0.25 || c.Admin.Listen != "127.0.0.1:9090" || !c.Admin.Pprof {
+					t.Errorf("got sampleRatio %v, admin %+v", c.Tracing.SampleRatio, c.Admin)
+				}
+				c2, err := Parse("c.yaml", []byte("tracing:\n  sampleRatio: 1\n"), nil)
+				if err != nil || *c2.Tracing.SampleRatio != 1 {
+					t.Errorf("sampleRatio: 1 = %v, %v; want 1", c2.Tracing.SampleRatio, err)
 				}
 			},
 		},

@@ -17,6 +17,8 @@ const (
 	DefaultAPIPrefix  = "/api"
 	DefaultAuthzPath  = "/_apilayer/authz"
 	DefaultRedisURL   = "redis://127.0.0.1:6379/0"
+	// DefaultSampleRatio is tracing.sampleRatio when unset.
+	DefaultSampleRatio = 0.1
 )
 
 // Default lists. Defaults copies them, so changing a Config never changes
@@ -219,6 +221,14 @@ func (c *Config) Defaults() {
 	durPtr(&st.Redis.NearCacheTTL, time.Second)
 
 	str(&c.Metrics.Path, "/metrics")
+
+	tr := &c.Tracing
+	str(&tr.Exporter, "otlp-http")
+	if tr.SampleRatio == nil {
+		r := DefaultSampleRatio
+		tr.SampleRatio = &r
+	}
+	str(&tr.ServiceName, "apilayer")
 
 	str(&c.Log.Level, "info")
 	str(&c.Log.Format, "json")

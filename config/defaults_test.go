@@ -49,6 +49,7 @@ func TestDefaults(t *testing.T) {
 		CORS:    CORS{AllowedHeaders: []string{"content-type", "x-csrf-token", "x-requested-with"}, MaxAge: 10 * time.Minute},
 		Store:   Store{Driver: "memory", Redis: Redis{URL: "redis://127.0.0.1:6379/0", KeyPrefix: "apilayer:", Timeout: 100 * time.Millisecond, NearCacheTTL: Ptr(time.Second)}},
 		Metrics: Metrics{Path: "/metrics"},
+		Tracing: Tracing{Exporter: "otlp-http", SampleRatio: Ptr(0.1), ServiceName: "apilayer"},
 		Log:     Log{Level: "info", Format: "json"},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -31,7 +31,7 @@ func (c *Config) Redacted() *Config {
 		r.Guest.Credentials[k] = RedactedText
 	}
 	for _, p := range []*string{
-		&r.Backend.URL, &r.Upstream.URL, &r.Identity.Audience, &r.Validation.Local.JWKSURL, &r.Audit.Output, &r.Store.Redis.URL,
+		&r.Backend.URL, &r.Upstream.URL, &r.Identity.Audience, &r.Validation.Local.JWKSURL, &r.Audit.Output, &r.Store.Redis.URL, &r.Tracing.Endpoint,
 	} {
 		*p = redactURL(*p)
 	}

@@ -91,6 +91,8 @@ func (v *checker) config(c *Config) {
 	if c.Metrics.Enabled && c.Metrics.Path == c.Health.Path {
 		v.add("metrics.path", "must differ from health.path (both are %q)", c.Metrics.Path)
 	}
+	v.admin(c)
+	v.tracing(c.Tracing)
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text")
 }
@@ -103,6 +105,59 @@ func (v *checker) listen(c *Config) {
 	if err != nil || strings.ContainsAny(host, " /") {
 		v.add("listen", "must be an address such as :8080 or 127.0.0.1:8080 (got %q)", c.Listen)
 	}
+}
+
+// The paths the admin listener serves besides metrics.path.
+var adminPaths = []string{"/livez", "/readyz", "/debug/pprof/", assertion.JWKSPath}
+
+func (v *checker) admin(c *Config) {
+	a := c.Admin
+	if a.Listen == "" {
+		if a.Pprof {
+			v.add("admin.pprof", "requires admin.listen (profiles are never served on listen)")
+		}
+		return
+	}
+	host, port, err := net.SplitHostPort(a.Listen)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil || strings.ContainsAny(host, " /") {
+		v.add("admin.listen", "must be an address such as 127.0.0.1:9090 (got %q)", a.Listen)
+		return
+	}
+	if lhost, lport, err := net.SplitHostPort(c.Listen); err == nil && lport == port && port != "0" &&
+		(lhost == host || wildcardHost(lhost) || wildcardHost(host)) {
+		v.add("admin.listen", "must not share its port with listen (both on %s)", port)
+	}
+	if c.Metrics.Enabled {
+		for _, p := range adminPaths {
+			if strings.TrimSuffix(c.Metrics.Path, "/") == strings.TrimSuffix(p, "/") {
+				v.add("metrics.path", "must differ from %s, which the admin listener serves (got %q)", p, c.Metrics.Path)
+			}
+		}
+	}
+}
+
+// wildcardHost reports whether a listen host means every address.
+func wildcardHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+
+func (v *checker) tracing(t Tracing) {
+	v.oneOf("tracing.exporter", t.Exporter, "otlp-http", "otlp-grpc", "stdout")
+	if r := *t.SampleRatio; r < 0 || r > 1 || r != r {
+		v.add("tracing.sampleRatio", "must be between 0 and 1 (got %g)", r)
+	}
+	if t.ServiceName == "" {
+		v.add("tracing.serviceName", "must not be empty")
+	}
+	if t.Endpoint == "" {
+		return
+	}
+	if t.Exporter == "stdout" {
+		v.add("tracing.endpoint", "is not used by the stdout exporter; remove it or choose otlp-http or otlp-grpc")
+		return
+	}
+	v.httpURL("tracing.endpoint", t.Endpoint)
 }
 
 func (v *checker) tls(t TLS) {

@@ -287,6 +287,45 @@ func TestValidate(t *testing.T) {
 			c.Metrics.Enabled = true
 			c.Metrics.Path = "/_apilayer/health"
 		}, []string{`metrics.path: must differ from health.path (both are "/_apilayer/health")`}},
+		{"admin listener", func(c *Config) {
+			c.Admin.Listen = "127.0.0.1:9090"
+			c.Admin.Pprof = true
+			c.Metrics.Enabled = true
+		}, nil},
+		{"admin listener: bad address", func(c *Config) {
+			c.Admin.Listen = "9090"
+		}, []string{`admin.listen: must be an address such as 127.0.0.1:9090 (got "9090")`}},
+		{"admin listener: the port of listen", func(c *Config) {
+			c.Listen = ":8080"
+			c.Admin.Listen = "127.0.0.1:8080"
+		}, []string{`admin.listen: must not share its port with listen (both on 8080)`}},
+		{"admin listener: another host, same port", func(c *Config) {
+			c.Listen = "10.0.0.1:8080"
+			c.Admin.Listen = "127.0.0.1:8080"
+		}, nil},
+		{"admin listener: metrics path taken", func(c *Config) {
+			c.Admin.Listen = "127.0.0.1:9090"
+			c.Metrics.Enabled = true
+			c.Metrics.Path = "/readyz"
+		}, []string{`metrics.path: must differ from /readyz, which the admin listener serves (got "/readyz")`}},
+		{"pprof without the admin listener", func(c *Config) {
+			c.Admin.Pprof = true
+		}, []string{`admin.pprof: requires admin.listen (profiles are never served on listen)`}},
+		{"tracing", func(c *Config) {
+			r := 0.01
+			c.Tracing = Tracing{Enabled: true, Exporter: "otlp-grpc", Endpoint: "http://collector:4317", SampleRatio: &r}
+		}, nil},
+		{"tracing: bad values", func(c *Config) {
+			r := 1.5
+			c.Tracing = Tracing{Enabled: true, Exporter: "zipkin", Endpoint: "collector:4317", SampleRatio: &r}
+		}, []string{
+			`tracing.exporter: must be otlp-http, otlp-grpc or stdout (got "zipkin")`,
+			`tracing.sampleRatio: must be between 0 and 1 (got 1.5)`,
+			`tracing.endpoint: must be an http or https URL such as https://api.example.com/ (got "collector:4317")`,
+		}},
+		{"tracing: stdout takes no endpoint", func(c *Config) {
+			c.Tracing = Tracing{Enabled: true, Exporter: "stdout", Endpoint: "http://collector:4318"}
+		}, []string{`tracing.endpoint: is not used by the stdout exporter; remove it or choose otlp-http or otlp-grpc`}},
 		{"log", func(c *Config) {
 			c.Log.Level = "trace"
 			c.Log.Format = "xml"

@@ -25,5 +25,8 @@ func (c *Config) Warnings() []string {
 	if c.Authz.Enabled && len(c.ClientIP.TrustedProxies) == 0 {
 		w = append(w, "authz.enabled: clientIP.trustedProxies is empty, so every forward-auth sub-request is refused (403): the gateway believes a sub-request only from a trusted proxy; list the proxy that sends them (e.g. [127.0.0.1] or its network)")
 	}
+	if c.Metrics.Enabled && c.Admin.Listen == "" {
+		w = append(w, "metrics.enabled: metrics are served at "+c.Metrics.Path+" on listen, where anyone who reaches the gateway can read them; set admin.listen (e.g. 127.0.0.1:9090) to serve them on an admin listener instead, or block "+c.Metrics.Path+" in front of the gateway")
+	}
 	return w
 }

@@ -103,3 +103,37 @@ func TestWarningAuthzWithoutTrustedProxies(t *testing.T) {
 		})
 	}
 }
+
+// metrics.enabled without admin.listen serves the metrics to anyone who
+// reaches the gateway.
+func TestWarningPublicMetrics(t *testing.T) {
+	const key = "metrics.enabled: "
+	for _, tc := range []struct {
+		name    string
+		metrics bool
+		admin   string
+		want    bool
+	}{
+		{"metrics on the public listener", true, "", true},
+		{"metrics on the admin listener", true, "127.0.0.1:9090", false},
+		{"no metrics", false, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			c.Metrics.Enabled, c.Admin.Listen = tc.metrics, tc.admin
+			c.Defaults()
+			var got []string
+			for _, w := range c.Warnings() {
+				if strings.HasPrefix(w, key) {
+					got = append(got, w)
+				}
+			}
+			if (len(got) == 1) != tc.want || len(got) > 1 {
+				t.Fatalf("warnings %q, want one starting with %q: %v", got, key, tc.want)
+			}
+			if tc.want && !strings.Contains(got[0], "admin.listen") {
+				t.Errorf("warning %q does not name admin.listen", got[0])
+			}
+		})
+	}
+}

@@ -287,10 +287,16 @@ func envRefs(data []byte) []string {
 
 func listenPort(t *testing.T, c *config.Config) int {
 	t.Helper()
-	_, p, err := net.SplitHostPort(c.Listen)
+	return addrPort(t, c.Listen)
+}
+
+// addrPort is the port of a listen address.
+func addrPort(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
 	n, err2 := strconv.Atoi(p)
 	if err != nil || err2 != nil {
-		t.Fatalf("listen %q has no port", c.Listen)
+		t.Fatalf("%q has no port", addr)
 	}
 	return n
 }
@@ -434,25 +440,48 @@ func TestKubernetes(t *testing.T) {
 		t.Errorf("kustomization.yaml does not set the image apilayer")
 	}
 
-	// Port: the container port is the config's listen port.
-	port := c.get("ports", 0)
-	if port.get("containerPort").num() != listenPort(t, cfg) {
-		t.Errorf("containerPort %d, listen %s", port.get("containerPort").num(), cfg.Listen)
+	// Ports: the container ports are the config's listen and admin.listen
+	// ports.
+	ports := map[int]string{} // container port => name
+	for _, p := range c.get("ports").list() {
+		ports[p.get("containerPort").num()] = p.get("name").str()
 	}
-	portName := port.get("name").str()
+	portName, ok := ports[listenPort(t, cfg)]
+	if !ok {
+		t.Errorf("no containerPort for listen %s (ports %v)", cfg.Listen, ports)
+	}
+	if cfg.Admin.Listen == "" {
+		t.Fatal("admin.listen is not set: the probes need the admin listener")
+	}
+	adminPort := addrPort(t, cfg.Admin.Listen)
+	adminName, ok := ports[adminPort]
+	if !ok {
+		t.Errorf("no containerPort for admin.listen %s (ports %v)", cfg.Admin.Listen, ports)
+	}
+	if host, _, _ := net.SplitHostPort(cfg.Admin.Listen); host != "" && host != "0.0.0.0" {
+		t.Errorf("admin.listen %s: the kubelet probes the pod's IP, so it must listen on every address", cfg.Admin.Listen)
+	}
 
-	// Probes: the health endpoint on that port.
-	for _, probe := range []string{"readinessProbe", "livenessProbe"} {
+	// Probes: liveness /livez, readiness /readyz, on the admin listener
+	// (plain HTTP whatever tls says).
+	for probe, path := range map[string]string{"livenessProbe": "/livez", "readinessProbe": "/readyz"} {
 		g := c.get(probe, "httpGet")
-		if g.get("path").str() != cfg.Health.Path {
-			t.Errorf("%s path %q, health.path %q", probe, g.get("path").str(), cfg.Health.Path)
+		if g.get("path").str() != path {
+			t.Errorf("%s path %q, want %s", probe, g.get("path").str(), path)
 		}
-		if p := g.get("port").v; p != portName && p != listenPort(t, cfg) {
-			t.Errorf("%s port %v, want %s or %d", probe, p, portName, listenPort(t, cfg))
+		if p := g.get("port").v; p != adminName && p != adminPort {
+			t.Errorf("%s port %v, want %s or %d (admin.listen)", probe, p, adminName, adminPort)
 		}
-		if g.get("scheme").str() == "HTTPS" != (cfg.TLS.CertFile != "") {
-			t.Errorf("%s scheme does not follow tls", probe)
+		if g.get("scheme").str() == "HTTPS" {
+			t.Errorf("%s scheme HTTPS: the admin listener serves plain HTTP", probe)
 		}
+	}
+	if !cfg.Metrics.Enabled {
+		t.Error("metrics.enabled is false: the admin listener is there to serve them")
+	}
+	ann := dep.get("spec", "template", "metadata", "annotations")
+	if ann.get("prometheus.io/port").str() != strconv.Itoa(adminPort) || ann.get("prometheus.io/path").str() != cfg.Metrics.Path {
+		t.Errorf("prometheus annotations %v, want port %d and path %s", ann.v, adminPort, cfg.Metrics.Path)
 	}
 
 	// Config: the ConfigMap is mounted where APILAYER_CONFIG (the image's
@@ -520,6 +549,11 @@ func TestKubernetes(t *testing.T) {
 	}
 	if tp := svc.get("spec", "ports", 0, "targetPort").v; tp != portName && tp != listenPort(t, cfg) {
 		t.Errorf("Service targetPort %v, want %s", tp, portName)
+	}
+	for _, p := range svc.get("spec", "ports").list() {
+		if tp := p.get("targetPort").v; tp == adminName || tp == adminPort {
+			t.Errorf("Service apilayer publishes the admin listener (port %v): probes and metrics are for the cluster's own eyes", tp)
+		}
 	}
 	if !matches(pdb.get("spec", "selector", "matchLabels")) {
 		t.Errorf("the PodDisruptionBudget does not select the gateway's pods")
@@ -603,6 +637,16 @@ func TestCompose(t *testing.T) {
 	if !published {
 		t.Errorf("the gateway does not publish its listen port %s", cfg.Listen)
 	}
+	// The admin listener, when published, only to the host's loopback.
+	if cfg.Admin.Listen != "" {
+		adminPort := strconv.Itoa(addrPort(t, cfg.Admin.Listen))
+		for _, p := range gw.get("ports").list() {
+			parts := strings.Split(p.str(), ":")
+			if parts[len(parts)-1] == adminPort && (len(parts) != 3 || parts[0] != "127.0.0.1") {
+				t.Errorf("the gateway publishes the admin listener as %q: want 127.0.0.1:%s:%s", p.str(), adminPort, adminPort)
+			}
+		}
+	}
 	for _, u := range []string{cfg.Backend.URL, cfg.Upstream.URL, cfg.Store.Redis.URL} {
 		host, port := hostPort(t, u)
 		s := services.get(host)
@@ -624,7 +668,7 @@ func TestCompose(t *testing.T) {
 
 // TestSystemdUnit checks deploy/systemd/apilayer.service: it serves the
 // config under /etc/apilayer, stops after server.shutdownTimeout, runs
-// hardened, and leaves ExecReload commented out until SIGHUP reloads.
+// hardened, and reloads with SIGHUP.
 func TestSystemdUnit(t *testing.T) {
 	b, err := os.ReadFile("systemd/apilayer.service")
 	if err != nil {
@@ -669,11 +713,9 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("apilayer.service: %s = %q, want %q", k, got, v)
 		}
 	}
-	if _, ok := keys["Service.ExecReload"]; ok {
-		t.Errorf("apilayer.service: ExecReload is active, but SIGHUP ends the gateway until reload is implemented")
-	}
-	if !strings.Contains(string(b), "\n#ExecReload=/bin/kill -HUP $MAINPID\n") {
-		t.Errorf("apilayer.service: the commented ExecReload line is missing")
+	// SIGHUP reloads the config (cmd/apilayer's TestServeReloadUnderLoad).
+	if got := keys["Service.ExecReload"]; len(got) != 1 || got[0] != "/bin/kill -HUP $MAINPID" {
+		t.Errorf("apilayer.service: ExecReload = %q, want /bin/kill -HUP $MAINPID", got)
 	}
 	// The same defaults as config: TimeoutStopSec is above shutdownTimeout.
 	c := &config.Config{}

@@ -61,6 +61,7 @@ func exercised(t *testing.T) *Metrics {
 	m.Session("user", "ok")
 	m.RateLimited()
 	m.CSRFFailed()
+	m.ConfigReload(true)
 	m.BackendBreakers(func() map[string]string { return map[string]string{"validate": "closed"} })
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()

@@ -35,6 +35,7 @@ type Metrics struct {
 	backendCalls *prometheus.CounterVec
 	rateLimited  prometheus.Counter
 	csrfFailed   prometheus.Counter
+	reloads      *prometheus.CounterVec
 	buildInfo    prometheus.Gauge
 	breakers     *breakerStates
 
@@ -80,6 +81,10 @@ func New() *Metrics {
 			Name: "apilayer_csrf_failures_total",
 			Help: "Requests refused by CSRF protection.",
 		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apilayer_config_reloads_total",
+			Help: "Configuration reloads (SIGHUP), by result: ok, or error when the running config stayed.",
+		}, []string{"result"}),
 		buildInfo: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "apilayer_build_info",
 			Help: "Always 1; its labels name the running build: version, VCS revision and Go version.",
@@ -93,7 +98,7 @@ func New() *Metrics {
 		"State of the circuit breaker of each backend endpoint (backend.breaker): 1 for its current state (closed, open, half-open), 0 for the others.",
 		[]string{"endpoint", "state"}, nil)}
 	m.own = []prometheus.Collector{m.requests, m.duration, m.sessions, m.refreshes, m.backendCalls,
-		m.rateLimited, m.csrfFailed, m.buildInfo, m.breakers}
+		m.rateLimited, m.csrfFailed, m.reloads, m.buildInfo, m.breakers}
 	m.reg.MustRegister(m.own...)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -137,6 +142,19 @@ func (m *Metrics) CSRFFailed() {
 	if m != nil {
 		m.csrfFailed.Inc()
 	}
+}
+
+// ConfigReload counts a configuration reload: ok, or failed (the running
+// configuration stayed).
+func (m *Metrics) ConfigReload(ok bool) {
+	if m == nil {
+		return
+	}
+	result := "error"
+	if ok {
+		result = "ok"
+	}
+	m.reloads.WithLabelValues(result).Inc()
 }
 
 // BackendBreakers sets where apilayer_backend_breaker_state reads the

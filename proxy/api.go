@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/respond"
@@ -71,6 +73,11 @@ type APIOptions struct {
 	Transport http.RoundTripper
 	// Logger receives warnings and errors. If nil, nothing is logged.
 	Logger *slog.Logger
+	// Tracer, if set, makes a client span ("api") of each proxied call, a
+	// child of the span in the request's context, and sends its W3C trace
+	// context to the backend in place of the client's. If nil, a
+	// client's traceparent passes through untouched.
+	Tracer trace.Tracer
 }
 
 // Sanitizer is implemented by package sanitize.
@@ -100,6 +107,7 @@ type API struct {
 	owned     *http.Transport // the transport NewAPI made, closed by Close
 	log       *slog.Logger
 	rp        *httputil.ReverseProxy
+	tracer    trace.Tracer // nil: no spans
 	closeOnce sync.Once
 }
 
@@ -141,6 +149,7 @@ func NewAPI(o APIOptions) (*API, error) {
 		client:    o.ClientInfo,
 		transport: o.Transport,
 		log:       o.Logger,
+		tracer:    o.Tracer,
 	}
 	if a.maxBody == 0 {
 		a.maxBody = DefaultAPIMaxBodySize
@@ -236,7 +245,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call := &apiCall{endpoint: endpoint, target: a.target(r, endpoint, rawEndpoint)}
-	out := r.Clone(context.WithValue(r.Context(), apiCallKey{}, call))
+	ctx := context.WithValue(r.Context(), apiCallKey{}, call)
+	if a.tracer != nil && sampled(ctx) {
+		var span trace.Span
+		ctx, span = startSpan(ctx, a.tracer, "api", r.Method, call.target.Path)
+		defer span.End()
+	}
+	out := r.Clone(ctx)
 	if out.Body != nil && out.Body != http.NoBody {
 		// A chunked body is cut off at the limit: the transport fails and
 		// handleError answers 413 if no response has started.

@@ -12,6 +12,9 @@ import (
 // text goes to the log only (it names private hosts and ports), and never
 // the URL of the request (its query may carry secrets).
 func (a *API) handleError(w http.ResponseWriter, r *http.Request, err error) {
+	if a.tracer != nil {
+		spanFailed(r, err)
+	}
 	call := apiCallFrom(r.Context())
 	logged := err
 	if ue, ok := errors.AsType[*url.Error](err); ok {

@@ -15,6 +15,9 @@ import (
 // when SanitizeResponses is on. Every other header, every other Set-Cookie
 // line (each kept on its own) and the status pass through.
 func (a *API) modifyResponse(res *http.Response) error {
+	if a.tracer != nil {
+		spanStatus(res)
+	}
 	dropReservedCookies(res.Header, a.reserved)
 	StripFromResponse(res.Header)
 	if a.sanResp {

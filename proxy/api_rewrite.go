@@ -4,6 +4,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+
+	"github.com/apilayer/apilayer/internal/tracectx"
 )
 
 // apiEndpoint returns the path of u relative to prefix, decoded and
@@ -89,6 +91,9 @@ func (a *API) rewrite(pr *httputil.ProxyRequest) {
 	copyOwned(pr.In.Header, h, apiOwned)
 	if call.override != "" {
 		h.Set(headerOverride, call.override)
+	}
+	if a.tracer != nil {
+		tracectx.Inject(out.Context(), h) // the api span's
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/apilayer/apilayer/internal/tracectx"
 	"github.com/apilayer/apilayer/requestid"
 	"github.com/apilayer/apilayer/respond"
 )
@@ -61,6 +64,12 @@ type UpstreamOptions struct {
 	// set after hop-by-hop removal, like the other identity headers.
 	AssertionHeader string
 
+	// Tracer, if set, makes a client span ("upstream") of each request
+	// forwarded to the web app, a child of the span in the request's
+	// context, and sends its W3C trace context to the web app in place of
+	// the client's. If nil, a client's traceparent passes through
+	// untouched.
+	Tracer trace.Tracer
 	// Transport sends the requests to the web app. If nil, a dedicated
 	// *http.Transport is used (Close releases it): a keep-alive pool sized
 	// for a single host, no environment proxy, no transparent compression.
@@ -98,13 +107,14 @@ type Upstream struct {
 	assertion  string // a custom AssertionHeader, canonical; "" for none
 	clientInfo func(*http.Request) (netip.Addr, string, string)
 	log        *slog.Logger
+	tracer     trace.Tracer // nil: no spans
 }
 
 // NewUpstream checks opts and returns the upstream handler. It fails when
 // neither or both of URL and Static are set, when URL is not an absolute
 // http or https URL, or when Static is not a readable folder.
 func NewUpstream(opts UpstreamOptions) (*Upstream, error) {
-	u := &Upstream{clientInfo: opts.ClientInfo, reserved: reservedSet(opts.ReservedCookies), log: opts.Logger}
+	u := &Upstream{clientInfo: opts.ClientInfo, reserved: reservedSet(opts.ReservedCookies), log: opts.Logger, tracer: opts.Tracer}
 	if a := http.CanonicalHeaderKey(opts.AssertionHeader); a != "" && a != HeaderAuthAssertion {
 		u.assertion = a
 	}
@@ -202,6 +212,11 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(v)
 	}()
+	if u.tracer != nil && sampled(r.Context()) {
+		ctx, span := startSpan(r.Context(), u.tracer, "upstream", r.Method, r.URL.Path)
+		defer span.End()
+		r = r.WithContext(ctx)
+	}
 	hw := newHintsWriter(w, u.reserved)
 	u.proxy.ServeHTTP(hw, r)
 	hw.put()
@@ -235,6 +250,9 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 			h[u.assertion] = v[:len(v):len(v)]
 		}
 	}
+	if u.tracer != nil {
+		tracectx.Inject(pr.Out.Context(), h) // the upstream span's
+	}
 }
 
 // upstreamStrip are the classes of request headers the page proxy removes.
@@ -252,6 +270,9 @@ var upstreamOwned = []string{
 // answer including 101 Switching Protocols, and from trailers: the
 // internal headers.
 func (u *Upstream) modifyResponse(res *http.Response) error {
+	if u.tracer != nil {
+		spanStatus(res)
+	}
 	StripFromResponse(res.Header)
 	if u.assertion != "" {
 		res.Header.Del(u.assertion)
@@ -278,6 +299,9 @@ func (b *trailerStripper) Close() error {
 // handleError answers a request the web app did not answer. The error text
 // goes to the log only: it names hosts and ports of the private network.
 func (u *Upstream) handleError(w http.ResponseWriter, r *http.Request, err error) {
+	if u.tracer != nil {
+		spanFailed(r, err)
+	}
 	f := ClassifyError(r, err)
 	attrs := []any{
 		"method", r.Method,

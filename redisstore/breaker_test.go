@@ -311,3 +311,16 @@ func TestNewAcceptsSentinelAndClusterURLs(t *testing.T) {
 		})
 	}
 }
+
+// Ping answers while Redis does, and fails once it is gone.
+func TestPing(t *testing.T) {
+	r := testkit.StartRedis(t)
+	s := newStore(t, r, redisstore.Options{})
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping with Redis up: %v", err)
+	}
+	r.Stop()
+	if err := s.Ping(context.Background()); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("Ping with Redis down = %v, want ErrUnavailable", err)
+	}
+}

@@ -233,6 +233,12 @@ func redactErr(err error, u *url.URL) error {
 // (the callers serve from per-instance state). For the health endpoint.
 func (s *Store) Healthy() bool { return !s.open.Load() }
 
+// Ping checks that Redis answers: a PING through the circuit breaker (it
+// fails at once while the breaker is open, and counts like any call).
+func (s *Store) Ping(ctx context.Context) error {
+	return s.do(ctx, "ping", func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() })
+}
+
 // Close stops the Store's goroutines and closes its connections. It is
 // idempotent; calls after Close fail.
 func (s *Store) Close() error {

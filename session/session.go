@@ -249,7 +249,15 @@ func New(o Options) (*Manager, error) {
 	if size == 0 {
 		size = DefaultCacheSize
 	}
+	// The janitor sweeps every in-memory store, those given too: a
+	// gateway that hands its stores to its successor on a reload keeps
+	// them swept (two janitors sweeping one store do no harm).
 	var sweep []sweeper
+	for _, s := range []any{o.Cache, o.Failures, o.Revalidations, o.Successors, o.GuestLimiter} {
+		if sw, ok := s.(sweeper); ok {
+			sweep = append(sweep, sw)
+		}
+	}
 	if m.cache == nil {
 		c := NewMemoryCache(size, m.now)
 		m.cache, sweep = c, append(sweep, c)

@@ -2,8 +2,10 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/apilayer/apilayer/backend"
@@ -124,3 +126,35 @@ func TestMemoryLimiterBounded(t *testing.T) {
 		t.Fatalf("limiter holds %d keys after Sweep, want 1 (late's bucket is not full)", n)
 	}
 }
+
+// The janitor sweeps the in-memory stores a Manager is given, as it does
+// those it makes: a gateway hands its stores to the Manager of the gateway
+// replacing it on a reload.
+func TestJanitorSweepsGivenStores(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		cache := NewMemoryCache(10, nil) // the bubble's clock
+		cache.Set(ctx, "k", Entry{Fresh: time.Now().Add(time.Second)})
+		m, err := New(Options{Backend: idleBackend{}, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		time.Sleep(sweepEvery + time.Second)
+		synctest.Wait()
+		if n := cache.Len(); n != 0 {
+			t.Fatalf("the given cache holds %d expired entries after a sweep, want 0", n)
+		}
+	})
+}
+
+// idleBackend is a Backend that is never called.
+type idleBackend struct{}
+
+func (idleBackend) Validate(context.Context, string) (Identity, error) {
+	return Identity{}, errors.New("not called")
+}
+func (idleBackend) Refresh(context.Context, string) (Tokens, error) {
+	return Tokens{}, errors.New("not called")
+}
+func (idleBackend) Guest(context.Context) (string, error) { return "", errors.New("not called") }

@@ -127,12 +127,19 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	defer gw.Close()
+	srv := apilayer.NewServer(gw)
+	defer srv.Close()
+	// SIGHUP reads the config file again (docs/deployment.md#reload).
+	stopReloads := launch.OnHangup(func() {
+		log.Info("apilayer: SIGHUP: reloading", "config", *path)
+		srv.Reload(func() (*config.Config, error) { return config.Resolve(*path) }) // logs its outcome
+	})
+	defer stopReloads()
 	ctx, stop := launch.Drain(context.Background(), func(sig os.Signal) {
 		log.Error("apilayer: second signal during the drain: exiting now", "signal", sig.String())
 	})
 	defer stop()
-	if err := gw.ListenAndServe(ctx); err != nil {
+	if err := srv.ListenAndServe(ctx); err != nil {
 		log.Error("apilayer stopped", "err", err.Error())
 		return 1
 	}

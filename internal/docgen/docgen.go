@@ -197,6 +197,8 @@ func typeString(e ast.Expr) string {
 			return "bool"
 		case "int":
 			return "integer"
+		case "float64":
+			return "number"
 		case "Size":
 			return "size"
 		}

@@ -55,3 +55,17 @@ func TestDrainAfterTheFirstSignalStop(t *testing.T) {
 	<-ctx.Done()
 	stop()
 }
+
+// onSignal calls its function once per signal, and its stop waits for the
+// goroutine.
+func TestOnSignal(t *testing.T) {
+	sigs := make(chan os.Signal)
+	calls := make(chan struct{}, 3)
+	stop := onSignal(sigs, func() { calls <- struct{}{} })
+	sigs <- syscall.SIGHUP
+	sigs <- syscall.SIGHUP
+	stop()
+	if n := len(calls); n != 2 {
+		t.Fatalf("%d calls for 2 signals", n)
+	}
+}
