@@ -67,9 +67,3 @@ func TestAuthAPILoginLogsTheMappingItMissed(t *testing.T) {
 	}
 }
 
-// logText returns what was logged to l so far.
-func logText(l *lockedBuffer) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
