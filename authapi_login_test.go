@@ -66,4 +66,3 @@ func TestAuthAPILoginLogsTheMappingItMissed(t *testing.T) {
 		})
 	}
 }
-
