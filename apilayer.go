@@ -25,8 +25,6 @@ import (
 	"github.com/apilayer/apilayer/cors"
 	"github.com/apilayer/apilayer/csrf"
 	"github.com/apilayer/apilayer/i18n"
-	"github.com/apilayer/apilayer/internal/tracing"
-	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/metrics"
 	"github.com/apilayer/apilayer/proxy"
@@ -107,6 +105,7 @@ type options struct {
 	auditOut  io.Writer
 	hooks     Hooks
 	tracers   trace.TracerProvider
+	tracing   TracerBuilder
 }
 
 // WithTracerProvider sends the gateway's spans to tp (a server span per
@@ -117,6 +116,20 @@ type options struct {
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(o *options) { o.tracers = tp }
 }
+
+// A TracerBuilder builds the tracer provider tracing.* describes (its
+// exporter, sampler and span processor); the Closer flushes and stops it.
+// tracing.Build, in package github.com/apilayer/apilayer/tracing, is the
+// one the apilayer binary uses.
+type TracerBuilder func(c config.Tracing, log *slog.Logger) (trace.TracerProvider, io.Closer, error)
+
+// WithTracing lets tracing.enabled build its provider with b. Without it, a
+// configuration with tracing.enabled is refused: this package depends on
+// the OpenTelemetry API only, so that a program that does not trace does
+// not link the SDK and its exporters (gRPC among them). A reload keeps the
+// provider while tracing.* is unchanged. WithTracerProvider, when given
+// too, wins.
+func WithTracing(b TracerBuilder) Option { return func(o *options) { o.tracing = b } }
 
 // WithAuditOutput sets where audit.output "stdout" writes (default
 // os.Stdout): a test or an embedding program can capture the events.
@@ -427,32 +440,37 @@ func (g *Gateway) provisionSigner() error {
 }
 
 // provisionTracing makes the tracer: of the WithTracerProvider provider,
-// else of the one tracing.* describes (kept by a reload while tracing.* is
-// unchanged), else none.
+// else of the one tracing.* describes (built by the WithTracing builder,
+// kept by a reload while tracing.* is unchanged), else none.
 func (g *Gateway) provisionTracing() error {
 	if tp := g.opts.tracers; tp != nil {
-		g.tracer = tracing.Tracer(tp)
+		g.tracer = tp.Tracer(tracerName)
 		return nil
 	}
 	if !g.cfg.Tracing.Enabled {
 		return nil
 	}
-	p, err := keep(g, "tracing", g.cfg.Tracing, func() (*tracing.Provider, io.Closer, error) {
-		p, err := tracing.New(g.cfg.Tracing, tracing.Options{
-			Version: version.Get().Version,
-			Logger:  g.log.With("component", "tracing"),
-		})
+	build := g.opts.tracing
+	if build == nil {
+		return errors.New("apilayer: tracing.enabled: this program builds no tracer provider: " +
+			"pass apilayer.WithTracing(tracing.Build) (package github.com/apilayer/apilayer/tracing) or WithTracerProvider")
+	}
+	tp, err := keep(g, "tracing", g.cfg.Tracing, func() (trace.TracerProvider, io.Closer, error) {
+		tp, c, err := build(g.cfg.Tracing, g.log.With("component", "tracing"))
 		if err != nil {
 			return nil, nil, fmt.Errorf("apilayer: %w", err)
 		}
-		return p, p, nil
+		return tp, c, nil
 	})
 	if err != nil {
 		return err
 	}
-	g.tracer = tracing.Tracer(p)
+	g.tracer = tp.Tracer(tracerName)
 	return nil
 }
+
+// tracerName is the instrumentation scope of the gateway's spans.
+const tracerName = "github.com/apilayer/apilayer"
 
 // tracingSettings are the tracing settings the components that make spans
 // depend on.

@@ -34,14 +34,6 @@ func TestGatewayCloseLeavesNoGoroutine(t *testing.T) {
 			c.CSRF = config.CSRF{Enabled: true, Secret: secCSRFSecret}
 			c.Metrics = config.Metrics{Enabled: true}
 		}},
-		{"tracing: otlp-grpc", func(c *config.Config) {
-			one := 1.0
-			c.Tracing = config.Tracing{Enabled: true, Exporter: "otlp-grpc", Endpoint: "http://" + freeAddr(t), SampleRatio: &one}
-		}},
-		{"tracing: otlp-http", func(c *config.Config) {
-			one := 1.0
-			c.Tracing = config.Tracing{Enabled: true, Endpoint: "http://" + freeAddr(t), SampleRatio: &one}
-		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

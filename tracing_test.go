@@ -2,15 +2,14 @@ package apilayer_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -229,117 +228,107 @@ func TestTracingOffPassesTraceparentThrough(t *testing.T) {
 	}
 }
 
-// collector is a fake OTLP/HTTP collector that counts the exports it
-// receives.
-type collector struct {
-	srv     *httptest.Server
-	exports atomic.Int64
+// countingBuilder is a TracerBuilder that records its spans in memory and
+// counts the providers it built and closed.
+type countingBuilder struct {
+	rec            *tracetest.SpanRecorder
+	built, closed  atomic.Int32
+	lastSampleRate float64
 }
 
-func newCollector(t *testing.T) *collector {
-	c := &collector{}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		if r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" {
-			c.exports.Add(1)
-		}
-		w.Header().Set("Content-Type", "application/x-protobuf")
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
+func (b *countingBuilder) build(c config.Tracing, _ *slog.Logger) (trace.TracerProvider, io.Closer, error) {
+	b.built.Add(1)
+	b.lastSampleRate = *c.SampleRatio
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b.rec), sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	return tp, closerFunc(func() error { b.closed.Add(1); return tp.Shutdown(context.Background()) }), nil
 }
 
-// tracing.* builds the provider: spans reach an OTLP collector;
-// sampleRatio 0 records no new trace, but a sampled parent's, and the web
-// app is told the decision.
-func TestTracingConfigExportsToACollector(t *testing.T) {
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// tracing.enabled builds its provider with the WithTracing builder; a
+// reload keeps it while tracing.* is unchanged and builds a new one when it
+// changes; the replaced one and the last are closed.
+func TestWithTracingBuildsAndKeeps(t *testing.T) {
 	b := testkit.NewBackend(t, demo.BackendOptions{})
 	up := testkit.NewUpstream(t)
-	for _, tc := range []struct {
-		name        string
-		ratio       float64
-		traceparent string
-		exported    bool
-		flags       string
-	}{
-		{"ratio 1", 1, "", true, "01"},
-		{"ratio 0", 0, "", false, "00"},
-		{"ratio 0, sampled parent", 0, "00-" + clientTraceID + "-" + clientSpanID + "-01", true, "01"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			col := newCollector(t)
-			ratio := tc.ratio
-			gw, err := apilayer.New(config.Config{
-				Backend:  config.Backend{URL: b.URL()},
-				Upstream: config.Upstream{URL: up.URL()},
-				Tracing:  config.Tracing{Enabled: true, Endpoint: col.srv.URL, SampleRatio: &ratio},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(gw.Handler())
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
-			if tc.traceparent != "" {
-				req.Header.Set("Traceparent", tc.traceparent)
-			}
-			res, err := srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			srv.Close()
-			if err := gw.Close(); err != nil { // flushes the spans
-				t.Fatal(err)
-			}
-			if got := col.exports.Load() > 0; got != tc.exported {
-				t.Errorf("exported: %v, want %v", got, tc.exported)
-			}
-			if _, _, flags := traceparent(t, up.Last().Header.Get("Traceparent")); flags != tc.flags {
-				t.Errorf("the web app got flags %s, want %s", flags, tc.flags)
-			}
-		})
+	tb := &countingBuilder{rec: tracetest.NewSpanRecorder()}
+	one := 1.0
+	c := config.Config{
+		Backend:  config.Backend{URL: b.URL()},
+		Upstream: config.Upstream{URL: up.URL()},
+		Tracing:  config.Tracing{Enabled: true, Exporter: "stdout", SampleRatio: &one},
+	}
+	gw, err := apilayer.New(c, apilayer.WithTracing(tb.build))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := apilayer.NewServer(gw)
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	page := func() {
+		t.Helper()
+		res, err := srv.Client().Get(srv.URL + "/page")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	page()
+	if n := len(tb.rec.Ended()); n == 0 {
+		t.Error("no span recorded by the builder's provider")
+	}
+	reload := func() {
+		t.Helper()
+		if err := s.Reload(func() (*config.Config, error) { cc := c; return &cc, nil }); err != nil {
+			t.Fatal(err)
+		}
+		apilayer.WaitDrained(s)
+	}
+	c.Log.Level = "debug" // not tracing.*: the provider is kept
+	reload()
+	if n, m := tb.built.Load(), tb.closed.Load(); n != 1 || m != 0 {
+		t.Errorf("after a reload that left tracing.* alone: built %d, closed %d; want 1, 0", n, m)
+	}
+	half := 0.5
+	c.Tracing.SampleRatio = &half
+	reload()
+	if n, m := tb.built.Load(), tb.closed.Load(); n != 2 || m != 1 || tb.lastSampleRate != 0.5 {
+		t.Errorf("after a reload that changed tracing.sampleRatio: built %d, closed %d, ratio %v; want 2, 1, 0.5", n, m, tb.lastSampleRate)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m := tb.closed.Load(); m != 2 {
+		t.Errorf("after Close: closed %d, want 2", m)
 	}
 }
 
-// A collector that cannot be reached changes nothing for requests: they
-// are answered, and one log line says the spans are dropped.
-func TestTracingUnreachableCollector(t *testing.T) {
-	b := testkit.NewBackend(t, demo.BackendOptions{})
-	up := testkit.NewUpstream(t)
-	var logs lockedBuffer
-	one := 1.0
-	for _, exporter := range []string{"otlp-http", "otlp-grpc"} {
-		t.Run(exporter, func(t *testing.T) {
-			logs = lockedBuffer{}
-			gw, err := apilayer.New(config.Config{
-				Backend:  config.Backend{URL: b.URL()},
-				Upstream: config.Upstream{URL: up.URL()},
-				Tracing:  config.Tracing{Enabled: true, Exporter: exporter, Endpoint: "http://" + freeAddr(t), SampleRatio: &one},
-			}, apilayer.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-			if err != nil {
-				t.Fatalf("New with an unreachable collector: %v", err)
-			}
-			srv := httptest.NewServer(gw.Handler())
-			for i := range 20 {
-				res, err := srv.Client().Get(srv.URL + fmt.Sprintf("/page/%d", i))
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Body.Close()
-				if res.StatusCode != http.StatusOK {
-					t.Fatalf("request %d: %d, want 200", i, res.StatusCode)
-				}
-			}
-			srv.Close()
-			start := time.Now()
-			if err := gw.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-			t.Logf("Close flushed to an unreachable collector in %v", time.Since(start).Round(time.Millisecond))
-			lines := withMsg(jsonLines(t, &logs), "tracing: cannot export spans: they are dropped until the collector answers (requests are not affected)")
-			if len(lines) != 1 {
-				t.Errorf("%d lines about the export, want 1:\n%s", len(lines), logText(&logs))
-			}
-		})
+// Without WithTracing (nor WithTracerProvider), tracing.enabled is refused
+// with an error that says what to add.
+func TestTracingEnabledNeedsABuilder(t *testing.T) {
+	_, err := apilayer.New(config.Config{
+		Backend:  config.Backend{URL: "http://127.0.0.1:1/"},
+		Upstream: config.Upstream{URL: "http://127.0.0.1:2/"},
+		Tracing:  config.Tracing{Enabled: true},
+	})
+	if err == nil || !strings.Contains(err.Error(), "apilayer.WithTracing(tracing.Build)") {
+		t.Fatalf("New = %v, want an error naming apilayer.WithTracing(tracing.Build)", err)
+	}
+}
+
+// The apilayer package depends on the OpenTelemetry API only: a program
+// that does not trace links neither the SDK nor the exporters (nor gRPC).
+func TestNoOpenTelemetrySDKLinked(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "go.opentelemetry.io/otel/sdk") || strings.HasPrefix(dep, "go.opentelemetry.io/otel/exporters") ||
+			strings.HasPrefix(dep, "google.golang.org/grpc") {
+			t.Errorf("the apilayer package links %s", dep)
+		}
 	}
 }

@@ -213,10 +213,10 @@ func (f *figures) rssRatio() float64 {
 func (f *figures) p99Added() float64 { return ms(medianDur(f.lat.addedP99)) }
 
 func (f *figures) resultLine() string {
-	return fmt.Sprintf("RESULT cached_vs_bare=%.2f local_vs_bare=%.2f miss_vs_bare=%.2f full_vs_cached=%.2f validate_calls_per_token=%s p99_added_ms=%.3f bytes_per_session=%d redis_vs_bare=%s cpu_cached_vs_bare=%.2f cpu_local_vs_bare=%.2f cpu_redis_vs_bare=%s",
+	return fmt.Sprintf("RESULT cached_vs_bare=%.2f local_vs_bare=%.2f miss_vs_bare=%.2f full_vs_cached=%.2f validate_calls_per_token=%s p99_added_ms=%.3f bytes_per_session=%d redis_vs_bare=%s cpu_cached_vs_bare=%.2f cpu_local_vs_bare=%.2f cpu_redis_vs_bare=%s cpu_traced_vs_cached=%s",
 		f.ratios["cached"], f.ratios["local"], f.ratios["miss"], f.ratios["full"],
 		strconv.FormatFloat(f.storm.validatePerToken, 'f', -1, 64), f.p99Added(), f.session,
-		f.ratio(f.ratios, "redis"), f.cpuRatio["cached"], f.cpuRatio["local"], f.ratio(f.cpuRatio, "redis"))
+		f.ratio(f.ratios, "redis"), f.cpuRatio["cached"], f.cpuRatio["local"], f.ratio(f.cpuRatio, "redis"), f.ratio(f.cpuRatio, "traced"))
 }
 
 // markdown is the report: machine, settings, the throughput table, the
@@ -289,6 +289,9 @@ func (f *figures) markdown() string {
 	goal("CSRF + rate limit + audit (file) vs cache hit alone", ">= 0.90x", fmt.Sprintf("%.2fx", f.ratios["full"]), f.ratios["full"] >= 0.90)
 	goal("CPU per request, cache hit, vs bare proxy", "<= 1.15x", fmt.Sprintf("%.2fx", f.cpuRatio["cached"]), f.cpuRatio["cached"] > 0 && f.cpuRatio["cached"] <= 1.15)
 	goal("CPU per request, local JWT mode, vs bare proxy", "<= 1.15x", fmt.Sprintf("%.2fx", f.cpuRatio["local"]), f.cpuRatio["local"] > 0 && f.cpuRatio["local"] <= 1.15)
+	if f.byName("traced") != nil {
+		goal("CPU per request, tracing on (sampleRatio 0.01) vs off", "<= 1.05x", fmt.Sprintf("%.2fx", f.cpuRatio["traced"]), f.cpuRatio["traced"] > 0 && f.cpuRatio["traced"] <= 1.05)
+	}
 	if f.byName("redis") != nil {
 		goal("page request, store.driver redis (near cache), vs bare proxy (req/s)", ">= 0.80x", fmt.Sprintf("%.2fx", f.ratios["redis"]), f.ratios["redis"] >= 0.80)
 		goal("CPU per request, store.driver redis, vs bare proxy", "<= 1.30x", fmt.Sprintf("%.2fx", f.cpuRatio["redis"]), f.cpuRatio["redis"] > 0 && f.cpuRatio["redis"] <= 1.30)

@@ -26,6 +26,7 @@ import (
 	"github.com/apilayer/apilayer"
 	"github.com/apilayer/apilayer/config"
 	"github.com/apilayer/apilayer/internal/demo"
+	"github.com/apilayer/apilayer/tracing"
 )
 
 // roleArg is the hidden first argument with which the harness re-executes
@@ -223,10 +224,17 @@ var page = func() []byte {
 	return []byte(head + strings.Repeat("x", pageSize-len(head)-len(tail)) + tail)
 }()
 
-// upstreamHandler is the web app: the same 2 KB page for every path.
+// upstreamHandler is the web app: the same 2 KB page for every path but
+// /v1/traces, where it stands for the OTLP/HTTP collector of the traced
+// scenario and discards the spans.
 func upstreamHandler() http.Handler {
 	size := strconv.Itoa(len(page))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/traces" {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/x-protobuf")
+			return
+		}
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Length", size)
@@ -288,7 +296,8 @@ func runGateway(ctx context.Context, ln net.Listener, base, scenario, backendURL
 	if err != nil {
 		return err
 	}
-	gw, err := apilayer.New(cfg)
+	// Built as the apilayer binary builds it: with the tracing exporters.
+	gw, err := apilayer.New(cfg, apilayer.WithTracing(tracing.Build))
 	if err != nil {
 		return fmt.Errorf("bench: gateway %s: %w", scenario, err)
 	}
@@ -347,6 +356,11 @@ func gatewayConfig(scenario, backendURL, upstreamURL, dir, redisURL string) (con
 	c.Upstream.URL = upstreamURL
 	switch scenario {
 	case "cached", "api", "storm":
+	case "traced":
+		// Tracing at 1 %, exported to the upstream process (which
+		// discards the spans).
+		ratio := 0.01
+		c.Tracing = config.Tracing{Enabled: true, Endpoint: upstreamURL, SampleRatio: &ratio}
 	case "miss":
 		zero := time.Duration(0)
 		c.Validation.CacheTTL = &zero

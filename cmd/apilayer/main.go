@@ -22,6 +22,7 @@ import (
 	"github.com/apilayer/apilayer/internal/probe"
 	"github.com/apilayer/apilayer/internal/version"
 	"github.com/apilayer/apilayer/redisstore"
+	"github.com/apilayer/apilayer/tracing"
 )
 
 const usage = `apilayer: an auth gateway for web apps with an external JWT backend
@@ -122,7 +123,7 @@ func serve(args []string, stderr io.Writer) int {
 	if cfg.Store.Driver == "redis" {
 		redisstore.SetDriverLogger(log.With("component", "redis")) // go-redis logs process-wide
 	}
-	gw, err := apilayer.New(*cfg, apilayer.WithLogger(log))
+	gw, err := apilayer.New(*cfg, apilayer.WithLogger(log), apilayer.WithTracing(tracing.Build))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -408,7 +408,9 @@ func TestCommands(t *testing.T) {
 
 // TestServeProcess runs the real binary in front of a test backend and web
 // app, and stops it with SIGTERM while a slow request is in flight: the
-// request completes and the process exits 0.
+// request completes and the process exits 0. Tracing is on (the stdout
+// exporter): the binary builds the exporters tracing.* names, and its
+// shutdown flushes the spans.
 func TestServeProcess(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "apilayer")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -435,7 +437,8 @@ func TestServeProcess(t *testing.T) {
 
 	// Port 0: the gateway logs the address it got, so no port can clash.
 	cfgPath := filepath.Join(t.TempDir(), "apilayer.yaml")
-	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nbackend:\n  url: %s\nupstream:\n  url: %s\nlog:\n  format: json\n",
+	cfg := fmt.Sprintf("listen: 127.0.0.1:0\nbackend:\n  url: %s\nupstream:\n  url: %s\nlog:\n  format: json\n"+
+		"tracing:\n  enabled: true\n  exporter: stdout\n  sampleRatio: 1\n",
 		backend.URL(), upstream.URL())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -447,6 +450,8 @@ func TestServeProcess(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfgPath)
 	cmd.Env = append(os.Environ(), "APILAYER_CONFIG=")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -547,5 +552,8 @@ func TestServeProcess(t *testing.T) {
 	exited = true
 	if err != nil {
 		t.Errorf("process exit: %v, want exit 0; log:\n%s", err, strings.Join(seen, "\n"))
+	}
+	if !strings.Contains(stdout.String(), `"Name":"GET page"`) || !strings.Contains(stdout.String(), `"Value":"/slow"`) {
+		t.Errorf("no span of the slow request on stdout:\n%s", stdout.String())
 	}
 }

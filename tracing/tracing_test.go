@@ -60,7 +60,7 @@ func TestStdoutExporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, span := Tracer(p).Start(context.Background(), "GET page")
+	_, span := p.Tracer("test").Start(context.Background(), "GET page")
 	span.End()
 	if err := p.Close(); err != nil {
 		t.Fatal(err)

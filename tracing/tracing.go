@@ -1,7 +1,10 @@
 // Package tracing builds the OpenTelemetry tracer provider of tracing.*:
 // the exporter (OTLP over HTTP or gRPC, or stdout), the sampler (a ratio of
 // new traces, and whatever a sampled parent decided) and the batching span
-// processor. Package tracectx carries the trace context in requests.
+// processor. A gateway uses it when built with
+// apilayer.WithTracing(tracing.Build), as the apilayer binary is: the
+// apilayer package itself depends on the OpenTelemetry API only, so a
+// program that does not trace does not link the SDK and the exporters.
 //
 // A collector that cannot be reached never holds up a request: spans are
 // queued and sent in the background, dropped when the queue is full, and
@@ -30,10 +33,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/apilayer/apilayer/config"
+	"github.com/apilayer/apilayer/internal/version"
 )
-
-// Name is the instrumentation scope of the gateway's spans.
-const Name = "github.com/apilayer/apilayer"
 
 // ExportTimeout bounds one export, and the flush of Close.
 const ExportTimeout = 5 * time.Second
@@ -52,6 +53,17 @@ type Options struct {
 // Provider is the tracer provider of tracing.*. Close flushes and stops it.
 type Provider struct {
 	*sdktrace.TracerProvider
+}
+
+// Build is New for apilayer.WithTracing: the provider c describes, with
+// this build's version (apilayer version) as service.version, its
+// failures logged to log.
+func Build(c config.Tracing, log *slog.Logger) (trace.TracerProvider, io.Closer, error) {
+	p, err := New(c, Options{Version: version.Get().Version, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, p, nil
 }
 
 // New builds the provider c describes. It does not connect: a collector
@@ -142,11 +154,6 @@ func (p *Provider) Close() error {
 		return fmt.Errorf("tracing: %w", err)
 	}
 	return nil
-}
-
-// Tracer returns the gateway's tracer of tp.
-func Tracer(tp trace.TracerProvider) trace.Tracer {
-	return tp.Tracer(Name)
 }
 
 // reporting logs the failures of the exporter it wraps once per change
