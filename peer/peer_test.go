@@ -303,11 +303,10 @@ func signedRequest(t *testing.T, base, method, path, secret string, at time.Time
 		t.Fatal(err)
 	}
 	sg := &signer{key: []byte(secret), now: func() time.Time { return at }}
-	n := sg.sign(r, body)
+	sg.sign(r, body)
 	if nonce != "" {
-		n = nonce
-		r.Header.Set(HeaderNonce, n)
-		r.Header.Set(HeaderSignature, sg.requestMAC(method, path, r.Header.Get(HeaderTime), n, body))
+		r.Header.Set(HeaderNonce, nonce)
+		r.Header.Set(HeaderSignature, sg.requestMAC(method, path, r.Header.Get(HeaderTime), nonce, body))
 	}
 	return r
 }
