@@ -127,10 +127,17 @@ type Options struct {
 	// Nil: refreshes are coalesced within this process only.
 	RefreshLock RefreshLock
 	// RefreshLockTTL is how long a refresh holds the lock at most, and how
-	// long another instance waits for it: more than a refresh call and the
-	// validation of its new token take (twice the backend timeout). If
-	// zero, DefaultRefreshLockTTL.
+	// long another instance waits for it (or for its Relay's answer): more
+	// than a refresh call and the validation of its new token take (twice
+	// the backend timeout). If zero, DefaultRefreshLockTTL.
 	RefreshLockTTL time.Duration
+	// Relay, if set with a RefreshLock, is asked to have the credential's
+	// owner among the gateway's instances refresh it whenever the lock
+	// cannot be used (Redis unavailable), so that one instance refreshes
+	// each credential even then (store.peers). No answer within
+	// RefreshLockTTL, or nobody to ask: this instance refreshes. The
+	// owner's side is Relayed. Nil: this instance refreshes.
+	Relay Relay
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives the Manager's logs (never a token). If nil, none.
@@ -163,6 +170,10 @@ type Manager struct {
 	successors   Successors
 	lock         RefreshLock
 	lockTTL      time.Duration
+	relay        Relay
+
+	relayMu  sync.Mutex
+	relaying map[string]int // Key(credential) => flights waiting for relay; guarded by relayMu
 
 	vg singleflight.Group // validations, by Key(token)
 	rg singleflight.Group // refreshes, by Key(credential)
@@ -231,6 +242,7 @@ func New(o Options) (*Manager, error) {
 		successors:    o.Successors,
 		lock:          o.RefreshLock,
 		lockTTL:       o.RefreshLockTTL,
+		relay:         o.Relay,
 	}
 	if m.lockTTL == 0 {
 		m.lockTTL = DefaultRefreshLockTTL
