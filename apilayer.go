@@ -24,6 +24,7 @@ import (
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/metrics"
+	"github.com/apilayer/apilayer/peer"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/redisstore"
@@ -64,6 +65,8 @@ type Gateway struct {
 	hooks          Hooks
 	i18n           *i18n.Router      // nil without i18n.enabled
 	redis          *redisstore.Store // nil unless store.driver is redis
+	peers          *peer.Set         // nil without store.peers
+	peerH          http.Handler      // the paths under /_apilayer/peer/: never forwarded
 	metrics        *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
 	metricsH       http.Handler
 	signer         *assertion.Signer // nil without identity.sign
@@ -223,11 +226,15 @@ func (g *Gateway) provision(o options) error {
 			return err
 		}
 	}
+	if err := g.provisionPeers(&so); err != nil {
+		return err
+	}
 	g.sessions, err = session.New(so)
 	if err != nil {
 		return fmt.Errorf("apilayer: session: %w", err)
 	}
 	g.closers = append(g.closers, g.sessions)
+	g.peerH = g.peerHandler()
 	if c.Identity.Sign {
 		if err := g.provisionSigner(); err != nil {
 			return err
