@@ -40,8 +40,9 @@ type refreshRequest struct {
 // live peers to refresh cred for client, and returns its answer. asked is
 // false when there is nobody to ask: this instance owns the token, or no
 // peer is live; the caller refreshes. An error (unreachable, ctx ended,
-// ErrYield, a bad answer) means the owner did not answer: the caller
-// refreshes too. Neither the token nor the client is ever in an error.
+// the owner no longer live while it was asked, ErrYield, a bad answer)
+// means the owner did not answer: the caller refreshes too. Neither the
+// token nor the client is ever in an error.
 func (s *Set) Refresh(ctx context.Context, key, cred, client string) (a Answer, asked bool, err error) {
 	to, self, ok := s.Owner(key)
 	if !ok || self {
@@ -52,8 +53,12 @@ func (s *Set) Refresh(ctx context.Context, key, cred, client string) (a Answer, 
 		return Answer{}, true, fmt.Errorf("peer: refresh: %w", err)
 	}
 	defer clear(body)
-	status, err := s.call(ctx, http.MethodPost, to, RefreshPath, body, &a)
+	rctx, done := s.track(ctx, to)
+	defer done()
+	status, err := s.call(rctx, http.MethodPost, to, RefreshPath, body, &a)
 	switch {
+	case err != nil && errors.Is(context.Cause(rctx), errOwnerGone):
+		return Answer{}, true, fmt.Errorf("peer: refresh at %s: %w", to, errOwnerGone)
 	case err != nil:
 		return Answer{}, true, err
 	case status == http.StatusConflict:

@@ -633,3 +633,76 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	}
 	goleak.VerifyNone(t, before)
 }
+
+// An owner that stops answering pings while it is asked (a process
+// paused, a host gone) is not waited for: the relay ends at the next
+// round that finds it no longer live, and the asking instance refreshes
+// by itself.
+func TestRelayToAnOwnerThatStopsAnswering(t *testing.T) {
+	c := newClock()
+	var hung atomic.Bool
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var owner *Set
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == PingPath && hung.Load():
+			w.WriteHeader(http.StatusServiceUnavailable) // pings fail from now on
+		case r.URL.Path == RefreshPath:
+			io.Copy(io.Discard, r.Body) // so the asker's giving up is seen
+			entered <- struct{}{}
+			select { // the refresh never answers
+			case <-release:
+			case <-r.Context().Done():
+			}
+		default:
+			owner.Handler(nil).ServeHTTP(w, r)
+		}
+	}))
+	ownerURL := "http://" + srv.Listener.Addr().String()
+	var err error
+	if owner, err = newSet(Options{Peers: []string{ownerURL}, Secret: []byte(testSecret), Now: c.Now}); err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	srv.Start()
+	defer srv.Close()
+	defer close(release)
+	asker, err := newSet(Options{Peers: []string{ownerURL}, Secret: []byte(testSecret), Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asker.Close()
+	asker.round(context.Background())
+	if _, self, ok := asker.Owner(strings.Repeat("a", 64)); !ok || self {
+		t.Fatal("the owner is not live")
+	}
+	done := make(chan error, 1)
+	// A bound so that a relay that is never ended fails the test (with
+	// the deadline as its error) instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		_, _, err := asker.Refresh(ctx, strings.Repeat("a", 64), "TOKEN", "ua|ip")
+		done <- err
+	}()
+	<-entered // the owner has the request, and hangs
+	hung.Store(true)
+	c.Advance(LiveFor) // still live: its last answer is LiveFor old
+	asker.round(context.Background())
+	select {
+	case err := <-done:
+		t.Fatalf("the relay ended while its owner was live: %v", err)
+	default:
+	}
+	c.Advance(time.Second)
+	asker.round(context.Background()) // not live any more: the relay ends
+	if err := <-done; !errors.Is(err, errOwnerGone) {
+		t.Fatalf("relay error %v, want errOwnerGone", err)
+	}
+	asker.mu.Lock()
+	defer asker.mu.Unlock()
+	if len(asker.relays) != 0 {
+		t.Fatalf("relays still tracked: %v", asker.relays)
+	}
+}

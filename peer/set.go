@@ -76,7 +76,8 @@ type Set struct {
 	warned   bool
 
 	mu      sync.Mutex
-	members map[string]*member // by base URL; guarded by mu
+	members map[string]*member                 // by base URL; guarded by mu
+	relays  map[string]map[*relayCall]struct{} // in flight, by owner URL; guarded by mu
 
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
@@ -89,6 +90,12 @@ type resolution struct {
 	urls []string
 	at   time.Time
 }
+
+// relayCall is a relayed refresh waiting for its owner's answer.
+type relayCall struct{ cancel context.CancelCauseFunc }
+
+// errOwnerGone ends a relay whose owner stopped answering pings.
+var errOwnerGone = errors.New("peer: the owner stopped answering pings")
 
 // member is one instance of the targets.
 type member struct {
@@ -151,6 +158,7 @@ func newSet(o Options) (*Set, error) {
 		log:      o.Logger,
 		resolved: make(map[Target]resolution),
 		members:  make(map[string]*member),
+		relays:   make(map[string]map[*relayCall]struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -265,12 +273,21 @@ func (s *Set) resolve(ctx context.Context) []string {
 	return slices.Compact(urls)
 }
 
-// settle forgets the members no longer targeted and logs the changes of
-// the others.
+// settle forgets the members no longer targeted, logs the changes of the
+// others, and ends the relays waiting for an owner that is no longer live
+// (it may hang: the asking instance then refreshes by itself).
 func (s *Set) settle(urls []string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for u, calls := range s.relays {
+		if m := s.members[u]; m != nil && m.id != "" && now.Sub(m.seen) <= LiveFor && slices.Contains(urls, u) {
+			continue
+		}
+		for c := range calls {
+			c.cancel(errOwnerGone)
+		}
+	}
 	for u := range s.members {
 		if !slices.Contains(urls, u) {
 			delete(s.members, u)
@@ -374,4 +391,26 @@ func (s *Set) Owner(key string) (url string, self, ok bool) {
 		}
 	}
 	return urls[i], ids[i] == s.id, true
+}
+
+// track registers a relay to the owner at url; the returned context ends
+// when the owner stops being live (settle), and done unregisters it.
+func (s *Set) track(ctx context.Context, url string) (context.Context, func()) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	c := &relayCall{cancel: cancel}
+	s.mu.Lock()
+	if s.relays[url] == nil {
+		s.relays[url] = make(map[*relayCall]struct{})
+	}
+	s.relays[url][c] = struct{}{}
+	s.mu.Unlock()
+	return rctx, func() {
+		s.mu.Lock()
+		delete(s.relays[url], c)
+		if len(s.relays[url]) == 0 {
+			delete(s.relays, url)
+		}
+		s.mu.Unlock()
+		cancel(nil)
+	}
 }
