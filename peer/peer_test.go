@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -705,4 +706,75 @@ func TestRelayToAnOwnerThatStopsAnswering(t *testing.T) {
 	if len(asker.relays) != 0 {
 		t.Fatalf("relays still tracked: %v", asker.relays)
 	}
+}
+
+// lockedLog is a log destination safe for concurrent writes.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), `msg="`+msg+`"`)
+}
+
+// One line per change of a peer's state, not one per round; a peer that
+// never answers and an instance that never finds itself are said once.
+func TestLogsOncePerChange(t *testing.T) {
+	c := newClock()
+	out := &lockedLog{}
+	srv := httptest.NewUnstartedServer(nil)
+	up := "http://" + srv.Listener.Addr().String()
+	down := "http://" + closedAddr(t)
+	other, err := newSet(Options{Peers: []string{up}, Secret: []byte(testSecret), Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	srv.Config.Handler = other.Handler(nil)
+	srv.Start()
+	s, err := newSet(Options{Peers: []string{up, down}, Secret: []byte(testSecret), Now: c.Now,
+		Logger: slog.New(slog.NewTextHandler(out, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 2 * selfWarnRounds {
+		s.round(context.Background())
+		c.Advance(PingInterval)
+	}
+	if a, n, self := out.count("peer: answering"), out.count("peer: never answered"), out.count("peer: this instance is not among store.peers (no peer answered with its id): it refreshes for itself when it must, and owns no token"); a != 1 || n != 1 || self != 1 {
+		t.Fatalf("%d answering, %d never answered, %d not among peers; want 1, 1, 1:\n%s", a, n, self, out.b.String())
+	}
+	srv.Close()
+	for range 2 * selfWarnRounds {
+		s.round(context.Background())
+		c.Advance(PingInterval)
+	}
+	if got := out.count("peer: not answering"); got != 1 {
+		t.Fatalf("%d not answering lines, want 1:\n%s", got, out.b.String())
+	}
+	if strings.Contains(out.b.String(), testSecret) {
+		t.Fatal("the secret was logged")
+	}
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

@@ -99,9 +99,10 @@ var errOwnerGone = errors.New("peer: the owner stopped answering pings")
 
 // member is one instance of the targets.
 type member struct {
-	id   string    // what it answered to its last ping ("" before)
-	seen time.Time // when it last answered a ping
-	live bool      // as last logged
+	id     string    // what it answered to its last ping ("" before)
+	seen   time.Time // when it last answered a ping
+	live   bool      // as last logged
+	silent bool      // "never answered" logged
 }
 
 // Member is a peer as Members reports it.
@@ -293,11 +294,17 @@ func (s *Set) settle(urls []string) {
 			delete(s.members, u)
 		}
 	}
+	s.rounds++
 	self := false
 	for _, u := range urls {
 		m := s.members[u]
 		if m == nil {
-			continue
+			m = &member{}
+			s.members[u] = m
+		}
+		if m.id == "" && !m.silent && s.rounds >= selfWarnRounds {
+			m.silent = true
+			s.log.Warn("peer: never answered", slog.String("peer", u))
 		}
 		live := m.id != "" && now.Sub(m.seen) <= LiveFor
 		self = self || (live && m.id == s.id)
@@ -311,7 +318,6 @@ func (s *Set) settle(urls []string) {
 			s.log.Warn("peer: not answering", slog.String("peer", u))
 		}
 	}
-	s.rounds++
 	if !self && !s.warned && s.rounds >= selfWarnRounds {
 		s.warned = true
 		s.log.Warn("peer: this instance is not among store.peers (no peer answered with its id): it refreshes for itself when it must, and owns no token")
