@@ -73,8 +73,16 @@ func (m *Manager) Relayed(ctx context.Context, cred, client string, yield bool) 
 
 // unlocked refreshes cred when the RefreshLock cannot be used: its owner
 // among the peers does it when there is one to ask (and the request was
-// not itself relayed), else this instance.
+// not itself relayed), else this instance. As without a lock, a refresh
+// that ended just before this flight started decides first (its
+// successor record is for one client: each caller looks it up).
 func (m *Manager) unlocked(ctx context.Context, key, cred, client string, relayed bool) refreshed {
+	if m.hasSuccessor(ctx, key) {
+		return refreshed{retry: true}
+	}
+	if r, ok := m.failedGet(ctx, key); ok {
+		return refreshed{reason: r}
+	}
 	if m.relay == nil || relayed {
 		return m.doRefresh(ctx, key, cred, client)
 	}

@@ -395,3 +395,73 @@ func TestRelayedAfterClose(t *testing.T) {
 		t.Fatal("Relayed without a credential")
 	}
 }
+
+// hidingSuccessors is a Successors whose next Get misses once hide is
+// set: a record written just after a request looked for it.
+type hidingSuccessors struct {
+	*MemorySuccessors
+	hide atomic.Bool
+}
+
+func (h *hidingSuccessors) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if h.hide.CompareAndSwap(true, false) {
+		return nil, false, nil
+	}
+	return h.MemorySuccessors.Get(ctx, key)
+}
+
+// While the lock cannot be used, a refresh that finished just after a
+// request looked for a successor record (so the request starts a flight
+// of its own) is not repeated: the flight finds the record, and the
+// request of the same client gets the successor, as without a lock. On
+// the owner, every relayed request for a token meets this case.
+func TestUnlockedRefreshFindsASuccessorJustWritten(t *testing.T) {
+	for _, relayed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("relayed %v", relayed), func(t *testing.T) {
+			c := newClock()
+			f := newFake(t, c)
+			f.oneUse = true
+			f.add("OLD", "user", c.Now().Add(-time.Minute))
+			lock := newFakeLock()
+			lock.err = errLockDown
+			succ := &hidingSuccessors{MemorySuccessors: NewMemorySuccessors(100, c.Now)}
+			o := defaults()
+			o.SuccessorTTL = 30 * time.Second
+			o.Backend = f.client(t, 2*time.Second)
+			o.Now = c.Now
+			o.RefreshLock, o.Successors = lock, succ
+			m, err := New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			const client = "Mozilla/5.0|192.0.2.1"
+			first := m.Authenticate(context.Background(), Input{User: "OLD", ClientID: client})
+			if first.State != StateUser || !first.Refreshed {
+				t.Fatalf("first: %+v", first)
+			}
+			succ.hide.Store(true)
+			var tok string
+			if relayed {
+				a, err := m.Relayed(context.Background(), "OLD", client, false)
+				if err != nil || a.Reason != "" {
+					t.Fatalf("relayed: %+v, %v", a, err)
+				}
+				tk, err := openSuccessor("OLD", Key("OLD"), client, a.Sealed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tok = tk.Access
+			} else {
+				again := m.Authenticate(context.Background(), Input{User: "OLD", ClientID: client})
+				tok = again.Token
+			}
+			if tok != first.Token {
+				t.Fatalf("got %q, want the successor %q", tok, first.Token)
+			}
+			if got := f.refreshes.Load(); got != 1 {
+				t.Fatalf("backend refreshes = %d, want 1", got)
+			}
+		})
+	}
+}
