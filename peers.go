@@ -2,7 +2,6 @@ package apilayer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -58,10 +57,7 @@ func (r relay) Refresh(ctx context.Context, key, cred, client string) (session.R
 // owner runs the refreshes other instances relay to this one.
 type owner struct{ m *session.Manager }
 
-func (o owner) Relayed(ctx context.Context, cred, client string, yield bool) (peer.Answer, error) {
-	a, err := o.m.Relayed(ctx, cred, client, yield)
-	if errors.Is(err, session.ErrYield) {
-		return peer.Answer{}, peer.ErrYield
-	}
+func (o owner) Relayed(ctx context.Context, cred, client string) (peer.Answer, error) {
+	a, err := o.m.Relayed(ctx, cred, client)
 	return peer.Answer{Sealed: a.Sealed, Reason: string(a.Reason)}, err
 }

@@ -14,11 +14,10 @@ import (
 // maxAnswer bounds the body of a peer's answer.
 const maxAnswer = 64 << 10
 
-// ErrYield is the answer of an owner that is itself waiting for the
-// asking instance's answer about the same token (the two saw different
+// ErrYield is returned by Set.Refresh when the owner is itself waiting
+// for this instance's answer about the same token (the two saw different
 // live peers for a moment): of two such instances the one with the
-// smaller id yields, and the other refreshes. Refresher.Relayed returns
-// it; Set.Refresh returns it when the owner yielded.
+// smaller id yields (409), and the other refreshes for both.
 var ErrYield = errors.New("peer: the owner is waiting for this instance")
 
 // Answer is an owner's answer to a relayed refresh: the new tokens sealed
@@ -40,8 +39,9 @@ type refreshRequest struct {
 // live peers to refresh cred for client, and returns its answer. asked is
 // false when there is nobody to ask: this instance owns the token, or no
 // peer is live; the caller refreshes. An error (unreachable, ctx ended,
-// the owner no longer live while it was asked, ErrYield, a bad answer)
-// means the owner did not answer: the caller refreshes too. Neither the
+// ErrYield, a bad answer) means the owner did not answer: the caller
+// refreshes too. An owner that stops answering pings meanwhile is still
+// waited for, until ctx ends: it may only be slow (see settle). Neither the
 // token nor the client is ever in an error.
 func (s *Set) Refresh(ctx context.Context, key, cred, client string) (a Answer, asked bool, err error) {
 	to, self, ok := s.Owner(key)
@@ -53,12 +53,9 @@ func (s *Set) Refresh(ctx context.Context, key, cred, client string) (a Answer, 
 		return Answer{}, true, fmt.Errorf("peer: refresh: %w", err)
 	}
 	defer clear(body)
-	rctx, done := s.track(ctx, to)
-	defer done()
-	status, err := s.call(rctx, http.MethodPost, to, RefreshPath, body, &a)
+	defer s.track(to, key)()
+	status, err := s.call(ctx, http.MethodPost, to, RefreshPath, body, &a)
 	switch {
-	case err != nil && errors.Is(context.Cause(rctx), errOwnerGone):
-		return Answer{}, true, fmt.Errorf("peer: refresh at %s: %w", to, errOwnerGone)
 	case err != nil:
 		return Answer{}, true, err
 	case status == http.StatusConflict:
@@ -66,6 +63,7 @@ func (s *Set) Refresh(ctx context.Context, key, cred, client string) (a Answer, 
 	case status != http.StatusOK:
 		return Answer{}, true, fmt.Errorf("peer: refresh at %s: status %d", to, status)
 	}
+	s.answered(to)
 	return a, true, nil
 }
 

@@ -15,7 +15,7 @@ import (
 // gateway passes its session manager here.
 type refresher struct{}
 
-func (refresher) Relayed(ctx context.Context, cred, client string, yield bool) (peer.Answer, error) {
+func (refresher) Relayed(ctx context.Context, cred, client string) (peer.Answer, error) {
 	return peer.Answer{Reason: "unknown"}, nil
 }
 

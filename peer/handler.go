@@ -3,7 +3,6 @@ package peer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,11 +25,9 @@ const maxRequest = 64 << 10
 // Refresher runs a refresh that another instance relayed to this one, the
 // token's owner: through this instance's single-flight and successor
 // records, never relayed again. The answer's new tokens are sealed for
-// client, as a successor record of cred is. With yield, an instance that
-// is itself waiting for another instance's answer about cred returns
-// ErrYield instead of waiting (see ErrYield).
+// client, as a successor record of cred is.
 type Refresher interface {
-	Relayed(ctx context.Context, cred, client string, yield bool) (Answer, error)
+	Relayed(ctx context.Context, cred, client string) (Answer, error)
 }
 
 // Reserved reports whether the escaped request path escapedPath is under
@@ -116,11 +113,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, nonce, http.StatusServiceUnavailable, errorBody(respond.MsgUnavailable))
 		return
 	}
-	// Of two instances waiting for each other, the smaller id yields.
-	a, err := h.r.Relayed(r.Context(), req.Credential, req.Client, h.s.id < req.From)
-	switch {
-	case errors.Is(err, ErrYield):
+	// Two instances asking each other about one token (their views of
+	// the live peers differ for a moment) would each wait for the other:
+	// the smaller id yields at once, and the other refreshes for both.
+	if h.s.id < req.From && h.s.relayingTo(tokenKey(req.Credential), req.From) {
 		h.answer(w, nonce, http.StatusConflict, errorBody("The owner yields."))
+		return
+	}
+	a, err := h.r.Relayed(r.Context(), req.Credential, req.Client)
+	switch {
 	case err != nil:
 		h.s.log.Debug("peer: relayed refresh not done", slog.Any("error", err))
 		h.answer(w, nonce, http.StatusServiceUnavailable, errorBody(respond.MsgUnavailable))

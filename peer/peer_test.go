@@ -45,19 +45,15 @@ func (c *clock) Advance(d time.Duration) {
 // refresher is a Refresher that records its calls.
 type refresher struct {
 	mu    sync.Mutex
-	calls []refreshRequest // Credential, Client; From holds "yield" or ""
+	calls []refreshRequest // Credential, Client
 	a     Answer
 	err   error
 }
 
-func (r *refresher) Relayed(_ context.Context, cred, client string, yield bool) (Answer, error) {
+func (r *refresher) Relayed(_ context.Context, cred, client string) (Answer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	y := ""
-	if yield {
-		y = "yield"
-	}
-	r.calls = append(r.calls, refreshRequest{From: y, Credential: cred, Client: client})
+	r.calls = append(r.calls, refreshRequest{Credential: cred, Client: client})
 	return r.a, r.err
 }
 
@@ -434,10 +430,8 @@ func TestRelay(t *testing.T) {
 		f.refs[1].mu.Lock()
 		last := f.refs[1].calls[len(f.refs[1].calls)-1]
 		f.refs[1].mu.Unlock()
-		// The smaller id yields.
-		wantYield := f.sets[1].ID() < f.sets[0].ID()
-		if last.Credential != "TOKEN" || last.Client != "ua|ip" || (last.From == "yield") != wantYield {
-			t.Fatalf("the owner ran %+v, want TOKEN for ua|ip, yield %v", last, wantYield)
+		if last.Credential != "TOKEN" || last.Client != "ua|ip" {
+			t.Fatalf("the owner ran %+v, want TOKEN for ua|ip", last)
 		}
 	})
 	t.Run("failure reason", func(t *testing.T) {
@@ -449,20 +443,12 @@ func TestRelay(t *testing.T) {
 			t.Fatalf("answer %+v, err %v", a, err)
 		}
 	})
-	t.Run("the owner yields", func(t *testing.T) {
-		f.refs[1].mu.Lock()
-		f.refs[1].err = ErrYield
-		f.refs[1].mu.Unlock()
-		if _, asked, err := f.sets[0].Refresh(ctx, key, "TOKEN", "ua|ip"); !asked || !errors.Is(err, ErrYield) {
-			t.Fatalf("asked %v, err %v; want ErrYield", asked, err)
-		}
-	})
 	t.Run("the owner fails", func(t *testing.T) {
 		f.refs[1].mu.Lock()
 		f.refs[1].err = errors.New("closed")
 		f.refs[1].mu.Unlock()
 		_, asked, err := f.sets[0].Refresh(ctx, key, "TOKEN", "ua|ip")
-		if !asked || err == nil || errors.Is(err, ErrYield) {
+		if !asked || err == nil {
 			t.Fatalf("asked %v, err %v; want an error", asked, err)
 		}
 		if strings.Contains(err.Error(), "TOKEN") || strings.Contains(err.Error(), "ua|ip") {
@@ -635,79 +621,6 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	goleak.VerifyNone(t, before)
 }
 
-// An owner that stops answering pings while it is asked (a process
-// paused, a host gone) is not waited for: the relay ends at the next
-// round that finds it no longer live, and the asking instance refreshes
-// by itself.
-func TestRelayToAnOwnerThatStopsAnswering(t *testing.T) {
-	c := newClock()
-	var hung atomic.Bool
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var owner *Set
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == PingPath && hung.Load():
-			w.WriteHeader(http.StatusServiceUnavailable) // pings fail from now on
-		case r.URL.Path == RefreshPath:
-			io.Copy(io.Discard, r.Body) // so the asker's giving up is seen
-			entered <- struct{}{}
-			select { // the refresh never answers
-			case <-release:
-			case <-r.Context().Done():
-			}
-		default:
-			owner.Handler(nil).ServeHTTP(w, r)
-		}
-	}))
-	ownerURL := "http://" + srv.Listener.Addr().String()
-	var err error
-	if owner, err = newSet(Options{Peers: []string{ownerURL}, Secret: []byte(testSecret), Now: c.Now}); err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	srv.Start()
-	defer srv.Close()
-	defer close(release)
-	asker, err := newSet(Options{Peers: []string{ownerURL}, Secret: []byte(testSecret), Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer asker.Close()
-	asker.round(context.Background())
-	if _, self, ok := asker.Owner(strings.Repeat("a", 64)); !ok || self {
-		t.Fatal("the owner is not live")
-	}
-	done := make(chan error, 1)
-	// A bound so that a relay that is never ended fails the test (with
-	// the deadline as its error) instead of hanging it.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	go func() {
-		_, _, err := asker.Refresh(ctx, strings.Repeat("a", 64), "TOKEN", "ua|ip")
-		done <- err
-	}()
-	<-entered // the owner has the request, and hangs
-	hung.Store(true)
-	c.Advance(LiveFor) // still live: its last answer is LiveFor old
-	asker.round(context.Background())
-	select {
-	case err := <-done:
-		t.Fatalf("the relay ended while its owner was live: %v", err)
-	default:
-	}
-	c.Advance(time.Second)
-	asker.round(context.Background()) // not live any more: the relay ends
-	if err := <-done; !errors.Is(err, errOwnerGone) {
-		t.Fatalf("relay error %v, want errOwnerGone", err)
-	}
-	asker.mu.Lock()
-	defer asker.mu.Unlock()
-	if len(asker.relays) != 0 {
-		t.Fatalf("relays still tracked: %v", asker.relays)
-	}
-}
-
 // lockedLog is a log destination safe for concurrent writes.
 type lockedLog struct {
 	mu sync.Mutex
@@ -777,4 +690,161 @@ func closedAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// Two instances asking each other about one token wait for each other's
+// answer: the one with the smaller id answers 409 at once (the other then
+// refreshes for both). It yields only in that cycle: not when it asks a
+// third instance about the token, nor when it asks the same one about
+// another token, nor when its id is the larger.
+func TestYieldOnlyInACycle(t *testing.T) {
+	tests := []struct {
+		name      string
+		waitsFor  int  // whom instance 0 (the owner asked) is asking about a key: 1, 2 or -1
+		sameKey   bool // about the key it is asked about
+		smallerID bool // instance 0 has the smaller id of 0 and 1
+		yield     bool
+	}{
+		{"a cycle, smaller id", 1, true, true, true},
+		{"a cycle, larger id", 1, true, false, false},
+		{"asking a third instance", 2, true, true, false},
+		{"asking about another token", 1, false, true, false},
+		{"not asking", -1, true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClock()
+			f := &fleet{}
+			for range 3 {
+				srv := httptest.NewUnstartedServer(nil)
+				f.srvs = append(f.srvs, srv)
+				f.urls = append(f.urls, "http://"+srv.Listener.Addr().String())
+			}
+			ids := []string{strings.Repeat("1", 32), strings.Repeat("2", 32), strings.Repeat("3", 32)}
+			if !tt.smallerID {
+				ids[0] = strings.Repeat("9", 32)
+			}
+			for i := range 3 {
+				s, err := newSet(Options{Peers: f.urls, Secret: []byte(testSecret), Now: c.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.id = ids[i]
+				r := &refresher{a: Answer{Sealed: []byte("sealed")}}
+				f.srvs[i].Config.Handler = s.Handler(r)
+				f.srvs[i].Start()
+				t.Cleanup(func() {
+					f.srvs[i].Close()
+					s.Close()
+				})
+				f.sets, f.refs = append(f.sets, s), append(f.refs, r)
+			}
+			f.round()
+			// A token instance 0 owns, in every view.
+			key, cred := "", ""
+			for k := 0; key == ""; k++ {
+				cred = fmt.Sprintf("token-%d", k)
+				if u, _, _ := f.sets[1].Owner(tokenKey(cred)); u == f.urls[0] {
+					key = tokenKey(cred)
+				}
+			}
+			if tt.waitsFor >= 0 {
+				waitKey := key
+				if !tt.sameKey {
+					waitKey = tokenKey("another token")
+				}
+				defer f.sets[0].track(f.urls[tt.waitsFor], waitKey)()
+			}
+			_, asked, err := f.sets[1].Refresh(context.Background(), key, cred, "ua|ip")
+			if !asked {
+				t.Fatal("instance 1 did not ask instance 0")
+			}
+			if got := errors.Is(err, ErrYield); got != tt.yield || (!tt.yield && err != nil) {
+				t.Fatalf("err %v, want yield %v", err, tt.yield)
+			}
+			if n := f.refs[0].count(); (n == 0) != tt.yield {
+				t.Fatalf("the owner's refresher ran %d times, yield %v", n, tt.yield)
+			}
+		})
+	}
+}
+
+// A signed answer to a relayed refresh counts as an answer to a ping: an
+// owner busy answering relays stays live even when its pings are slow.
+func TestRelayAnswerKeepsTheOwnerLive(t *testing.T) {
+	c := newClock()
+	f := newFleet(t, 2, c)
+	f.round()
+	key := ""
+	for k := 0; key == ""; k++ {
+		if u, _, _ := f.sets[0].Owner(fmt.Sprintf("%064x", k)); u == f.urls[1] {
+			key = fmt.Sprintf("%064x", k)
+		}
+	}
+	c.Advance(LiveFor - time.Second)
+	if _, _, err := f.sets[0].Refresh(context.Background(), key, "TOKEN", "ua|ip"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(3 * time.Second) // LiveFor+2s after the last ping, 3s after the answer
+	if u, _, ok := f.sets[0].Owner(key); !ok || u != f.urls[1] {
+		t.Fatalf("owner %q (%v), want instance 1 still live", u, ok)
+	}
+}
+
+// An owner that stops answering pings while it is asked (overloaded,
+// paused) is still waited for: it completes the refresh it was asked for,
+// and a refresh by the asking instance meanwhile would be a reuse. New
+// relays go elsewhere once it is no longer live.
+func TestRelayWaitsForAnOwnerThatStopsAnsweringPings(t *testing.T) {
+	c := newClock()
+	var slow atomic.Bool
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var owner *Set
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PingPath && slow.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable) // its pings fail from now on
+			return
+		}
+		if r.URL.Path == RefreshPath {
+			entered <- struct{}{}
+			<-release // the refresh takes its time
+		}
+		owner.Handler(&refresher{a: Answer{Sealed: []byte("sealed")}}).ServeHTTP(w, r)
+	}))
+	ownerURL := "http://" + srv.Listener.Addr().String()
+	var err error
+	if owner, err = newSet(Options{Peers: []string{ownerURL}, Secret: []byte(testSecret), Now: c.Now}); err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	srv.Start()
+	defer srv.Close()
+	asker, err := newSet(Options{Peers: []string{ownerURL}, Secret: []byte(testSecret), Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asker.Close()
+	asker.round(context.Background())
+	key := strings.Repeat("a", 64)
+	type result struct {
+		a   Answer
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, _, err := asker.Refresh(context.Background(), key, "TOKEN", "ua|ip")
+		done <- result{a, err}
+	}()
+	<-entered // the owner has the request
+	slow.Store(true)
+	c.Advance(LiveFor + time.Second)
+	asker.round(context.Background()) // the owner is no longer live
+	if _, _, ok := asker.Owner(key); ok {
+		t.Fatal("the owner is still live")
+	}
+	close(release)
+	if r := <-done; r.err != nil || string(r.a.Sealed) != "sealed" {
+		t.Fatalf("relay: %+v, %v; want the owner's answer", r.a, r.err)
+	}
 }

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,11 +27,15 @@ const (
 )
 
 const (
-	// pingTimeout bounds one ping, shorter than PingInterval.
-	pingTimeout = time.Second
-	// dialTimeout bounds connecting to a peer: an unreachable owner is
-	// given up on at once and the refresh is done locally.
-	dialTimeout = time.Second
+	// pingTimeout bounds one ping. It is longer than PingInterval: an
+	// instance under heavy load may take seconds to answer, and counting
+	// it as gone would make others refresh its tokens themselves (a reuse
+	// for the backend). A round then lasts until its slowest ping.
+	pingTimeout = 3 * time.Second
+	// dialTimeout bounds connecting to a peer: an owner that does not
+	// accept the connection by then is given up on, and the refresh is
+	// done locally (a refused connection is given up on at once).
+	dialTimeout = 3 * time.Second
 	// selfWarnRounds is after how many rounds without finding itself an
 	// instance says so.
 	selfWarnRounds = 3
@@ -92,10 +97,9 @@ type resolution struct {
 }
 
 // relayCall is a relayed refresh waiting for its owner's answer.
-type relayCall struct{ cancel context.CancelCauseFunc }
-
-// errOwnerGone ends a relay whose owner stopped answering pings.
-var errOwnerGone = errors.New("peer: the owner stopped answering pings")
+type relayCall struct {
+	key string // the token's SHA-256, in hex
+}
 
 // member is one instance of the targets.
 type member struct {
@@ -274,21 +278,19 @@ func (s *Set) resolve(ctx context.Context) []string {
 	return slices.Compact(urls)
 }
 
-// settle forgets the members no longer targeted, logs the changes of the
-// others, and ends the relays waiting for an owner that is no longer live
-// (it may hang: the asking instance then refreshes by itself).
+// settle forgets the members no longer targeted and logs the changes of
+// the others.
+//
+// A relay already waiting for an owner that stops answering pings is not
+// ended: an owner that is only slow (overloaded, paused for a while) still
+// completes the refresh it was asked for, and a refresh here meanwhile
+// would be a reuse for the backend. It waits for as long as a lock
+// holder's waiters do (the caller's deadline: 3 x backend.timeout); new
+// relays go to the next owner once this one is no longer live.
 func (s *Set) settle(urls []string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for u, calls := range s.relays {
-		if m := s.members[u]; m != nil && m.id != "" && now.Sub(m.seen) <= LiveFor && slices.Contains(urls, u) {
-			continue
-		}
-		for c := range calls {
-			c.cancel(errOwnerGone)
-		}
-	}
 	for u := range s.members {
 		if !slices.Contains(urls, u) {
 			delete(s.members, u)
@@ -399,24 +401,57 @@ func (s *Set) Owner(key string) (url string, self, ok bool) {
 	return urls[i], ids[i] == s.id, true
 }
 
-// track registers a relay to the owner at url; the returned context ends
-// when the owner stops being live (settle), and done unregisters it.
-func (s *Set) track(ctx context.Context, url string) (context.Context, func()) {
-	rctx, cancel := context.WithCancelCause(ctx)
-	c := &relayCall{cancel: cancel}
+// track registers a relay of key to the owner at url (relayingTo), until
+// done is called.
+func (s *Set) track(url, key string) (done func()) {
+	c := &relayCall{key: key}
 	s.mu.Lock()
 	if s.relays[url] == nil {
 		s.relays[url] = make(map[*relayCall]struct{})
 	}
 	s.relays[url][c] = struct{}{}
 	s.mu.Unlock()
-	return rctx, func() {
+	return func() {
 		s.mu.Lock()
 		delete(s.relays[url], c)
 		if len(s.relays[url]) == 0 {
 			delete(s.relays, url)
 		}
 		s.mu.Unlock()
-		cancel(nil)
 	}
+}
+
+// relayingTo reports whether this instance is waiting for the answer of
+// the instance with id about key.
+func (s *Set) relayingTo(key, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for u, calls := range s.relays {
+		if m := s.members[u]; m == nil || m.id != id {
+			continue
+		}
+		for c := range calls {
+			if c.key == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// answered records a signed answer of the peer at url other than a ping's:
+// it is live.
+func (s *Set) answered(url string) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.members[url]; m != nil && m.id != "" {
+		m.seen = now
+	}
+}
+
+// tokenKey is the key of a token: its SHA-256, in lowercase hex.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

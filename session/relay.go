@@ -32,21 +32,13 @@ type RelayAnswer struct {
 	Reason Reason
 }
 
-// ErrYield is returned by Relayed, with yield, when this instance is
-// itself waiting for its Relay's answer about the same credential: two
-// instances that named each other owner (they saw different live peers
-// for a moment) would wait for each other until the relay's timeout; the
-// one told to yield refuses, so the other refreshes and answers both.
-var ErrYield = errors.New("session: this instance is waiting for another instance's refresh of the credential")
-
 // Relayed runs a refresh that another instance relayed to this one, the
 // owner of cred (docs/distributed.md, "Peers"): as for a request from
 // client carrying cred (its successor record, the single-flight, the
 // failure memory, the RefreshLock if it answers), except that it is never
 // relayed again. The new tokens are sealed for client, as a successor
-// record of cred is. With yield it returns ErrYield when this instance is
-// itself waiting for its Relay's answer about cred.
-func (m *Manager) Relayed(ctx context.Context, cred, client string, yield bool) (RelayAnswer, error) {
+// record of cred is.
+func (m *Manager) Relayed(ctx context.Context, cred, client string) (RelayAnswer, error) {
 	if m.isClosed() {
 		return RelayAnswer{}, ErrClosed
 	}
@@ -54,9 +46,6 @@ func (m *Manager) Relayed(ctx context.Context, cred, client string, yield bool) 
 		return RelayAnswer{}, errors.New("session: relayed refresh without a credential")
 	}
 	key := Key(cred)
-	if yield && m.isRelaying(key) {
-		return RelayAnswer{}, ErrYield
-	}
 	r := m.refreshing(ctx, Input{ClientID: client}, cred, true)
 	switch {
 	case r.cancelled:
@@ -86,12 +75,10 @@ func (m *Manager) unlocked(ctx context.Context, key, cred, client string, relaye
 	if m.relay == nil || relayed {
 		return m.doRefresh(ctx, key, cred, client)
 	}
-	m.markRelaying(key, 1)
 	// The owner's refresh takes what a lock holder's does.
 	rctx, cancel := context.WithTimeout(ctx, m.lockTTL)
 	a, asked, err := m.relay.Refresh(rctx, key, cred, client)
 	cancel()
-	m.markRelaying(key, -1)
 	switch {
 	case ctx.Err() != nil: // Close
 		return refreshed{reason: backend.ReasonNetwork}
@@ -136,24 +123,4 @@ func (m *Manager) fromRelay(ctx context.Context, key, cred, client string, a Rel
 		return refreshed{tokens: t}
 	}
 	return m.refreshFailed(ctx, key, backend.ReasonUnknown)
-}
-
-// markRelaying counts the flights of key waiting for their Relay (d is +1
-// or -1).
-func (m *Manager) markRelaying(key string, d int) {
-	m.relayMu.Lock()
-	defer m.relayMu.Unlock()
-	if m.relaying == nil {
-		m.relaying = make(map[string]int)
-	}
-	if m.relaying[key] += d; m.relaying[key] <= 0 {
-		delete(m.relaying, key)
-	}
-}
-
-// isRelaying reports whether a flight of key waits for its Relay.
-func (m *Manager) isRelaying(key string) bool {
-	m.relayMu.Lock()
-	defer m.relayMu.Unlock()
-	return m.relaying[key] > 0
 }

@@ -27,11 +27,15 @@ type peers struct {
 }
 
 // memRelay is instance self's Relay: it asks the owner its view names
-// (owner, -1 for nobody) by calling the owner's Relayed directly.
+// (owner, -1 for nobody) by calling the owner's Relayed directly, and
+// answers for the owner as package peer's handler does when the two are
+// asking each other about one token: the smaller index yields.
 type memRelay struct {
 	p     *peers
 	self  int
 	asked atomic.Int64
+	// waiting is the owner this instance is asking, by key; guarded by mu.
+	waiting map[string]int
 
 	mu    sync.Mutex
 	owner func(key string) int // guarded by mu
@@ -54,11 +58,23 @@ func (r *memRelay) Refresh(ctx context.Context, key, cred, client string) (Relay
 	if err != nil {
 		return RelayAnswer{}, true, err
 	}
+	r.mu.Lock()
+	r.waiting[key] = o
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.waiting, key)
+		r.mu.Unlock()
+	}()
 	if before != nil {
 		before()
 	}
-	// The smaller index yields, as the smaller id does between peers.
-	a, err := r.p.ms[o].Relayed(ctx, cred, client, o < r.self)
+	var a RelayAnswer
+	if o < r.self && r.p.relays[o].waitingFor(key) == r.self {
+		err = errYield
+	} else {
+		a, err = r.p.ms[o].Relayed(ctx, cred, client)
+	}
 	r.mu.Lock()
 	r.errs = append(r.errs, err)
 	r.mu.Unlock()
@@ -66,6 +82,19 @@ func (r *memRelay) Refresh(ctx context.Context, key, cred, client string) (Relay
 		a = *answer
 	}
 	return a, true, err
+}
+
+// errYield is the owner's answer when it yields (409 between peers).
+var errYield = errors.New("the owner yields")
+
+// waitingFor returns the owner this instance is asking about key, or -1.
+func (r *memRelay) waitingFor(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o, ok := r.waiting[key]; ok {
+		return o
+	}
+	return -1
 }
 
 func (r *memRelay) set(f func(*memRelay)) {
@@ -94,7 +123,7 @@ func newPeers(t *testing.T, n, ownerIdx int, relay bool) *peers {
 		// to the refresh.
 		o.Cache = NewMemoryCache(100, p.clock.Now)
 		o.Cache.Set(context.Background(), Key("OLD"), Entry{Fresh: p.clock.Now().Add(time.Minute)})
-		r := &memRelay{p: p, self: i, owner: func(string) int { return ownerIdx }}
+		r := &memRelay{p: p, self: i, owner: func(string) int { return ownerIdx }, waiting: map[string]int{}}
 		p.relays = append(p.relays, r)
 		if relay {
 			o.Relay = r
@@ -336,8 +365,10 @@ func TestRelayFailures(t *testing.T) {
 }
 
 // Two instances that each name the other as owner (their views of the
-// live peers differ for a moment) do not wait for each other: the one
-// told to yield refuses, the other refreshes and answers both.
+// live peers differ for a moment) do not wait for each other: the owner
+// with the smaller index refuses at once (package peer's handler does so
+// by id), the other refreshes, and the request it was asked joins that
+// refresh: one backend call, one new token for both.
 func TestRelayCycleYields(t *testing.T) {
 	p := newPeers(t, 2, 0, true)
 	p.f.add("OLD", "user", p.clock.Now().Add(-time.Minute))
@@ -374,24 +405,24 @@ func TestRelayCycleYields(t *testing.T) {
 	yields, others := 0, 0
 	for _, err := range errs {
 		switch {
-		case errors.Is(err, ErrYield):
+		case errors.Is(err, errYield):
 			yields++
 		case err != nil:
 			others++
 		}
 	}
 	if len(errs) != 2 || yields != 1 || others != 0 {
-		t.Fatalf("the owners answered %v, want one ErrYield and one answer", errs)
+		t.Fatalf("the owners answered %v, want one yield and one answer", errs)
 	}
 }
 
 func TestRelayedAfterClose(t *testing.T) {
 	p := newPeers(t, 1, 0, true)
 	p.ms[0].Close()
-	if _, err := p.ms[0].Relayed(context.Background(), "OLD", p.client, false); !errors.Is(err, ErrClosed) {
+	if _, err := p.ms[0].Relayed(context.Background(), "OLD", p.client); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Relayed after Close: %v, want ErrClosed", err)
 	}
-	if _, err := newPeers(t, 1, 0, true).ms[0].Relayed(context.Background(), "", p.client, false); err == nil {
+	if _, err := newPeers(t, 1, 0, true).ms[0].Relayed(context.Background(), "", p.client); err == nil {
 		t.Fatal("Relayed without a credential")
 	}
 }
@@ -443,7 +474,7 @@ func TestUnlockedRefreshFindsASuccessorJustWritten(t *testing.T) {
 			succ.hide.Store(true)
 			var tok string
 			if relayed {
-				a, err := m.Relayed(context.Background(), "OLD", client, false)
+				a, err := m.Relayed(context.Background(), "OLD", client)
 				if err != nil || a.Reason != "" {
 					t.Fatalf("relayed: %+v, %v", a, err)
 				}

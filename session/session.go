@@ -172,9 +172,6 @@ type Manager struct {
 	lockTTL      time.Duration
 	relay        Relay
 
-	relayMu  sync.Mutex
-	relaying map[string]int // Key(credential) => flights waiting for relay; guarded by relayMu
-
 	vg singleflight.Group // validations, by Key(token)
 	rg singleflight.Group // refreshes, by Key(credential)
 
