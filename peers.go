@@ -13,7 +13,7 @@ import (
 // provisionPeers builds the peers of store.peers (docs/distributed.md,
 // "Peers") as the session manager's Relay: while Redis is unavailable,
 // the owner of a token among the instances refreshes it. It runs before
-// the session manager is built; servePeers connects the endpoints to it
+// the session manager is built; peerHandler connects the endpoints to it
 // afterwards.
 func (g *Gateway) provisionPeers(so *session.Options) error {
 	st := g.cfg.Store
