@@ -27,6 +27,7 @@ import (
 	"github.com/apilayer/apilayer/i18n"
 	"github.com/apilayer/apilayer/localjwt"
 	"github.com/apilayer/apilayer/metrics"
+	"github.com/apilayer/apilayer/peer"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/redisstore"
@@ -68,6 +69,8 @@ type Gateway struct {
 	hooks          Hooks
 	i18n           *i18n.Router      // nil without i18n.enabled
 	redis          *redisstore.Store // nil unless store.driver is redis
+	peers          *peer.Set         // nil without store.peers
+	peerH          http.Handler      // the paths under /_apilayer/peer/: never forwarded
 	metrics        *metrics.Metrics  // nil without metrics.enabled (a nil Metrics records nothing)
 	tracer         trace.Tracer      // nil without tracing.enabled nor WithTracerProvider: no spans
 	metricsH       http.Handler      // metrics.path on listen: nil with admin.listen (see scrapeH)
@@ -247,6 +250,7 @@ func (g *Gateway) provision(o options) error {
 	if err := g.provisionSessions(client); err != nil {
 		return err
 	}
+	g.peerH = g.peerHandler()
 	if c.Identity.Sign {
 		if err := g.provisionSigner(); err != nil {
 			return err
@@ -306,7 +310,7 @@ func (g *Gateway) provision(o options) error {
 			RateLimit       config.RateLimit
 			CaseInsensitive bool
 			Store           config.Store
-		}{c.RateLimit, c.Access.CaseInsensitive, c.Store}
+		}{c.RateLimit, c.Access.CaseInsensitive, redisSettings(c.Store)}
 		g.limiter, err = keep(g, "rateLimit", settings, func() (*ratelimit.Limiter, io.Closer, error) {
 			rules := make([]ratelimit.Rule, len(c.RateLimit.Rules))
 			for i, r := range c.RateLimit.Rules {
@@ -506,7 +510,7 @@ func reservedCookies(c *config.Config) []string {
 // starts on per-instance state and recovers by itself). A reload keeps the
 // connection while store.* is unchanged.
 func (g *Gateway) provisionRedis() error {
-	s, err := keep(g, "redis", g.cfg.Store, func() (*redisstore.Store, io.Closer, error) {
+	s, err := keep(g, "redis", redisSettings(g.cfg.Store), func() (*redisstore.Store, io.Closer, error) {
 		r := g.cfg.Store.Redis
 		s, err := redisstore.New(context.Background(), redisstore.Options{
 			URL:       r.URL,
@@ -584,7 +588,7 @@ func (g *Gateway) storeSettings() any {
 		GuestPerMinute   int
 		IPv6PrefixLength int
 	}{c.Validation.CacheSize, c.Validation.Mode, c.Validation.Local, c.Backend.URL, c.Backend.Endpoints,
-		c.Backend.Mapping, c.Store, c.Guest.Enabled, c.Guest.MaxPerMinute, c.RateLimit.IPv6PrefixLength}
+		c.Backend.Mapping, redisSettings(c.Store), c.Guest.Enabled, c.Guest.MaxPerMinute, c.RateLimit.IPv6PrefixLength}
 }
 
 // provisionBackend makes the backend client, or keeps the replaced
@@ -661,6 +665,10 @@ func (g *Gateway) provisionSessions(client *http.Client) error {
 	if err != nil {
 		return err
 	}
+	relay, err := g.provisionPeers()
+	if err != nil {
+		return err
+	}
 	settings := struct {
 		Validation config.Validate
 		Refresh    config.Refresh
@@ -670,8 +678,9 @@ func (g *Gateway) provisionSessions(client *http.Client) error {
 		Backend    any
 		Stores     any
 		Local      any
+		Peers      any
 	}{c.Validation, c.Refresh, c.Guest, c.Cookies.Refresh != "", c.RateLimit.IPv6PrefixLength,
-		g.backendSettings(), g.storeSettings(), localSettings}
+		g.backendSettings(), g.storeSettings(), localSettings, g.peerSettings()}
 	g.sessions, err = keep(g, "sessions", settings, func() (*session.Manager, io.Closer, error) {
 		so := session.Options{
 			Backend:            g.backend,
@@ -697,6 +706,9 @@ func (g *Gateway) provisionSessions(client *http.Client) error {
 			RefreshLock:        st.lock,
 			Logger:             g.log.With("component", "session"),
 		}
+		if relay != nil {
+			so.Relay = relay
+		}
 		if st.lock != nil {
 			// The lock covers the refresh call and the validation of its
 			// new token, each bounded by backend.timeout, with room to
@@ -710,6 +722,13 @@ func (g *Gateway) provisionSessions(client *http.Client) error {
 		return m, m, nil
 	})
 	return err
+}
+
+// redisSettings is st without the peers, so that changing store.peers
+// on a reload keeps the Redis connection and what uses it.
+func redisSettings(st config.Store) config.Store {
+	st.Peers, st.PeerSecret = nil, ""
+	return st
 }
 
 // rateStore is the rate limiter's storage: Redis in distributed mode (the

@@ -10,6 +10,7 @@ import (
 	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/audit"
 	"github.com/apilayer/apilayer/i18n"
+	"github.com/apilayer/apilayer/peer"
 	"github.com/apilayer/apilayer/proxy"
 	"github.com/apilayer/apilayer/ratelimit"
 	"github.com/apilayer/apilayer/requestid"
@@ -26,7 +27,7 @@ import (
 // page requests that are allowed through (the upstream proxy, or the next
 // handler of Middleware).
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	if g.operational(w, r) { // health and metrics: never authenticated, never forwarded
+	if g.operational(w, r) { // health, metrics, peers: never authenticated, never forwarded
 		return
 	}
 	x := g.begin(w, r, next) // recorder, request ID, client IP, forged identity headers removed
@@ -56,8 +57,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	g.forward(x) // to the web app or the API proxy, with the verified identity
 }
 
-// operational answers the health and metrics paths. A health path in
-// another spelling is answered once the path is cleaned (route).
+// operational answers the health and metrics paths, and the peer
+// endpoints under /_apilayer/peer/ in any spelling (store.peers: signed
+// requests only, else 403). A health path in another spelling is answered
+// once the path is cleaned (route).
 func (g *Gateway) operational(w http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case r.URL.Path == g.cfg.Health.Path:
@@ -66,6 +69,8 @@ func (g *Gateway) operational(w http.ResponseWriter, r *http.Request) bool {
 		g.metricsH.ServeHTTP(w, r)
 	case g.jwksH != nil && r.URL.Path == assertion.JWKSPath:
 		g.jwksH.ServeHTTP(w, r)
+	case peer.Reserved(r.URL.EscapedPath()):
+		g.peerH.ServeHTTP(w, r)
 	default:
 		return false
 	}

@@ -397,3 +397,50 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A reload keeps the peer set (its pings and ownership) and the Redis
+// connection while store.peers is unchanged; a change of store.peers
+// rebuilds the peers and the session manager that relays to them, and
+// keeps Redis and everything else built on it.
+func TestReloadKeepsThePeers(t *testing.T) {
+	rdb := testkit.StartRedis(t)
+	self := httptest.NewUnstartedServer(nil)
+	defer self.Close()
+	me := "http://" + self.Listener.Addr().String()
+	store := func(peers ...string) func(*config.Config) {
+		return func(c *config.Config) {
+			c.Store = config.Store{Driver: "redis", Redis: config.Redis{URL: rdb.URL(), Timeout: 2 * time.Second}}
+			c.Store.Peers, c.Store.PeerSecret = peers, peerSecret
+		}
+	}
+	e := newReloadEnv(t, store(me))
+	if err := e.reload(func(c *config.Config) {
+		store(me)(c)
+		c.Access.PublicRoutes = []string{"/about"}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kept := apilayer.Kept(e.srv.Gateway())
+	for _, name := range []string{"redis", "sessionStores", "peers", "sessions"} {
+		if !slices.Contains(kept, name) {
+			t.Errorf("route lists changed: %s was rebuilt, want it kept (kept: %v)", name, kept)
+		}
+	}
+	if err := e.reload(store(me, "http://127.0.0.1:9")); err != nil {
+		t.Fatal(err)
+	}
+	kept = apilayer.Kept(e.srv.Gateway())
+	for _, name := range []string{"redis", "sessionStores", "backend"} {
+		if !slices.Contains(kept, name) {
+			t.Errorf("store.peers changed: %s was rebuilt, want it kept (kept: %v)", name, kept)
+		}
+	}
+	for _, name := range []string{"peers", "sessions"} {
+		if slices.Contains(kept, name) {
+			t.Errorf("store.peers changed: %s was kept, want it rebuilt", name)
+		}
+	}
+	if res := e.get("/dashboard", e.token("alice")); res.StatusCode != http.StatusOK {
+		t.Errorf("GET /dashboard as alice after the reloads = %d, want 200", res.StatusCode)
+	}
+}

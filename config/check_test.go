@@ -23,7 +23,7 @@ var testSecrets = map[string]string{
 // literalSecrets are secrets written in the golden configs themselves.
 var literalSecrets = []string{
 	"old-csrf-secret-value", "audit-webhook-secret-value", "redis-password-value", "otlp-password-value",
-	"local-hmac-secret-value", "hunter2-redis",
+	"local-hmac-secret-value", "hunter2-redis", "peer-secret-value-of-at-least-32-characters",
 }
 
 func TestCheckGolden(t *testing.T) {

@@ -366,6 +366,19 @@ type CORS struct {
 type Store struct {
 	Driver string `yaml:"driver"` // memory (default) | redis
 	Redis  Redis  `yaml:"redis"`
+	// default none; with store.driver redis only. The base URL of every gateway
+	// instance, this one included (http://10.0.0.2:8080, no path), or
+	// dns:///name:port for every address of a DNS name, re-resolved every
+	// 10s. While Redis is unavailable, the refresh of a token is done by
+	// one instance among those answering, its owner, and the others ask it
+	// over POST /_apilayer/peer/refresh, so tabs on different instances
+	// are not logged out by the backend's reuse detection
+	// (docs/distributed.md).
+	Peers []string `yaml:"peers"`
+	// required with store.peers; the same on every instance, at least 32
+	// characters. Signs (HMAC-SHA256) every request and answer between
+	// instances; a request without a valid signature gets 403.
+	PeerSecret string `yaml:"peerSecret"`
 }
 
 // Redis configures the Redis store.

@@ -11,9 +11,9 @@ const RedactedText = "<redacted>"
 
 // Redacted returns a deep copy of c with every secret replaced by
 // "<redacted>": csrf.secret, csrf.previousSecrets, validate.local.secret,
-// audit.webhookSecret, every value of guest.credentials, and the userinfo
-// password (or a lone user name, which is often a token) of every URL.
-// Unset secrets stay empty.
+// audit.webhookSecret, store.peerSecret, every value of guest.credentials,
+// and the userinfo password (or a lone user name, which is often a token)
+// of every URL. Unset secrets stay empty.
 func (c *Config) Redacted() *Config {
 	r := c.clone()
 	hide := func(p *string) {
@@ -27,6 +27,7 @@ func (c *Config) Redacted() *Config {
 	}
 	hide(&r.Validation.Local.Secret)
 	hide(&r.Audit.WebhookSecret)
+	hide(&r.Store.PeerSecret)
 	for k := range r.Guest.Credentials {
 		r.Guest.Credentials[k] = RedactedText
 	}
@@ -36,7 +37,7 @@ func (c *Config) Redacted() *Config {
 		*p = redactURL(*p)
 	}
 	r.Audit.Output = redactWebhookPath(r.Audit.Output)
-	for _, list := range [][]string{r.CORS.AllowedOrigins, r.CSRF.TrustedOrigins} {
+	for _, list := range [][]string{r.CORS.AllowedOrigins, r.CSRF.TrustedOrigins, r.Store.Peers} {
 		for i := range list {
 			list[i] = redactURL(list[i])
 		}

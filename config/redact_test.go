@@ -9,6 +9,7 @@ func TestRedacted(t *testing.T) {
 	secrets := []string{
 		"csrf-secret-1", "csrf-old-2", "hmac-secret-3", "webhook-secret-4", "guest-pass-5",
 		"guest-user-6", "redis-pass-7", "backend-pass-8", "jwks-pass-9", "audit-pass-10", "upstream-token-11",
+		"peer-secret-12-at-least-32-characters", "peer-pass-13",
 	}
 	c := validConfig()
 	c.CSRF.Secret = "csrf-secret-1"
@@ -21,6 +22,8 @@ func TestRedacted(t *testing.T) {
 	c.Validation.Local.JWKSURL = "https://k:jwks-pass-9@idp.example.com/jwks"
 	c.Audit.Output = "https://hook:audit-pass-10@audit.example.com/"
 	c.Upstream.URL = "https://upstream-token-11@app.example.com/"
+	c.Store.PeerSecret = "peer-secret-12-at-least-32-characters"
+	c.Store.Peers = []string{"http://u:peer-pass-13@10.0.0.1:8080"}
 	c.Defaults()
 	original := c.clone()
 
@@ -39,7 +42,7 @@ func TestRedacted(t *testing.T) {
 		"password: <redacted>", "user: <redacted>",
 		"url: redis://:<redacted>@redis:6379/0", "url: https://svc:<redacted>@api.example.com/",
 		"jwksURL: https://k:<redacted>@idp.example.com/jwks", "output: https://hook:<redacted>@audit.example.com/",
-		"url: https://<redacted>@app.example.com/",
+		"url: https://<redacted>@app.example.com/", "peerSecret: <redacted>",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("redacted YAML lacks %q:\n%s", want, out)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apilayer/apilayer/assertion"
 	"github.com/apilayer/apilayer/internal/jsonpointer"
+	"github.com/apilayer/apilayer/peer"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/text/language"
 )
@@ -638,6 +639,33 @@ func (v *checker) store(s Store) {
 	}
 	v.positiveDur("store.redis.timeout", s.Redis.Timeout)
 	v.nonNegative("store.redis.nearCacheTTL", *s.Redis.NearCacheTTL)
+	v.peers(s)
+}
+
+// peers checks store.peers and store.peerSecret.
+func (v *checker) peers(s Store) {
+	seen := map[peer.Target]bool{}
+	for i, p := range s.Peers {
+		t, err := peer.ParseTarget(p)
+		switch {
+		case err != nil:
+			v.add(index("store.peers", i), "%v (got %q)", err, redactURL(p))
+		case seen[t]:
+			v.add(index("store.peers", i), "listed twice (got %q)", p)
+		}
+		seen[t] = true
+	}
+	switch {
+	case len(s.Peers) > 0 && s.Driver != "redis":
+		v.add("store.peers", "used only with store.driver redis: peers decide who refreshes a token while Redis is unavailable (got driver %q)", s.Driver)
+	case len(s.Peers) > 0 && s.PeerSecret == "":
+		v.addAt("store.peers", "store.peerSecret", "required when store.peers is set (the same on every instance)")
+	case len(s.Peers) == 0 && s.PeerSecret != "":
+		v.add("store.peerSecret", "is used only with store.peers")
+	}
+	if s.PeerSecret != "" && len(s.PeerSecret) < peer.MinSecretLen {
+		v.add("store.peerSecret", "must be at least %d characters (got %d)", peer.MinSecretLen, len(s.PeerSecret))
+	}
 }
 
 // The checks of single values.

@@ -283,6 +283,43 @@ func TestValidate(t *testing.T) {
 			`store.redis.url: master_name must name the master the sentinels monitor (got an empty name)`,
 			`store.redis.url: addr must be a host:port such as 10.0.0.2:26379 (got "10.0.0.2")`,
 		}},
+		{"store peers", func(c *Config) {
+			c.Store.Driver = "redis"
+			c.Store.Peers = []string{"http://10.0.0.1:8080", "https://gw-2.internal", "dns:///gateway.internal:8080", "http://10.0.0.4:8080/"}
+			c.Store.PeerSecret = strings.Repeat("s", 32)
+		}, nil},
+		{"store peers: bad entries, short secret", func(c *Config) {
+			c.Store.Driver = "redis"
+			c.Store.Peers = []string{
+				"10.0.0.1:8080", "ftp://10.0.0.2", "http://u:pw@10.0.0.3:8080", "http://10.0.0.4:8080/gw",
+				"http://10.0.0.5:8080?x=1", "dns://8.8.8.8/gw.internal:8080", "dns:///gw.internal", "http://10.0.0.6:0",
+				"http://10.0.0.7:8080", "http://10.0.0.7:8080/",
+			}
+			c.Store.PeerSecret = "short"
+		}, []string{
+			`store.peers[0]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "10.0.0.1:8080")`,
+			`store.peers[1]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "ftp://10.0.0.2")`,
+			`store.peers[2]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "http://u:<redacted>@10.0.0.3:8080")`,
+			`store.peers[3]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "http://10.0.0.4:8080/gw")`,
+			`store.peers[4]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "http://10.0.0.5:8080?x=1")`,
+			`store.peers[5]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "dns://8.8.8.8/gw.internal:8080")`,
+			`store.peers[6]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "dns:///gw.internal")`,
+			`store.peers[7]: must be a base URL such as http://10.0.0.2:8080 or dns:///gateway.internal:8080 (got "http://10.0.0.6:0")`,
+			`store.peers[9]: listed twice (got "http://10.0.0.7:8080/")`,
+			`store.peerSecret: must be at least 32 characters (got 5)`,
+		}},
+		{"store peers: memory store, no secret", func(c *Config) {
+			c.Store.Peers = []string{"http://10.0.0.1:8080"}
+		}, []string{
+			`store.peers: used only with store.driver redis: peers decide who refreshes a token while Redis is unavailable (got driver "memory")`,
+		}},
+		{"store peers: no secret", func(c *Config) {
+			c.Store.Driver = "redis"
+			c.Store.Peers = []string{"http://10.0.0.1:8080"}
+		}, []string{`store.peerSecret: required when store.peers is set (the same on every instance)`}},
+		{"store peerSecret without peers", func(c *Config) {
+			c.Store.PeerSecret = strings.Repeat("s", 32)
+		}, []string{`store.peerSecret: is used only with store.peers`}},
 		{"metrics path", func(c *Config) {
 			c.Metrics.Enabled = true
 			c.Metrics.Path = "/_apilayer/health"

@@ -531,11 +531,19 @@ type refreshed struct {
 // SuccessorTTL ago by a refresh from the same client, else one backend call
 // for every concurrent caller when single-flight is on (joining a flight is
 // open to any request with the credential), and with a RefreshLock one
-// call across instances. Failures other than network are remembered for
+// call across instances (while the lock cannot be used, by the
+// credential's owner among the peers: Options.Relay). Failures other than
+// network are remembered for
 // max(CacheTTL, 1s); a refresh that failed because the backend was
 // unavailable is not tried again for 1s, doubled by each further one up to
 // 30s, until the backend answers a refresh of the credential.
 func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed {
+	return m.refreshing(ctx, in, cred, false)
+}
+
+// refreshing is refresh; relayed is a refresh another instance relayed
+// to this one (Relayed), which this one never relays again.
+func (m *Manager) refreshing(ctx context.Context, in Input, cred string, relayed bool) refreshed {
 	key := Key(cred)
 	if r, ok := m.successor(ctx, key, cred, in.ClientID); ok {
 		return r
@@ -553,7 +561,7 @@ func (m *Manager) refresh(ctx context.Context, in Input, cred string) refreshed 
 			// whether a refresh is in flight (whose result any request
 			// may join) or has finished (whose successor is for one
 			// client).
-			return m.coordinated(fctx, key, cred, in.ClientID)
+			return m.coordinated(fctx, key, cred, in.ClientID, relayed)
 		}
 		if m.hasSuccessor(fctx, key) {
 			// A flight that ended just before this one rotated the

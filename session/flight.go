@@ -139,13 +139,16 @@ func openFlight(cred, fkey string, fence int64, sealed []byte) (Tokens, Reason, 
 // records the successor (or the failure) and the flight record, then
 // unlocks; an instance that finds the lock held waits for the release
 // (at most RefreshLockTTL) and reads the flight record of that holder. A
-// lock that cannot be used (Redis unavailable) means refreshing here.
-func (m *Manager) coordinated(ctx context.Context, key, cred, client string) refreshed {
+// lock that cannot be used (Redis unavailable) means the credential's
+// owner among the peers refreshes (Options.Relay), else this instance;
+// relayed is a refresh another instance relayed here, which is never
+// relayed again.
+func (m *Manager) coordinated(ctx context.Context, key, cred, client string, relayed bool) refreshed {
 	for range lockAttempts {
 		fence, ok, err := m.lock.TryLock(ctx, key, m.lockTTL)
 		if err != nil {
-			m.log.Debug("session: refresh lock unavailable: refreshing in this instance", slog.Any("error", err))
-			return m.doRefresh(ctx, key, cred, client)
+			m.log.Debug("session: refresh lock unavailable", slog.Any("error", err))
+			return m.unlocked(ctx, key, cred, client, relayed)
 		}
 		if ok {
 			return m.lead(ctx, key, cred, client, fence)
@@ -157,8 +160,8 @@ func (m *Manager) coordinated(ctx context.Context, key, cred, client string) ref
 		case ctx.Err() != nil: // Close
 			return refreshed{reason: backend.ReasonNetwork}
 		case err != nil && wctx.Err() == nil:
-			m.log.Debug("session: refresh lock wait failed: refreshing in this instance", slog.Any("error", err))
-			return m.doRefresh(ctx, key, cred, client)
+			m.log.Debug("session: refresh lock wait failed", slog.Any("error", err))
+			return m.unlocked(ctx, key, cred, client, relayed)
 		case err == nil && fence > 0:
 			if r, ok := m.flightResult(ctx, key, cred, fence); ok {
 				return r

@@ -127,11 +127,18 @@ type Options struct {
 	// Nil: refreshes are coalesced within this process only.
 	RefreshLock RefreshLock
 	// RefreshLockTTL is how long a refresh holds the lock at most, and how
-	// long another instance waits for it: more than a refresh call and the
-	// validation of its new token take, each bounded by the backend's
-	// timeout (the gateway sets three times backend.timeout, with room to
-	// spare). If zero, DefaultRefreshLockTTL.
+	// long another instance waits for it (or for its Relay's answer): more
+	// than a refresh call and the validation of its new token take, each
+	// bounded by the backend's timeout (the gateway sets three times
+	// backend.timeout, with room to spare). If zero, DefaultRefreshLockTTL.
 	RefreshLockTTL time.Duration
+	// Relay, if set with a RefreshLock, is asked to have the credential's
+	// owner among the gateway's instances refresh it whenever the lock
+	// cannot be used (Redis unavailable), so that one instance refreshes
+	// each credential even then (store.peers). No answer within
+	// RefreshLockTTL, or nobody to ask: this instance refreshes. The
+	// owner's side is Relayed. Nil: this instance refreshes.
+	Relay Relay
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives the Manager's logs (never a token). If nil, none.
@@ -164,6 +171,7 @@ type Manager struct {
 	successors   Successors
 	lock         RefreshLock
 	lockTTL      time.Duration
+	relay        Relay
 
 	vg singleflight.Group // validations, by Key(token)
 	rg singleflight.Group // refreshes, by Key(credential)
@@ -232,6 +240,7 @@ func New(o Options) (*Manager, error) {
 		successors:    o.Successors,
 		lock:          o.RefreshLock,
 		lockTTL:       o.RefreshLockTTL,
+		relay:         o.Relay,
 	}
 	if m.lockTTL == 0 {
 		m.lockTTL = DefaultRefreshLockTTL
