@@ -197,7 +197,7 @@ describe('apilayer demo in a browser', () => {
       ])
       expect((await res.request().allHeaders())['sec-fetch-site']).toBe('cross-site')
       expect(res.status()).toBe(403)
-      expect(await res.json()).toEqual({ success: false, message: 'CSRF validation failed.' })
+      expect(await res.json()).toEqual({ success: false, message: 'CSRF validation failed.', code: 'csrf' })
       await attack.screenshot({ path: join(artifacts, 'csrf-rejected.png') })
     } finally {
       await attack.close()
