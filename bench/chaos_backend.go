@@ -56,6 +56,10 @@ const guestFamily = -1
 // so each user's token expires once, when the harness chose.
 const chaosRefreshTTL = time.Hour
 
+// chaosRefreshDelay is how long a refresh takes, as with a backend that
+// writes its token store: long enough for the tabs of a user to race.
+const chaosRefreshDelay = 200 * time.Millisecond
+
 // maxHang bounds how long a hung call is held when the gateway never gives
 // up on it.
 const maxHang = time.Minute
@@ -100,6 +104,7 @@ type outage struct {
 type faultCall struct {
 	Inst     int       `json:"inst"`
 	Endpoint string    `json:"endpoint"` // validate, refresh, guest, login, register, logout, api
+	ReqID    string    `json:"reqID"`    // X-Request-ID: the same on net/http's retry of a call
 	Arrive   time.Time `json:"arrive"`
 	Finish   time.Time `json:"finish"`
 }
@@ -178,7 +183,7 @@ func (b *chaosBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		arrive := time.Now()
 		b.fail(w, r, f.kind)
 		f.rec.mu.Lock()
-		f.rec.Calls = append(f.rec.Calls, faultCall{Inst: inst, Endpoint: ep, Arrive: arrive, Finish: time.Now()})
+		f.rec.Calls = append(f.rec.Calls, faultCall{Inst: inst, Endpoint: ep, ReqID: r.Header.Get("X-Request-ID"), Arrive: arrive, Finish: time.Now()})
 		f.rec.mu.Unlock()
 		return
 	}
@@ -281,6 +286,11 @@ func (b *chaosBackend) validate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *chaosBackend) refresh(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-time.After(chaosRefreshDelay):
+	case <-r.Context().Done():
+		return
+	}
 	b.mu.Lock()
 	t, u, ok := b.lookup(r)
 	if !ok || u == nil {

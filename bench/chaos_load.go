@@ -487,6 +487,11 @@ func (l *load) one(ctx context.Context, u *vuser, kind string, inst int, query s
 	gate := l.gate.overlap(start, end)
 	a.gate, a.fault = gate != nil, l.fault.overlap(start, end) != nil
 	u.mu.Lock()
+	if u.ended {
+		// The test ended the session while the request was in flight: what
+		// the gateway does to it from then on is due.
+		a.who = whoEnded
+	}
 	var set bool
 	if res != nil {
 		a.deleted, set = u.apply(res.Cookies(), end)
@@ -503,7 +508,7 @@ func (l *load) one(ctx context.Context, u *vuser, kind string, inst int, query s
 		u.owed = gate
 	}
 	u.mu.Unlock()
-	detail := fmt.Sprintf("gw%d %s %s %s → %d", inst+1, who, kind, path, a.status)
+	detail := fmt.Sprintf("gw%d %s %s %s → %d", inst+1, a.who, kind, path, a.status)
 	if a.msg != "" {
 		detail += " " + strconv.Quote(a.msg)
 	}

@@ -77,9 +77,10 @@ func (r chaosResult) missed() []string {
 type outageFinding struct {
 	kind    string
 	dur     time.Duration
-	own     int // the gateway's own calls (validate, refresh, guest...)
-	opening int // of own: calls made before the breaker could know (see analyzeOutage)
-	probes  int // of own: calls after the breaker opened
+	own     int // the gateway's own calls (validate, refresh, guest...) the backend received
+	retries int // of own: net/http's retries of a call (same X-Request-ID) on a new connection
+	opening int // calls made before the breaker could know (see analyzeOutage)
+	probes  int // calls after the breaker opened
 	allowed int // the bound of probes, summed over instances and endpoints
 	api     int // proxied API requests (the app's own traffic, not the breaker's)
 	byEp    map[string]int
@@ -104,6 +105,29 @@ func maxProbes(d, openFor time.Duration) int {
 		interval = min(2*interval, 30*time.Second)
 	}
 	return n
+}
+
+// gatewayCalls merges the arrivals of one call: net/http retries an
+// idempotent request on a new connection when a reused one fails before
+// the answer (a reset), with the same X-Request-ID. A call spans its first
+// arrival to its last end.
+func gatewayCalls(arrivals []faultCall) []faultCall {
+	var out []faultCall
+	byID := map[string]int{}
+	for _, a := range arrivals {
+		if i, ok := byID[a.ReqID]; ok && a.ReqID != "" {
+			if a.Arrive.Before(out[i].Arrive) {
+				out[i].Arrive = a.Arrive
+			}
+			if a.Finish.After(out[i].Finish) {
+				out[i].Finish = a.Finish
+			}
+			continue
+		}
+		byID[a.ReqID] = len(out)
+		out = append(out, a)
+	}
+	return out
 }
 
 // analyzeOutage checks one failing fault's calls against the breakers:
@@ -135,7 +159,8 @@ func analyzeOutage(o *outage, failures int, openFor time.Duration) outageFinding
 	}
 	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.inst, b.inst), strings.Compare(a.ep, b.ep)) })
 	for _, k := range keys {
-		calls := groups[k]
+		calls := gatewayCalls(groups[k])
+		f.retries += len(groups[k]) - len(calls)
 		if len(calls) < failures {
 			f.opening += len(calls)
 			continue
@@ -146,18 +171,19 @@ func analyzeOutage(o *outage, failures int, openFor time.Duration) outageFinding
 		}
 		slices.SortFunc(ends, func(a, b time.Time) int { return a.Compare(b) })
 		opened := ends[failures-1]
-		after := 0
+		var after []string
 		for _, c := range calls {
 			if c.Arrive.After(opened.Add(openingSlack)) {
-				after++
+				after = append(after, fmt.Sprintf("+%s", c.Arrive.Sub(o.Start).Round(10*time.Millisecond)))
 			}
 		}
 		allowed := maxProbes(o.End.Sub(opened), openFor) + 1
-		f.opening += len(calls) - after
-		f.probes += after
+		f.opening += len(calls) - len(after)
+		f.probes += len(after)
 		f.allowed += allowed
-		if after > allowed {
-			f.breaches = append(f.breaches, fmt.Sprintf("gw%d %s: %d calls after its breaker opened, at most %d probes due", k.inst, k.ep, after, allowed))
+		if len(after) > allowed {
+			f.breaches = append(f.breaches, fmt.Sprintf("gw%d %s: %d calls after its breaker opened at +%s (at %s), at most %d probes due",
+				k.inst, k.ep, len(after), opened.Sub(o.Start).Round(10*time.Millisecond), strings.Join(after, " "), allowed))
 		}
 	}
 	return f
@@ -230,8 +256,8 @@ func (c *chaosRun) report(r chaosResult) string {
 			eps = append(eps, fmt.Sprintf("%s %d", ep, n))
 		}
 		slices.Sort(eps)
-		p("- %s for %s: %d calls (%s): %d before the breakers opened, %d probes (at most %d due); %d proxied API requests\n",
-			o.kind, o.dur.Round(100*time.Millisecond), o.own, strings.Join(eps, ", "), o.opening, o.probes, o.allowed, o.api)
+		p("- %s for %s: %d calls received (%s; %d of them net/http's retries of a call on a new connection): %d calls before the breakers opened, %d probes (at most %d due); %d proxied API requests\n",
+			o.kind, o.dur.Round(100*time.Millisecond), o.own, strings.Join(eps, ", "), o.retries, o.opening, o.probes, o.allowed, o.api)
 		for _, br := range o.breaches {
 			p("  - OVER THE BOUND: %s\n", br)
 		}

@@ -394,7 +394,9 @@ func (c *chaosRun) redisSteps(ctx context.Context, all, cold []*vuser) error {
 	c.load.router.sticky.Store(!c.peers)
 	defer c.load.router.sticky.Store(false)
 	for _, how := range []string{"paused", "killed"} {
-		_, stop, err := c.cohort(ctx, p.cohort, time.Now().Add(cohortExpiry), p.cohortThink, 0)
+		// Three tabs each, every request to a random instance (with
+		// peers): the refreshes race across instances.
+		_, stop, err := c.cohort(ctx, p.cohort, time.Now().Add(cohortExpiry), p.stormThink, 3)
 		if err != nil {
 			return err
 		}
