@@ -86,7 +86,6 @@ type chaosRun struct {
 	reloaded   reloadResult
 	rotations  map[string]int // backend rotations by phase
 	dups       map[string]int // duplicate refreshes by phase
-	stormRot   int            // rotations of the storm's users
 	baseline   map[string]resources
 	final      map[string]resources
 	backendEnd backendStats

@@ -280,7 +280,6 @@ func (c *chaosRun) report(r chaosResult) string {
 	if c.reloaded.ran {
 		p("- SIGHUP gw1 mid-load: %.0f reload applied, %.0f broken file refused, serving after: %v\n", c.reloaded.ok, c.reloaded.refused, c.reloaded.alive)
 	}
-	p("- refresh storm: %d rotations for %d users\n", c.stormRot, c.plan.stormUsers)
 	s := c.backendEnd
 	p("- backend: %d refresh calls, %d rotations, %d reuse detections (%d users revoked), %d guest tokens; calls by endpoint %v\n",
 		s.Refreshes, s.Rotations, s.Reuses, s.Revoked, s.Guests, s.Calls)

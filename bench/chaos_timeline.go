@@ -375,15 +375,7 @@ func (c *chaosRun) stormStep(ctx context.Context, all, cold []*vuser) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.stats(ctx, fmt.Sprintf("brief=1&from=%d&to=%d", users[0].id, users[len(users)-1].id))
-	if err != nil {
-		return err
-	}
-	c.stormRot = s.RangeRotations
-	if s.RangeRotations != len(users) {
-		c.problem("refresh storm: %d rotations for %d users, want one each", s.RangeRotations, len(users))
-	}
-	return nil
+	return c.once(ctx, "refresh storm", users)
 }
 
 // redisSteps: Redis paused (SIGSTOP) then resumed (SIGCONT), then killed
@@ -396,7 +388,7 @@ func (c *chaosRun) redisSteps(ctx context.Context, all, cold []*vuser) error {
 	for _, how := range []string{"paused", "killed"} {
 		// Three tabs each, every request to a random instance (with
 		// peers): the refreshes race across instances.
-		_, stop, err := c.cohort(ctx, p.cohort, time.Now().Add(cohortExpiry), p.stormThink, 3)
+		users, stop, err := c.cohort(ctx, p.cohort, time.Now().Add(cohortExpiry), p.stormThink, 3)
 		if err != nil {
 			return err
 		}
@@ -416,7 +408,25 @@ func (c *chaosRun) redisSteps(ctx context.Context, all, cold []*vuser) error {
 		if err != nil {
 			return err
 		}
+		if err := c.once(ctx, "redis "+how, users); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// once checks that each of users (made in one call, so with consecutive
+// ids) was refreshed exactly once, and notes it.
+func (c *chaosRun) once(ctx context.Context, what string, users []*vuser) error {
+	s, err := c.stats(ctx, fmt.Sprintf("brief=1&from=%d&to=%d", users[0].id, users[len(users)-1].id))
+	if err != nil {
+		return err
+	}
+	if s.RangeRotations != len(users) || s.RangeCalls != len(users) {
+		c.problem("%s: %d refresh calls and %d rotations for %d users, want one each", what, s.RangeCalls, s.RangeRotations, len(users))
+		return nil
+	}
+	c.note("%s: %d users with expired tokens, %d refreshes, one each", what, len(users), s.RangeRotations)
 	return nil
 }
 
