@@ -92,7 +92,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # chaos runs the chaos suite (faults under load on 3 instances and Redis,
-# about 7 minutes; bench/doc.go); chaos-smoke is its quick run, which make
+# about 6 minutes; bench/doc.go); chaos-smoke is its quick run, which make
 # test runs: under 2 minutes, it fails on a failed request, a logout, a
 # duplicate refresh, backend calls past the breakers' bound or resources not
 # back to baseline (never on a speed). Both need redis-server.

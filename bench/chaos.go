@@ -36,7 +36,7 @@ type chaosPlan struct {
 	slowDelay                         time.Duration // the backend's answer time in the slow phase
 }
 
-// chaosPlanFor is the plan of a full run (about 7 minutes) or a quick one
+// chaosPlanFor is the plan of a full run (about 6 minutes) or a quick one
 // (under 2 minutes on 2 cores, compilation included).
 func chaosPlanFor(quick bool) chaosPlan {
 	if quick {

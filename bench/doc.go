@@ -37,7 +37,7 @@
 //
 // # Chaos suite
 //
-//	go run ./bench -chaos              # full run, about 7 minutes (make chaos)
+//	go run ./bench -chaos              # full run, about 6 minutes (make chaos)
 //	go run ./bench -chaos -quick       # smoke run, under 2 minutes (make test)
 //	go run ./bench -chaos -apilayer ./apilayer   # another build of the binary
 //
