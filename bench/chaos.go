@@ -43,7 +43,7 @@ func chaosPlanFor(quick bool) chaosPlan {
 		return chaosPlan{
 			users: 800, visitors: 80, hot: 0.2, hotThink: 2500 * time.Millisecond, coldThink: 12 * time.Second,
 			visitorThink: 5 * time.Second, ended: 8, cohort: 40, cohortThink: 1500 * time.Millisecond,
-			stormUsers: 150, stormThink: time.Second, slowClients: 8,
+			stormUsers: 100, stormThink: 1200 * time.Millisecond, slowClients: 8,
 			warmup: 4 * time.Second, soak: 9 * time.Second, outage: 4 * time.Second, slow: 3 * time.Second,
 			storm: 6 * time.Second, redisDown: 4 * time.Second, redisUp: 2 * time.Second, drainTail: 2 * time.Second,
 			inflight: 1500 * time.Millisecond, slowDelay: 300 * time.Millisecond,
@@ -90,6 +90,7 @@ type chaosRun struct {
 	final      map[string]resources
 	backendEnd backendStats
 	lastStats  backendStats // at the last phase change; guarded by mu
+	started    time.Time
 }
 
 func (c *chaosRun) note(format string, args ...any) {
@@ -116,6 +117,7 @@ func runChaos(ctx context.Context, s settings, w io.Writer) (err error) {
 		rotations: map[string]int{}, dups: map[string]int{},
 	}
 	started := time.Now()
+	c.started = started
 	c.logf = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "chaos: %5.1fs "+format+"\n", append([]any{time.Since(started).Seconds()}, args...)...)
 	}

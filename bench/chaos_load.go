@@ -174,6 +174,7 @@ type recorder struct {
 	mu       sync.Mutex
 	phase    string            // current phase; guarded by mu
 	order    []string          // phases in order; guarded by mu
+	starts   []phaseStart      // every phase change; guarded by mu
 	byPhase  map[string]*tally // guarded by mu
 	examples []string          // the first failures, in full; guarded by mu
 }
@@ -185,10 +186,31 @@ func (r *recorder) enter(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.phase = name
+	r.starts = append(r.starts, phaseStart{name, time.Now()})
 	if r.byPhase[name] == nil {
 		r.byPhase[name] = &tally{statuses: map[string]int64{}, reasons: map[string]int64{}}
 		r.order = append(r.order, name)
 	}
+}
+
+// phaseStart is when a phase began.
+type phaseStart struct {
+	name string
+	at   time.Time
+}
+
+// phaseAt is the phase at time t ("" before the first).
+func (r *recorder) phaseAt(t time.Time) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := ""
+	for _, s := range r.starts {
+		if s.at.After(t) {
+			break
+		}
+		name = s.name
+	}
+	return name
 }
 
 func (r *recorder) current() string {

@@ -304,6 +304,11 @@ func (c *chaosRun) report(r chaosResult) string {
 	for _, g := range c.gws {
 		p("- %s: %s\n", g.name, logSummary(g.log))
 	}
+	for _, g := range c.gws {
+		if ev := unexpected(g.log, c.rec.phaseAt, c.started); len(ev) > 0 {
+			p("\n%s said, outside the steps that cause it: %s\n", g.name, strings.Join(ev, "; "))
+		}
+	}
 	if len(reasons) > 0 {
 		p("\nFailures by reason:\n\n")
 		for _, k := range slices.Sorted(maps.Keys(reasons)) {
@@ -372,6 +377,45 @@ func slowSummary(rs []slowResult) string {
 	}
 	return fmt.Sprintf("%d of %d ended %s to %s after their last byte (bodyIdleTimeout %s): %v",
 		ok, len(rs), lo.Round(10*time.Millisecond), hi.Round(10*time.Millisecond), chaosBodyIdle, by)
+}
+
+// unexpected are the state changes a gateway logged outside the steps that
+// cause them: Redis called unavailable while Redis was up (its calls timed
+// out: store.redis.timeout), a backend breaker opened while the backend
+// answered (its calls timed out: backend.timeout). A failure in the same
+// phase is then the gateway's answer to it.
+func unexpected(file string, phaseAt func(time.Time) string, start time.Time) []string {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l struct {
+			Time     time.Time `json:"time"`
+			Msg      string    `json:"msg"`
+			Error    string    `json:"error"`
+			Endpoint string    `json:"endpoint"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) != nil {
+			continue
+		}
+		phase := phaseAt(l.Time)
+		var what string
+		switch {
+		case l.Msg == "redisstore: redis unavailable, serving from per-instance state" && phase != "redis paused" && phase != "redis killed":
+			what = "Redis unavailable (" + l.Error + ")"
+		case l.Msg == "backend: circuit open" && phase != "backend "+fault503 && phase != "backend "+faultHang && phase != "backend "+faultReset:
+			what = "backend " + l.Endpoint + " breaker opened"
+		default:
+			continue
+		}
+		out = append(out, fmt.Sprintf("+%.1fs (%s): %s", l.Time.Sub(start).Seconds(), phase, what))
+	}
+	return out
 }
 
 // logSummary counts a gateway's JSON log lines by level and message.

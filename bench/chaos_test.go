@@ -479,3 +479,29 @@ func TestChaosGatewayConfig(t *testing.T) {
 		t.Errorf("config with peers:\n%s", y)
 	}
 }
+
+// The report names the state changes a gateway logged outside the steps
+// that cause them.
+func TestUnexpected(t *testing.T) {
+	t0 := time.Unix(5000, 0).UTC()
+	r := newRecorder()
+	r.starts = []phaseStart{{"soak", t0}, {"redis paused", t0.Add(10 * time.Second)}, {"backend 503", t0.Add(20 * time.Second)}, {"backend slow", t0.Add(30 * time.Second)}}
+	line := func(s int, msg, extra string) string {
+		return fmt.Sprintf(`{"time":%q,"level":"WARN","msg":%q%s}`+"\n", t0.Add(time.Duration(s)*time.Second).Format(time.RFC3339Nano), msg, extra)
+	}
+	log := line(5, "redisstore: redis unavailable, serving from per-instance state", `,"error":"i/o timeout"`) +
+		line(11, "redisstore: redis unavailable, serving from per-instance state", "") +
+		line(21, "backend: circuit open", `,"endpoint":"validate"`) +
+		line(31, "backend: circuit open", `,"endpoint":"refresh"`) +
+		line(32, "backend: circuit open: probe failed", `,"endpoint":"refresh"`) +
+		"not json\n"
+	file := filepath.Join(t.TempDir(), "gw.log")
+	if err := os.WriteFile(file, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := unexpected(file, r.phaseAt, t0)
+	want := []string{"+5.0s (soak): Redis unavailable (i/o timeout)", "+31.0s (backend slow): backend refresh breaker opened"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

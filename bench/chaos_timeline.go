@@ -189,7 +189,8 @@ func (c *chaosRun) slowStep(ctx context.Context) error {
 }
 
 // reloadStep reloads gw1 mid-load: a valid change (rateLimit.maxRequests),
-// then a broken file, which must leave the running config in place.
+// then a broken file, which must leave the running config in place; a
+// cohort of users with three tabs has tokens expiring as it happens.
 func (c *chaosRun) reloadStep(ctx context.Context) error {
 	g := c.gws[0]
 	const metric = "apilayer_config_reloads_total"
@@ -218,10 +219,19 @@ func (c *chaosRun) reloadStep(ctx context.Context) error {
 		}
 		return 0, nil
 	}
+	// A cohort whose tokens expire as the reload swaps the config: their
+	// refreshes are in flight across it.
+	users, stop, err := c.cohort(ctx, c.plan.cohort, time.Now().Add(cohortExpiry), c.plan.stormThink, 3)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := sleep(ctx, cohortExpiry); err != nil {
+		return err
+	}
 	c.logf("SIGHUP gw1: a valid change, then a broken file")
 	cfg := g.cfg
 	cfg.maxRequests++
-	var err error
 	c.reloaded.ran = true
 	if c.reloaded.ok, err = hup(cfg, "ok", ok0); err != nil {
 		return err
@@ -241,7 +251,11 @@ func (c *chaosRun) reloadStep(ctx context.Context) error {
 	if c.reloaded.ok != 1 || c.reloaded.refused != 1 || !c.reloaded.alive {
 		c.problem("SIGHUP reload of gw1: %v reloads ok (want 1), %v refused (want 1), serving after: %v", c.reloaded.ok, c.reloaded.refused, c.reloaded.alive)
 	}
-	return nil
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return err
+	}
+	stop()
+	return c.once(ctx, "SIGHUP reload", users)
 }
 
 // backendSteps: the backend answers 503, hangs, resets connections, each
