@@ -44,8 +44,8 @@ func chaosPlanFor(quick bool) chaosPlan {
 			users: 800, visitors: 80, hot: 0.2, hotThink: 2500 * time.Millisecond, coldThink: 12 * time.Second,
 			visitorThink: 5 * time.Second, ended: 8, cohort: 40, cohortThink: 1500 * time.Millisecond,
 			stormUsers: 100, stormThink: 1200 * time.Millisecond, slowClients: 8,
-			warmup: 4 * time.Second, soak: 9 * time.Second, outage: 4 * time.Second, slow: 3 * time.Second,
-			storm: 6 * time.Second, redisDown: 4 * time.Second, redisUp: 2 * time.Second, drainTail: 2 * time.Second,
+			warmup: 3 * time.Second, soak: 8 * time.Second, outage: 3500 * time.Millisecond, slow: 3 * time.Second,
+			storm: 6 * time.Second, redisDown: 4 * time.Second, redisUp: 1500 * time.Millisecond, drainTail: time.Second,
 			inflight: 1500 * time.Millisecond, slowDelay: 300 * time.Millisecond,
 		}
 	}

@@ -406,7 +406,7 @@ func unexpected(file string, phaseAt func(time.Time) string, start time.Time) []
 		phase := phaseAt(l.Time)
 		var what string
 		switch {
-		case l.Msg == "redisstore: redis unavailable, serving from per-instance state" && phase != "redis paused" && phase != "redis killed":
+		case l.Msg == "redisstore: redis unavailable, serving from per-instance state" && phase != "redis stalls" && phase != "redis paused" && phase != "redis killed":
 			what = "Redis unavailable (" + l.Error + ")"
 		case l.Msg == "backend: circuit open" && phase != "backend "+fault503 && phase != "backend "+faultHang && phase != "backend "+faultReset:
 			what = "backend " + l.Endpoint + " breaker opened"

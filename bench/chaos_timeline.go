@@ -392,14 +392,15 @@ func (c *chaosRun) stormStep(ctx context.Context, all, cold []*vuser) error {
 	return c.once(ctx, "refresh storm", users)
 }
 
-// redisSteps: Redis paused (SIGSTOP) then resumed (SIGCONT), then killed
-// (SIGKILL) and started again, empty, on the same port; each time with a
-// cohort of users whose tokens expire while Redis is away.
+// redisSteps: Redis stalling (stopped for 300 ms every 700 ms), then
+// paused (SIGSTOP) and resumed (SIGCONT), then killed (SIGKILL) and started
+// again, empty, on the same port; each time with a cohort of users whose
+// tokens expire while Redis is away.
 func (c *chaosRun) redisSteps(ctx context.Context, all, cold []*vuser) error {
 	p := c.plan
 	c.load.router.sticky.Store(!c.peers)
 	defer c.load.router.sticky.Store(false)
-	for _, how := range []string{"paused", "killed"} {
+	for _, how := range []string{"stalls", "paused", "killed"} {
 		// Three tabs each, every request to a random instance (with
 		// peers): the refreshes race across instances.
 		users, stop, err := c.cohort(ctx, p.cohort, time.Now().Add(cohortExpiry), p.stormThink, 3)
@@ -444,35 +445,58 @@ func (c *chaosRun) once(ctx context.Context, what string, users []*vuser) error 
 	return nil
 }
 
-// redisAway takes Redis away for plan.redisDown and brings it back.
+// redisAway takes Redis away for plan.redisDown and brings it back:
+// "stalls" stops it for 300 ms every 700 ms (a Redis that answers late:
+// each stall is longer than store.redis.timeout), "paused" stops it,
+// "killed" kills it and starts a new, empty one on the same port.
 func (c *chaosRun) redisAway(ctx context.Context, how string) error {
 	p := c.plan
-	back := "redis resumed"
-	if how == "paused" {
-		c.redis.cmd.Process.Signal(syscall.SIGSTOP)
-	} else {
-		back = "redis restarted"
-		c.redis.cmd.Process.Kill()
-		c.redis.cmd.Wait()
-	}
-	if err := sleep(ctx, p.redisDown/2); err != nil {
-		return err
-	}
-	if !c.anyHealth(ctx, func(h health) bool { return h.Store == "unavailable" }) {
-		c.problem("redis %s: no gateway said store unavailable %s later", how, p.redisDown/2)
-	}
-	if err := sleep(ctx, p.redisDown-p.redisDown/2); err != nil {
-		return err
-	}
-	if how == "paused" {
-		c.redis.cmd.Process.Signal(syscall.SIGCONT)
-	} else {
-		r, err := startRedisAt(ctx, c.dir, c.raddr)
-		if err != nil {
+	proc := c.redis.cmd.Process
+	switch how {
+	case "stalls":
+		noticed := false
+		for end := time.Now().Add(p.redisDown); time.Now().Before(end); {
+			proc.Signal(syscall.SIGSTOP)
+			err := sleep(ctx, 300*time.Millisecond)
+			noticed = noticed || c.anyHealth(ctx, func(h health) bool { return h.Store == "unavailable" })
+			proc.Signal(syscall.SIGCONT)
+			if err == nil {
+				err = sleep(ctx, 400*time.Millisecond)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if !noticed {
+			c.problem("redis stalls: no gateway said store unavailable during a stall")
+		}
+	case "paused", "killed":
+		if how == "paused" {
+			proc.Signal(syscall.SIGSTOP)
+		} else {
+			proc.Kill()
+			c.redis.cmd.Wait()
+		}
+		if err := sleep(ctx, p.redisDown/2); err != nil {
 			return err
 		}
-		c.redis = r
+		if !c.anyHealth(ctx, func(h health) bool { return h.Store == "unavailable" }) {
+			c.problem("redis %s: no gateway said store unavailable %s later", how, p.redisDown/2)
+		}
+		if err := sleep(ctx, p.redisDown-p.redisDown/2); err != nil {
+			return err
+		}
+		if how == "paused" {
+			proc.Signal(syscall.SIGCONT)
+		} else {
+			r, err := startRedisAt(ctx, c.dir, c.raddr)
+			if err != nil {
+				return err
+			}
+			c.redis = r
+		}
 	}
+	back := map[string]string{"stalls": "redis after stalls", "paused": "redis resumed", "killed": "redis restarted"}[how]
 	if err := c.enter(ctx, back); err != nil {
 		return err
 	}

@@ -75,11 +75,13 @@
 //     have closed; then a slow backend;
 //   - a refresh storm: users with three tabs each, every token expiring in
 //     the same second: each user must be refreshed exactly once;
-//   - Redis paused (SIGSTOP, then SIGCONT), then killed and started again
-//     empty on the same port, each with a cohort whose tokens expire while
-//     it is away. Without store.peers in the binary the load then sends
-//     each user to one instance (said in the report): instances cannot
-//     share a refresh without Redis or peers;
+//   - Redis stalling (stopped for 300 ms every 700 ms: each stall outlasts
+//     store.redis.timeout), then paused (SIGSTOP, then SIGCONT), then
+//     killed and started again empty on the same port, each with a cohort
+//     of users with three tabs whose tokens expire meanwhile. Without
+//     store.peers in the binary the load then sends each user to one
+//     instance (said in the report): instances cannot share a refresh
+//     without Redis or peers;
 //   - SIGTERM of one instance with slow requests in flight on it, after
 //     the load balancer took it out of rotation: they must finish, the
 //     process must exit 0, the other instances keep serving.
