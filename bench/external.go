@@ -77,24 +77,14 @@ func freeAddr() (string, error) {
 // port; its url is redis://host:port. A missing redis-server is
 // errNotInstalled.
 func startRedis(ctx context.Context, dir string) (*proc, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, fmt.Errorf("%w: redis-server (apt-get install redis-server)", errNotInstalled)
 	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, fmt.Errorf("bench: redis: %w", err)
 	}
-	_, port, _ := net.SplitHostPort(addr)
-	p, err := startExternal(ctx, "redis-server", bin, []string{
-		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", "", "--daemonize", "no",
-	}, nil, func() error { return redisPing(addr) })
-	if err != nil {
-		return nil, err
-	}
-	p.url = "redis://" + addr
-	return p, nil
+	return startRedisAt(ctx, dir, addr)
 }
 
 // redisPing sends PING in the inline protocol and expects +PONG.

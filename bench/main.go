@@ -26,6 +26,8 @@ type settings struct {
 	sessions int           // sessions for the memory-per-session figure
 	out      string        // markdown results file, if set
 	profile  string        // folder for the gateways' profiles, if set
+	chaos    bool          // run the chaos suite instead of the benchmark
+	apilayer string        // the chaos suite's gateway binary; "" builds ./cmd/apilayer
 }
 
 // maxPerRun bounds the requests of any single run, whatever its duration.
@@ -45,7 +47,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := harness(ctx, s, os.Stdout); err != nil {
+	run := harness
+	if s.chaos {
+		run = runChaos
+	}
+	if err := run(ctx, s, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -56,7 +62,7 @@ func main() {
 func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "a short run (about a minute): fewer, shorter rounds, no caddy")
+	quick := fs.Bool("quick", false, "a short run (about a minute): fewer, shorter rounds, no caddy; with -chaos, under 2 minutes")
 	rounds := fs.Int("rounds", 0, "throughput rounds (default 5, quick 2)")
 	duration := fs.Duration("duration", 0, "measured length of each throughput run (default 6s, quick 1s)")
 	conns := fs.Int("conns", 32, "concurrent keep-alive connections of the throughput runs")
@@ -64,6 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	sessions := fs.Int("sessions", 100_000, "sessions cached for the memory-per-session figure")
 	out := fs.String("out", "", "write the results as markdown to this file (e.g. bench/results/2026-01-02.md)")
 	profile := fs.String("profile", "", "write CPU and allocation profiles of each gateway to this folder")
+	chaos := fs.Bool("chaos", false, "run the chaos suite (faults under load; with -quick, the smoke run of make test) instead of the benchmark")
+	bin := fs.String("apilayer", "", "with -chaos: the apilayer binary to run (default: go build ./cmd/apilayer)")
 	if err := fs.Parse(args); err != nil {
 		return settings{}, err
 	}
@@ -71,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 		quick: *quick, rounds: 5, duration: 6 * time.Second, warmup: time.Second,
 		conns: *conns, latRate: *latRate, latDur: 5 * time.Second, latRound: 3,
 		storms: 20, stormN: 50, sessions: *sessions, out: *out, profile: *profile,
+		chaos: *chaos, apilayer: *bin,
 	}
 	if s.quick {
 		// A smoke run within about a minute on 2 cores: every setup runs,

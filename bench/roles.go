@@ -85,6 +85,10 @@ func runRole(role string, args []string) error {
 		return serve(ctx, ln, base, newBackend())
 	case "upstream":
 		return serve(ctx, ln, base, upstreamHandler())
+	case "chaos-backend":
+		return serve(ctx, ln, base, newChaosBackend())
+	case "chaos-upstream":
+		return serve(ctx, ln, base, chaosUpstream())
 	case "bare":
 		if len(args) != 1 {
 			return errors.New("bench: bare: want a target URL")
