@@ -1060,7 +1060,7 @@ func TestAuditEvents(t *testing.T) {
 }
 
 // TestAuditEventsNameTheKnownUser: when a refusal is decided after the
-// user is known, the event says who it was (SPEC.md section 5: userId).
+// user is known, the event says who it was (its userId field).
 func TestAuditEventsNameTheKnownUser(t *testing.T) {
 	tests := []struct {
 		name string
