@@ -1,6 +1,6 @@
 package apilayer_test
 
-// End-to-end tests of the gateway's security features (issue 5): CSRF, CORS,
+// End-to-end tests of the gateway's security features: CSRF, CORS,
 // rate limiting and audit events, through the real gateway in front of the
 // testkit demo backend and recording web app.
 
