@@ -41,7 +41,7 @@ import (
 // Config is the gateway configuration; see package config.
 type Config = config.Config
 
-// Gateway is the auth gateway: the pipeline of SPEC.md section 4 with its
+// Gateway is the auth gateway: the pipeline of docs/how-it-works.md with its
 // caches, backend client and proxies. Create one with New and release it
 // with Close.
 type Gateway struct {
@@ -505,9 +505,9 @@ func reservedCookies(c *config.Config) []string {
 	return names
 }
 
-// provisionRedis connects the shared stores of distributed mode (SPEC.md
-// section 7). An unreachable Redis at start is not an error (the gateway
-// starts on per-instance state and recovers by itself). A reload keeps the
+// provisionRedis connects the shared stores of distributed mode
+// (docs/distributed.md). An unreachable Redis at start is not an error (the
+// gateway starts on per-instance state and recovers by itself). A reload keeps the
 // connection while store.* is unchanged.
 func (g *Gateway) provisionRedis() error {
 	s, err := keep(g, "redis", redisSettings(g.cfg.Store), func() (*redisstore.Store, io.Closer, error) {

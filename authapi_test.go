@@ -349,8 +349,8 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-// BUG(lead): SPEC 4 matches every path on the cleaned path, ignoring a
-// trailing slash, and the health path is never forwarded. pipeline.go step 1
+// BUG(lead): every path is matched on the cleaned path, ignoring a trailing
+// slash (docs/how-it-works.md), and the health path is never forwarded. pipeline.go step 1
 // compares the raw r.URL.Path with health.path before cleaning, so
 // /_apilayer/health/, //_apilayer/health and /x/../_apilayer/health go through
 // the pipeline (a guest is minted) and are forwarded to the web app. Fix:

@@ -67,7 +67,7 @@ func TestValidationIsSingleFlightAndCached(t *testing.T) {
 	e.wantCalls(map[string]int64{"auth/me": 1})
 }
 
-// BUG(lead): cacheTTL 0 must disable the cache (SPEC 3). session/authenticate.go
+// BUG(lead): validate.cacheTTL 0 must disable the cache. session/authenticate.go
 // ask() sets e.Fresh = minTime(e.Fresh, id.Exp), and minTime returns b when a
 // is zero, so with ttl 0 the entry is fresh until the token's exp: one call
 // per token lifetime instead of one per request.
@@ -137,7 +137,7 @@ func TestRefreshIsSingleFlight(t *testing.T) {
 	}
 }
 
-// SPEC 4.3 (successorTTL, default 30s): a request from the same client that
+// refresh.successorTTL (default 30s): a request from the same client that
 // still carries a token rotated away a moment ago gets the successor without
 // a second backend refresh; refreshing again would meet the backend's reuse
 // detection and log out a second browser tab racing the first.

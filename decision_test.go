@@ -25,7 +25,8 @@ func both(fs ...func(*config.Config)) func(*config.Config) {
 	}
 }
 
-// decisionCase is one row of the decision table of SPEC.md 4.2, sent
+// decisionCase is one row of the decision table of
+// docs/how-it-works.md#decisions, sent
 // through the whole gateway.
 type decisionCase struct {
 	name   string

@@ -21,7 +21,7 @@ import (
 	"github.com/apilayer/apilayer/redisstore"
 )
 
-// Distributed mode (SPEC.md section 7, issue 10): several gateway
+// Distributed mode (docs/distributed.md): several gateway
 // instances, each its own apilayer.Gateway behind its own test server, on
 // one real redis-server and one demo backend (which rotates tokens and
 // answers 409 to the reuse of a rotated one, revoking its whole family).
@@ -218,7 +218,8 @@ func (c *cluster) noRawTokens(t *testing.T, tokens ...string) {
 // with one expired token make exactly one backend refresh and all succeed
 // with the same new token, whether they come from one client (late ones
 // get the successor record) or from 300 clients that all arrive while the
-// refresh is in flight (they get the flight record, SPEC.md 5a).
+// refresh is in flight (they get the flight record,
+// docs/distributed.md#refresh-coordination).
 func TestDistributedRefresh(t *testing.T) {
 	const n = 300
 	tests := []struct {
@@ -326,7 +327,7 @@ func TestDistributedRateLimit(t *testing.T) {
 
 // TestDistributedValidation: the validation cache is shared, so one token
 // is validated once for all instances; a cold concurrent burst makes at
-// most one call per instance (single-flight is per process, SPEC.md 5a),
+// most one call per instance (single-flight is per process),
 // then none.
 func TestDistributedValidation(t *testing.T) {
 	c := newCluster(t, nil)

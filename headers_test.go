@@ -386,7 +386,7 @@ func TestCookiesAreDeletedOnlyWhenCarried(t *testing.T) {
 }
 
 // BUG(lead): upstream.hideTokens promises the web app never sees tokens
-// (SPEC 3), but pipeline.go forwardBare forwards the Cookie header of an
+// (docs/configuration.md#upstream), but pipeline.go forwardBare forwards the Cookie header of an
 // excluded path untouched, auth cookies included. Fix: in forwardBare, for
 // page requests, call g.rewriteCookieHeader(r.Header, effective{}, true)
 // when g.cfg.Upstream.HideTokens is set.

@@ -9,7 +9,7 @@ import (
 // beforeAuth, afterAuth and onRefreshFail) without being able to weaken it:
 // forged identity headers are stripped whatever a hook does, and a hook can
 // refuse a request the pipeline would forward but can never forward one the
-// pipeline refused or redirected (the seed's routing-authority rule).
+// pipeline refused or redirected (next-api-layer's routing-authority rule).
 type Hooks struct {
 	// BeforeAuth runs after the CSRF origin check and, with rateLimit.by: ip,
 	// after rate limiting; before excluded paths and authentication (with

@@ -13,7 +13,8 @@ import (
 	"github.com/apilayer/apilayer/internal/testkit"
 )
 
-// msgNotAuthorized is the 403 message of SPEC.md 4.2.
+// msgNotAuthorized is the 403 message of an access refusal
+// (docs/api-reference.md#error-bodies).
 const msgNotAuthorized = "You are not authorized for this action."
 
 // withRules makes /admin/** (pages) and /api/admin/** (the API) need the

@@ -1,6 +1,6 @@
 package apilayer_test
 
-// End-to-end tests of the gateway's security features (issue 5): CSRF, CORS,
+// End-to-end tests of the gateway's security features: CSRF, CORS,
 // rate limiting and audit events, through the real gateway in front of the
 // testkit demo backend and recording web app.
 
@@ -1060,7 +1060,7 @@ func TestAuditEvents(t *testing.T) {
 }
 
 // TestAuditEventsNameTheKnownUser: when a refusal is decided after the
-// user is known, the event says who it was (SPEC.md section 5: userId).
+// user is known, the event says who it was (its userId field).
 func TestAuditEventsNameTheKnownUser(t *testing.T) {
 	tests := []struct {
 		name string

@@ -248,8 +248,8 @@ func (p *Policy) LoginURL(path, query string) string {
 	return p.login + sep + url.QueryEscape(p.returnParam) + "=" + url.QueryEscape(back)
 }
 
-// Decide applies the decision table of SPEC.md section 4.2 to a request
-// whose session state is known.
+// Decide applies the decision table of docs/how-it-works.md#decisions to
+// a request whose session state is known.
 func (p *Policy) Decide(r Request) Decision {
 	switch r.State {
 	case Expired:

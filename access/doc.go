@@ -1,8 +1,8 @@
 // Package access decides what happens to a request once its session is
 // known: forward it, redirect it to the login or home page, or refuse it
-// (SPEC.md section 4.2). It holds the route lists of config.Access
-// (protectedRoutes, authRoutes, publicRoutes, excludedPaths), the allowed
-// token types and the login and home paths.
+// (docs/how-it-works.md#decisions). It holds the route lists of
+// config.Access (protectedRoutes, authRoutes, publicRoutes, excludedPaths),
+// the allowed token types and the login and home paths.
 //
 // Deciding is separated from responding: Policy.Decide returns a Decision
 // and the gateway's pipeline writes the response, so the same table serves

@@ -66,8 +66,9 @@ func TestMethodSpoofing(t *testing.T) {
 	}
 }
 
-// The seed's isSafeUrl returned any string that parsed as an http(s),
-// mailto, tel or ftp URL, or started with one "/", unsanitized (defect 42).
+// next-api-layer's isSafeUrl returned any string that parsed as an http(s),
+// mailto, tel or ftp URL, or started with one "/", unsanitized
+// (docs/apiclient.md#fixed-next-api-layer-defects).
 var urlBypasses = []string{
 	`https://x.com/"><script>alert(1)</script>`,
 	`/<img src=x onerror=alert(1)>`,

@@ -76,8 +76,9 @@ func TestDedupeSameUserSharesOneRequest(t *testing.T) {
 	}
 }
 
-// The seed keyed dedupe by method and endpoint: a second user's call
-// joined the first user's and got the first user's data (defect 39).
+// next-api-layer keyed dedupe by method and endpoint: a second user's call
+// joined the first user's and got the first user's data
+// (docs/apiclient.md#fixed-next-api-layer-defects).
 func TestDedupeNeverSharesAcrossUsersOrLocales(t *testing.T) {
 	b, arrivals, release := gatedBackend(t)
 	c, _ := newClient(t, b, func(c *Config) {

@@ -1,8 +1,7 @@
 // Package apiclient is the server-side API client for Go handlers behind
 // the apilayer gateway: it calls the JWT backend with the token and locale
 // of the request being served, the Go equivalent of next-api-layer's
-// createApiClient (BEHAVIOUR.md section 4), with the defects of its
-// section 10.5 fixed.
+// createApiClient, with its defects fixed (docs/apiclient.md lists them).
 //
 // Create one Client per backend with New and share it; every call takes
 // the handler's request context:

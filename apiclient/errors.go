@@ -207,7 +207,7 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("apiclient: %s %s: timed out after %s", e.Method, e.Endpoint, e.Timeout)
 }
 
-// Status returns 408, the status the seed answered for a timeout.
+// Status returns 408, the status next-api-layer answered for a timeout.
 func (e *TimeoutError) Status() int { return http.StatusRequestTimeout }
 
 // Unwrap returns the cause.

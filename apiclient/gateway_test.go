@@ -17,8 +17,8 @@ import (
 )
 
 // A handler behind the real gateway calls the backend with the token the
-// gateway settled on: after a transparent refresh, the new one (the seed's
-// server helpers sent the stale cookie token, defect 48).
+// gateway settled on: after a transparent refresh, the new one
+// (next-api-layer's server helpers sent the stale cookie token).
 func TestTokenFromTheGateway(t *testing.T) {
 	be := testkit.NewBackend(t, demo.BackendOptions{})
 	up := testkit.NewUpstream(t)

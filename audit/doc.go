@@ -1,11 +1,11 @@
-// Package audit records security events (SPEC.md sections 3 "audit" and 5):
+// Package audit records security events (audit.*, docs/security.md#audit):
 // logins, failed validations, refreshes, token reuse, access denials, CSRF
 // failures and rate-limit refusals.
 //
 // An [Event] is a typed struct, not a log line. [Logger.Emit] hands it to a
 // bounded queue and returns at once: it never blocks, never fails and never
 // slows the request that emits it (next-api-layer awaited its audit logger
-// on the request path, BEHAVIOUR.md 10.1 item 16). When the queue is full
+// on the request path). When the queue is full
 // the event is dropped and counted ([Logger.Dropped]).
 //
 // One goroutine per Logger, owned by it and stopped by [Logger.Close],

@@ -39,11 +39,11 @@ type Options struct {
 	// Timeout bounds each call entirely (connect, headers and body). If
 	// zero, DefaultTimeout is used.
 	Timeout time.Duration
-	// Endpoints are paths relative to URL. Empty fields take the SPEC.md
-	// defaults (auth/me, auth/refresh, ...).
+	// Endpoints are paths relative to URL. Empty fields take the
+	// backend.endpoints defaults (auth/me, auth/refresh, ...).
 	Endpoints config.Endpoints
 	// Mapping holds JSON Pointers into backend answers. Empty fields take
-	// the SPEC.md defaults (/success, /data, ...).
+	// the backend.mapping defaults (/success, /data, ...).
 	Mapping config.Mapping
 	// ReuseStatusCodes and ReuseCodes classify a refresh failure as reuse.
 	// If nil, [409] and [token_reuse] are used.

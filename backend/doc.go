@@ -1,5 +1,5 @@
 // Package backend is apilayer's HTTP client for the external JWT backend
-// contract of SPEC.md section 3: validate, refresh, guest, login, register
+// contract of backend.endpoints: validate, refresh, guest, login, register
 // and logout calls, with the response mapping given by JSON Pointers
 // (RFC 6901).
 //

@@ -270,7 +270,7 @@ func (f *figures) markdown() string {
 	p("\nCPU µs/req is the CPU time (user and system) of the setup's own process per request, median over\n" +
 		"rounds: what each request costs the proxy, whatever else the machine runs; \"CPU vs reference\" is the\n" +
 		"median of the ratios of adjacent A/B runs. The gateways also send the web app more headers (X-Auth-User\n" +
-		"and the others of SPEC 4.4), which the upstream's process parses.")
+		"and the other identity headers), which the upstream's process parses.")
 	for _, n := range sideNotes {
 		p(" The %s.", n)
 	}

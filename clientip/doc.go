@@ -1,6 +1,6 @@
-// Package clientip works out who the client of a request is (SPEC.md
-// section 3, clientIP): its IP address, the scheme it used and the host it
-// asked for.
+// Package clientip works out who the client of a request is (clientIP.*,
+// docs/configuration.md#clientip): its IP address, the scheme it used and
+// the host it asked for.
 //
 // Forwarded headers (CF-Connecting-IP, X-Forwarded-For, X-Forwarded-Proto,
 // X-Forwarded-Host...) are written by whoever sends the request, so they are

@@ -2,7 +2,7 @@ package config
 
 import "time"
 
-// Config is the whole gateway configuration (SPEC.md section 3).
+// Config is the whole gateway configuration (docs/configuration.md).
 type Config struct {
 	Listen     string    `yaml:"listen"`
 	TLS        TLS       `yaml:"tls"`

@@ -10,7 +10,7 @@ import (
 	"github.com/apilayer/apilayer/ratelimit"
 )
 
-// The defaults of SPEC.md section 3 that other packages may want to name.
+// The defaults (docs/configuration.md) that other packages may want to name.
 const (
 	DefaultListen     = ":8080"
 	DefaultHealthPath = "/_apilayer/health"
@@ -43,13 +43,13 @@ var AuditEvents = []string{
 	"auth:reuse", "access:denied", "csrf:fail", "rateLimit:exceeded", "error",
 }
 
-// Defaults fills every unset field of c with its default (SPEC.md section
-// 3) and normalizes what is safe to normalize: backend.url ends with "/",
-// backend endpoints are relative (no leading "/"), api.prefix has no
-// trailing "/", csrf.ignoreMethods are upper case. After Defaults, no
-// pointer field is nil and every list that has a default is non-nil (an
-// explicit empty list stays empty). Defaults is idempotent and does not
-// modify the elements of c's lists in place.
+// Defaults fills every unset field of c with its default
+// (docs/configuration.md#every-default) and normalizes what is safe to
+// normalize: backend.url ends with "/", backend endpoints are relative (no
+// leading "/"), api.prefix has no trailing "/", csrf.ignoreMethods are upper
+// case. After Defaults, no pointer field is nil and every list that has a
+// default is non-nil (an explicit empty list stays empty). Defaults is
+// idempotent and does not modify the elements of c's lists in place.
 func (c *Config) Defaults() {
 	str(&c.Listen, DefaultListen)
 

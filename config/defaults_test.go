@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestDefaults checks every default of SPEC.md section 3 on an empty Config.
+// TestDefaults checks the default of every key on an empty Config.
 func TestDefaults(t *testing.T) {
 	var got Config
 	got.Defaults()

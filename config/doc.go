@@ -1,5 +1,5 @@
 // Package config is apilayer's configuration: the YAML schema of the
-// gateway (SPEC.md section 3), its defaults, its validation and its loading
+// gateway (docs/configuration.md), its defaults, its validation and its loading
 // from a file.
 //
 // A Config can be built in code or loaded from YAML with Load or Parse.

@@ -48,7 +48,7 @@ func TestNextAPILayerHints(t *testing.T) {
 		if hint == "" {
 			t.Errorf("%s: empty hint", path)
 		}
-		named := seedName.ReplaceAllString(hint, "") // the seed's own name is not an apilayer key
+		named := seedName.ReplaceAllString(hint, "") // next-api-layer's own name is not an apilayer key
 		for _, target := range dottedPath.FindAllString(named, -1) {
 			if strings.HasSuffix(target, ".md") {
 				continue

@@ -13,11 +13,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// YAML prints c as YAML with every key present, in the order of SPEC.md
-// section 3: durations as Go strings (2s, 1m), sizes with a binary unit when
-// one fits exactly (10MiB), and every $ in a string written as $$, so that
-// Parse reads the output back to the same Config. YAML does not redact:
-// print c.Redacted().YAML() to show a config.
+// YAML prints c as YAML with every key present, in the order of
+// docs/configuration.md: durations as Go strings (2s, 1m), sizes with a
+// binary unit when one fits exactly (10MiB), and every $ in a string written
+// as $$, so that Parse reads the output back to the same Config. YAML does
+// not redact: print c.Redacted().YAML() to show a config.
 func (c *Config) YAML() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

@@ -22,7 +22,7 @@ var DefaultAllowedHeaders = []string{"content-type", "x-csrf-token", "x-requeste
 // Options.MaxAge is zero.
 const DefaultMaxAge = 10 * time.Minute
 
-// The fixed parts of the policy (SPEC.md section 3, cors).
+// The fixed parts of the policy, which no cors.* key changes.
 const (
 	allowMethods  = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 	exposeHeaders = "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, X-Request-ID"
@@ -130,7 +130,7 @@ func (p *Policy) Allowed(origin string) bool {
 }
 
 // Origins returns the allowed origins, normalized and sorted. The gateway
-// passes them to the CSRF check (csrf.Options.CORSOrigins, SPEC.md 5a).
+// passes them to the CSRF check (csrf.Options.CORSOrigins).
 func (p *Policy) Origins() []string {
 	return slices.Sorted(maps.Keys(p.origins))
 }

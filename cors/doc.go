@@ -1,5 +1,5 @@
 // Package cors lets a front end on another origin call the gateway with
-// credentials (SPEC.md sections 3 and 5, cors).
+// credentials (cors.*, docs/security.md).
 //
 // Only the configured origins are allowed, each exactly (scheme, host and
 // port); a wildcard is refused because the gateway's responses are

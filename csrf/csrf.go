@@ -11,7 +11,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// The strategies of SPEC.md section 5.
+// The strategies of csrf.strategy.
 const (
 	// StrategyBoth: same-origin requests (and trusted same-site ones, and
 	// those from a trusted origin) pass on Fetch Metadata alone; cross-site
@@ -74,7 +74,7 @@ type Options struct {
 	TrustedOrigins []string
 
 	// CORSOrigins are the gateway's CORS origins (cors.allowedOrigins). They
-	// count as trusted origins for the Fetch Metadata check (SPEC.md 5a), but
+	// count as trusted origins for the Fetch Metadata check, but
 	// under StrategyBoth their cross-origin requests still need a valid
 	// double-submit token instead of passing outright.
 	CORSOrigins []string
@@ -228,7 +228,7 @@ func (p *Protection) CheckOrigin(r *http.Request) Verdict {
 	}
 	if p.strategy == StrategyBoth && len(p.corsOrigins) > 0 && p.corsOrigins[r.Header.Get("Origin")] {
 		// A CORS origin passes the Fetch Metadata check, but under "both" its
-		// requests still carry the token (SPEC.md 5a).
+		// requests still carry the token.
 		return Verdict{Outcome: NeedToken}
 	}
 	return Verdict{Outcome: Fail, Reason: siteReason(site)}

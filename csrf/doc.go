@@ -1,5 +1,5 @@
 // Package csrf protects state-changing requests against cross-site request
-// forgery (SPEC.md sections 3 and 5, csrf): a Fetch Metadata / Origin check
+// forgery (csrf.*, docs/security.md): a Fetch Metadata / Origin check
 // and a session-bound double-submit token.
 //
 // # Two parts, two places in the pipeline
@@ -25,16 +25,16 @@
 //     cross-site, untrusted same-site and unknown Sec-Fetch-Site values fail;
 //     no Sec-Fetch-Site, or none, needs the token. A CORS origin
 //     (Options.CORSOrigins) counts as trusted for the Fetch Metadata check but,
-//     under both, still needs the token (SPEC.md 5a).
+//     under both, still needs the token.
 //
 // Methods in IgnoreMethods (GET, HEAD, OPTIONS by default) pass every check;
-// they are compared case-insensitively (the TypeScript seed ignored lower-case
-// entries, BEHAVIOUR.md 10.2 #25).
+// they are compared case-insensitively (next-api-layer ignored lower-case
+// entries).
 //
 // # Why net/http.CrossOriginProtection
 //
 // The Fetch Metadata decision is delegated to the standard library's
-// [net/http.CrossOriginProtection] (Go 1.25+), whose semantics SPEC.md adopts:
+// [net/http.CrossOriginProtection] (Go 1.25+), whose semantics apilayer adopts:
 // it is maintained with the browsers, handles the Origin-versus-Host fallback
 // for browsers without Sec-Fetch-Site, and validates trusted origins with
 // AddTrustedOrigin. Three things it does not do are done around it:
@@ -60,17 +60,17 @@
 // session binding, each length-prefixed. It is verified in constant time
 // against the current secret and every previous one (rotation). The binding
 // is the caller's: the user's id for an authenticated user, "" for guests and
-// anonymous visitors. So a token minted for one user fails for another (the
-// seed's tokens were not bound, BEHAVIOUR.md 10.2 #20), survives a token
-// refresh, and is replaced at login and logout.
+// anonymous visitors. So a token minted for one user fails for another
+// (next-api-layer's tokens were not bound), survives a token refresh, and is
+// replaced at login and logout.
 //
 // [Protection.Ensure] issues the cookie to every visitor that lacks a token
-// valid for its binding, guests and anonymous visitors included (the seed
-// issued it to logged-in users only, #22), and leaves a valid one alone (the
-// seed rotated it on every response, #24). The cookie is readable by script
-// (not HttpOnly), SameSite=Strict, Path=/.
+// valid for its binding, guests and anonymous visitors included
+// (next-api-layer issued it to logged-in users only), and leaves a valid one
+// alone (next-api-layer rotated it on every response). The cookie is
+// readable by script (not HttpOnly), SameSite=Strict, Path=/.
 //
-// An empty Secret makes a random per-process key (#21): tokens then fail
+// An empty Secret makes a random per-process key: tokens then fail
 // after a restart and across instances. The caller warns about it; the
 // gateway's configuration refuses it with the Redis store.
 package csrf

@@ -1,5 +1,5 @@
 // Package i18n resolves the locale of a request for the apilayer gateway
-// (SPEC.md sections 3 "i18n", 4.2, 4.4, 4.5 and 5a).
+// (i18n.*, docs/i18n.md).
 //
 // A [Router] is built once from [Options] and is safe for concurrent use. It
 // separates deciding from responding: [Router.Resolve] looks at a request and
@@ -43,7 +43,7 @@
 //
 // Redirect targets of the gateway itself (login and home paths) keep the
 // locale of a prefixed request through [Router.Localize]: /tr/dashboard
-// redirects to /tr/login (SPEC.md 4.2). An unprefixed request gets the path
+// redirects to /tr/login. An unprefixed request gets the path
 // as configured; with prefix always or as-needed, the locale redirect of the
 // next request adds the prefix.
 package i18n

@@ -1,12 +1,12 @@
-// Package ratelimit limits how many requests a client may make (SPEC.md
-// sections 3 "rateLimit" and 5).
+// Package ratelimit limits how many requests a client may make
+// (rateLimit.*, docs/security.md).
 //
 // Every limit follows GCRA (the generic cell rate algorithm): a limit of
 // Burst requests per Period lets a client make Burst requests at once and
 // then refills its allowance evenly, one request every Period/Burst. This
 // replaces the fixed-window counter of next-api-layer, whose counter kept
 // growing while blocked and whose window edges allowed twice the limit in a
-// short time (BEHAVIOUR.md 10.3).
+// short time.
 //
 // The state lives in a [Store]. [MemoryStore] keeps it in process, bounded
 // in size; a Redis store plugs in through the same one-method interface and

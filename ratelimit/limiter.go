@@ -19,7 +19,7 @@ const (
 	DefaultMaxRequests = 100
 )
 
-// Options configures a [Limiter] (SPEC.md section 3, rateLimit).
+// Options configures a [Limiter] (rateLimit.*).
 type Options struct {
 	// Window and MaxRequests are the global limit: a burst of MaxRequests,
 	// refilled evenly over Window. Zero means DefaultWindow and

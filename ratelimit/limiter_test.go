@@ -141,7 +141,7 @@ func TestLimiterSkipRoutes(t *testing.T) {
 		path    string
 		skipped bool
 	}{
-		{"/x", true}, // the seed's bug: "/x/**" never matched "/x"
+		{"/x", true}, // next-api-layer's bug: "/x/**" never matched "/x"
 		{"/x/", true},
 		{"/x/a", true},
 		{"/x/a/b", true},

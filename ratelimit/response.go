@@ -65,7 +65,8 @@ func ceilUnix(t time.Time) int64 {
 	return s
 }
 
-// IsPrefetch reports whether r is a GET or HEAD prefetch (BEHAVIOUR.md 2.3):
+// IsPrefetch reports whether r is a GET or HEAD prefetch
+// (rateLimit.skipPrefetch):
 // Next-Router-Prefetch is "1", Sec-Purpose contains "prefetch", or Purpose,
 // X-Purpose or X-Moz is "prefetch" (values are case-sensitive). Other
 // methods are never prefetches: these headers are client-controlled, and a

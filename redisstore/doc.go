@@ -1,6 +1,6 @@
 // Package redisstore holds the Redis implementations of the gateway's
-// shared state for distributed mode (store.driver: redis, SPEC.md
-// section 7): a [Store] is one connection to Redis (github.com/redis/go-redis/v9;
+// shared state for distributed mode (store.driver: redis,
+// docs/distributed.md): a [Store] is one connection to Redis (github.com/redis/go-redis/v9;
 // a single node, Sentinel or Cluster URL) with a circuit breaker, and its
 // views implement the stores of the other packages:
 //

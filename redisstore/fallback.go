@@ -7,7 +7,8 @@ import (
 	"github.com/apilayer/apilayer/session"
 )
 
-// The fallback wrappers give package session what SPEC.md section 7 asks:
+// The fallback wrappers give package session what distributed mode asks
+// (docs/distributed.md#when-redis-is-unavailable):
 // shared state while Redis answers, per-instance state while it does not,
 // and no error either way. The shared store's errors are not returned (the
 // Store logs its availability once per change; the session would log

@@ -1,6 +1,6 @@
 // Package respond writes the responses the gateway answers itself: the JSON
-// bodies of SPEC.md ({"success":false,"message":...}) for API requests and
-// small HTML pages for page requests.
+// bodies ({"success":false,"message":...}, docs/api-reference.md#error-bodies)
+// for API requests and small HTML pages for page requests.
 package respond
 
 import (
@@ -10,7 +10,7 @@ import (
 	"strconv"
 )
 
-// The messages of SPEC.md, which clients match on.
+// The messages of docs/api-reference.md#error-bodies; clients match on them.
 const (
 	MsgTokenNotFound    = "Token not found."
 	MsgNotAuthenticated = "Not authenticated."

@@ -1,5 +1,6 @@
 // Package route cleans request paths and matches them against the path lists
-// and globs of the configuration (SPEC.md sections 3 "Globs" and 4).
+// and globs of the configuration (docs/configuration.md: "Route lists" and
+// "Globs").
 //
 // Every decision of the gateway (API request or page, protected route,
 // excluded path, public endpoint, rate-limit rule) is taken on the path that

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Glob is a compiled path pattern (SPEC.md section 3 "Globs"). A pattern is
-// a list of segments separated by "/":
+// Glob is a compiled path pattern (docs/configuration.md: "Globs"). A
+// pattern is a list of segments separated by "/":
 //
 //   - "*" matches exactly one non-empty segment;
 //   - "**" matches zero or more whole segments, so /admin/** matches /admin,

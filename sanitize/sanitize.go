@@ -161,8 +161,8 @@ func (s *Sanitizer) String(v string) string {
 	}
 }
 
-// escaper escapes like html.EscapeString, but writes &quot; as the seed
-// library did (its tests pin &quot;).
+// escaper escapes like html.EscapeString, but writes &quot; as
+// next-api-layer did (its tests pin &quot;).
 var escaper = strings.NewReplacer(`&`, "&amp;", `<`, "&lt;", `>`, "&gt;", `"`, "&quot;", `'`, "&#39;")
 
 // strip removes all markup and returns text. Without "<" there is no markup
@@ -172,7 +172,7 @@ func (s *Sanitizer) strip(v string) string {
 		return v
 	}
 	// bluemonday escapes the text it keeps; decoding it gives back the
-	// plain text the seed promised ("5 < 10", "Tom & Jerry"). Decoding also
+	// plain text next-api-layer promised ("5 < 10", "Tom & Jerry"). Decoding also
 	// turns an entity the user typed ("&lt;script&gt;") into markup, so
 	// every "<" that would open a tag, an end tag, a comment or a
 	// declaration is escaped again: the output never contains markup.

@@ -161,8 +161,9 @@ func TestStringAllowList(t *testing.T) {
 	}
 }
 
-// TestNoSafeURLShortcut pins the fix of the seed's defect 42: strings that
-// look like URLs go through the policy like any other.
+// TestNoSafeURLShortcut pins the fix of next-api-layer's safe-URL bypass of
+// the sanitizer (docs/apiclient.md#fixed-next-api-layer-defects): strings
+// that look like URLs go through the policy like any other.
 func TestNoSafeURLShortcut(t *testing.T) {
 	tags := []string{"a", "b", "img"}
 	allowed := map[string]bool{"a": true, "b": true, "img": true}

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Authenticate runs the token cascade of SPEC.md sections 4.1 and 4.2 for
+// Authenticate runs the token cascade of docs/how-it-works.md for
 // one request: the user cookie, else (dual-token mode) the refresh cookie,
 // refreshed at once, else the guest cookie; validated (cached,
 // de-duplicated, or locally), refreshed when invalid (or proactively), with
@@ -213,7 +213,8 @@ func (m *Manager) afterRefresh(ctx context.Context, in Input, r refreshed) Outco
 		o.Delete.Guest = o.State == StateUser && in.Guest != ""
 		return o
 	case r.reason == backend.ReasonNetwork:
-		// SPEC.md 5a: not served stale, no cookie change, no guest.
+		// Not served stale, no cookie change, no guest
+		// (docs/token-management.md#failure-reasons).
 		return Outcome{State: StateUnavailable, Reason: r.reason}
 	case r.reason == backend.ReasonReuse:
 		// The backend saw the credential used twice: the session is over

@@ -1,7 +1,7 @@
 // Package session is apilayer's token lifecycle: the token cascade, cached
 // and de-duplicated validation (against the backend or local), transparent
 // and proactive refresh, dual-token mode, successor records, guest tokens
-// and the failure rules of SPEC.md sections 4.1 to 4.3.
+// and the failure rules of docs/token-management.md.
 //
 // A Manager turns the auth cookies of one request (Input) into an Outcome:
 // who the visitor is (State, Identity), which token to forward, and which

@@ -35,8 +35,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fake is a JWT backend over a real HTTP server, implementing the SPEC.md
-// section 3 defaults. Each endpoint answers normally unless a mode is set:
+// fake is a JWT backend over a real HTTP server, implementing the defaults
+// of backend.endpoints and backend.mapping. Each endpoint answers normally
+// unless a mode is set:
 // "500", "503", "429", "hang", "401", "403", "409", "reuse-code", "nonjson",
 // "string-data", "huge", "no-token", "new-invalid", "leaky".
 type fake struct {

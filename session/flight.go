@@ -14,7 +14,7 @@ import (
 )
 
 // RefreshLock coordinates the refreshes of one credential across
-// instances (distributed mode, SPEC.md section 7): the instance that takes
+// instances (distributed mode, docs/distributed.md): the instance that takes
 // the lock of Key(credential) refreshes; the others wait for its release
 // and read its result. *redisstore.Locks implements it.
 //
@@ -50,7 +50,7 @@ const flightInfo = "apilayer session flight v1"
 // A flight record is what the holder of a refresh lock leaves for the
 // requests that waited for it on other instances: the result of its
 // refresh (the new tokens, or the failure reason). Joining a refresh in
-// flight is open to any request holding the credential (SPEC.md 5a), so,
+// flight is open to any request holding the credential, so,
 // unlike a successor record, it is not bound to a client. Instead it is
 // bound to one acquisition of the lock:
 //

@@ -27,7 +27,8 @@ type Input struct {
 	// guest-mint cap: an address is capped by ratelimit.ClientKey (IPv6 by
 	// its Options.GuestIPv6Prefix prefix); any other string is a key as is.
 	Client string
-	// ClientID identifies the client for successor records (SPEC.md 4.3):
+	// ClientID identifies the client for successor records
+	// (refresh.successorTTL):
 	// its User-Agent and client IP. Only a SHA-256 of it is used, bound into
 	// the sealed record, never stored. Empty: no successor is recorded for
 	// or served to this request.

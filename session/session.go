@@ -123,7 +123,8 @@ type Options struct {
 	// lock refreshes and leaves its result; the others wait for the
 	// release (at most RefreshLockTTL) and read it, whichever client their
 	// requests come from, since those requests joined a refresh in flight
-	// (SPEC.md 5a). A lock error means refreshing in this instance alone.
+	// (docs/distributed.md#refresh-coordination). A lock error means
+	// refreshing in this instance alone.
 	// Nil: refreshes are coalesced within this process only.
 	RefreshLock RefreshLock
 	// RefreshLockTTL is how long a refresh holds the lock at most, and how

@@ -22,7 +22,7 @@ type env struct {
 	cache *MemoryCache
 }
 
-// defaults is the SPEC.md configuration, guests enabled without a cap.
+// defaults is the default configuration, guests enabled without a cap.
 func defaults() Options {
 	return Options{
 		CacheTTL:      2 * time.Second,
@@ -114,7 +114,8 @@ func check(t *testing.T, in Input, o Outcome, w want, calls [3]int64) {
 	}
 }
 
-// TestDecisionTable covers every row of SPEC.md 4.2 at the session level.
+// TestDecisionTable covers every row of docs/how-it-works.md#decisions at
+// the session level.
 func TestDecisionTable(t *testing.T) {
 	all := CookieSet{User: true, Guest: true, Refresh: true}
 	tests := []struct {
@@ -443,7 +444,7 @@ func TestStaleEndsWhenBackendSaysInvalid(t *testing.T) {
 	e.f.drop("U")
 	e.f.setMode("refresh", "500")
 	e.clock.Advance(3 * time.Second)
-	// Invalid, then the refresh is unavailable: SPEC 5a, not served stale.
+	// Invalid, then the refresh is unavailable: not served stale.
 	if o := e.m.Authenticate(context.Background(), Input{User: "U"}); o.State != StateUnavailable || o.Stale || o.Reason != backend.ReasonNetwork {
 		t.Fatalf("got %+v", o)
 	}

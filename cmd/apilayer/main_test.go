@@ -318,7 +318,7 @@ func TestNoConfigFile(t *testing.T) {
 // every problem check reports, one per line, and never starts serving.
 func TestServeInvalidConfig(t *testing.T) {
 	// serve and check share config.Resolve, so a file with both decoding and
-	// validation errors gets all of them from serve too (SPEC.md section 2).
+	// validation errors gets all of them from serve too (docs/cli.md).
 	setSecrets(t)
 	for _, name := range []string{"unknown_key", "missing_backend_url", "bad_duration", "many_errors", "validate_only", "missing_file"} {
 		t.Run(name, func(t *testing.T) {

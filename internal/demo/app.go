@@ -10,7 +10,8 @@ import (
 	"slices"
 )
 
-// The request headers the gateway sets for the web app (SPEC.md section 4.4).
+// The request headers the gateway sets for the web app
+// (docs/how-it-works.md#what-the-web-app-receives).
 const (
 	headerAuthUser  = "X-Auth-User"
 	headerTokenType = "X-Auth-Token-Type"

@@ -1,9 +1,9 @@
 // Package demo is the demo JWT backend and the demo web app behind
-// `apilayer demo` (SPEC.md section 2).
+// `apilayer demo` (docs/cli.md).
 //
 // Backend is a complete, in-memory JWT backend that follows the backend
-// contract of SPEC.md section 3 (the default backend.endpoints and
-// backend.mapping) and BEHAVIOUR.md section 8: HS256 access tokens (or
+// contract of docs/quick-start.md#what-your-backend-must-answer (the
+// default backend.endpoints and backend.mapping): HS256 access tokens (or
 // EdDSA or RS256 ones, their public keys at .well-known/jwks.json, with key
 // rotation by RotateKey), guest tokens, rotating refresh tokens with reuse
 // detection, logout revocation, Laravel-style validation errors and a few
@@ -18,6 +18,7 @@
 // renders each page's shell with that identity as the app's initial user.
 //
 // The web app trusts those headers blindly: it must only ever be reachable
-// through the gateway, which strips any client-sent copy of them (SPEC.md
-// section 4.4). Never expose it on its own listener to the network.
+// through the gateway, which strips any client-sent copy of them
+// (docs/security.md#what-is-stripped). Never expose it on its own listener
+// to the network.
 package demo

@@ -84,7 +84,7 @@ func TestRenderEveryPreset(t *testing.T) {
 
 // TestRenderLiteralValues: every answer is written so that the config
 // loader reads back exactly what was typed: no YAML injection, no
-// environment expansion (the seed CLI pasted answers unescaped).
+// environment expansion (next-api-layer's CLI pasted answers unescaped).
 func TestRenderLiteralValues(t *testing.T) {
 	env := map[string]string{"HOME": "EXPANDED", "b": "EXPANDED"}
 	tests := []struct {

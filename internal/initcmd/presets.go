@@ -46,8 +46,8 @@ var nalShape = []string{
 // next-api-layer, whatever its framework.
 const NextAPILayer = "next-api-layer"
 
-// Presets are the backend frameworks in the order of the menu (the seed's
-// order), then next-api-layer's answers. "other" is the default, and
+// Presets are the backend frameworks in the order of the menu
+// (next-api-layer's order), then next-api-layer's answers. "other" is the default, and
 // next-api-layer the default of a migration from next-api-layer.
 var Presets = []Preset{
 	{

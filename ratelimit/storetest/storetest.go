@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite of [ratelimit.Store]
 // implementations. Every store (memory, Redis) runs the same [Run], so they
-// all keep the GCRA semantics of SPEC.md section 5 to the microsecond.
+// all keep the same GCRA semantics to the microsecond.
 package storetest
 
 import (
