@@ -228,11 +228,16 @@ func (p *Policy) TypeAllowed(t string) bool { return p.allowed == nil || p.allow
 
 // LoginURL is where a visitor of path is sent to sign in: loginPath, with
 // the original path and query under returnParam when one is configured.
+// The query loses Next.js's router cache key (_rsc), which the router adds
+// to its own requests of a page: the visitor returns to the page.
 func (p *Policy) LoginURL(path, query string) string {
 	if p.returnParam == "" {
 		return p.login
 	}
 	back := path
+	if strings.Contains(query, "_rsc") {
+		query = withoutRouterKey(query)
+	}
 	if query != "" {
 		back += "?" + query
 	}
@@ -364,6 +369,17 @@ func trimSlash(p string) string {
 		return p[:len(p)-1]
 	}
 	return p
+}
+
+// withoutRouterKey returns query without its _rsc parameters.
+func withoutRouterKey(query string) string {
+	var kept []string
+	for part := range strings.SplitSeq(query, "&") {
+		if key, _, _ := strings.Cut(part, "="); key != "_rsc" {
+			kept = append(kept, part)
+		}
+	}
+	return strings.Join(kept, "&")
 }
 
 // IsFetch reports whether r comes from fetch/XHR rather than a navigation:

@@ -141,6 +141,22 @@ func TestLoginURLNeverLeavesTheSite(t *testing.T) {
 	}
 }
 
+// Next.js's router asks for a page with ?_rsc=<cache key> (RSC: 1): the
+// visitor is sent back to the page, not to the router's cache key.
+func TestLoginURLDropsTheRouterCacheKey(t *testing.T) {
+	p := policy(func(c *config.Access) { c.ReturnParam = "next" })
+	for _, tt := range []struct{ query, want string }{
+		{"_rsc=2Md0sTUZ", "/login?next=%2Fdashboard"},
+		{"tab=2&_rsc=2Md0sTUZ", "/login?next=%2Fdashboard%3Ftab%3D2"},
+		{"_rsc=a&tab=2&_rsc=b&x", "/login?next=%2Fdashboard%3Ftab%3D2%26x"},
+		{"_rscx=1", "/login?next=%2Fdashboard%3F_rscx%3D1"},
+	} {
+		if got := p.LoginURL("/dashboard", tt.query); got != tt.want {
+			t.Errorf("LoginURL(/dashboard, %q) = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+}
+
 func TestIsFetch(t *testing.T) {
 	tests := []struct {
 		name   string
