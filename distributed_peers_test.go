@@ -295,11 +295,8 @@ func TestPeersRefreshStorm(t *testing.T) {
 			if r.maxPer != 1 || r.tokens != 2*nUsers {
 				t.Errorf("%d tokens refreshed, up to %d times each; want %d tokens (two per user), each once", r.tokens, r.maxPer, 2*nUsers)
 			}
-			switch {
-			case tt.killRedis && r.relayed == 0:
-				t.Error("no refresh relayed to its owner while Redis was down")
-			case !tt.killRedis && r.relayed != 0:
-				t.Errorf("%d refreshes relayed with Redis up, want 0 (the Redis lock decides)", r.relayed)
+			if r.relayed == 0 {
+				t.Error("no refresh relayed to its owner")
 			}
 			if tt.killRedis {
 				for i := range f.srvs {

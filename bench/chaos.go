@@ -316,8 +316,9 @@ func (c *chaosRun) sample(ctx context.Context) {
 	hp, rp := c.ports()
 	for sleep(ctx, 2*time.Second) == nil {
 		phase := c.rec.current()
-		for _, g := range c.live() {
-			r, err := measure(ctx, g, hp, rp)
+		live := c.live()
+		for _, g := range live {
+			r, err := measure(ctx, g, hp, rp, listenPorts(live))
 			if err != nil {
 				continue
 			}

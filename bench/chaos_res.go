@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -24,8 +25,15 @@ type resources struct {
 	// did, and Redis connections the server closed (a killed Redis), which
 	// go-redis keeps in its pool until it next takes them; pooledHTTP
 	// those to the backend and the web app, each with two goroutines
-	// (net/http's read and write loops).
-	pooled, pooledHTTP int
+	// (net/http's read and write loops). With store.peers, the pools
+	// between instances count too: connections to a gateway's listen port
+	// (pooledHTTP), and connections to this one's listen port from another
+	// gateway's pool (pooledServer, one goroutine each); settle finds the
+	// latter, from peerOut, the local ports of this gateway's connections
+	// to peers, and incoming, the remote ports of connections to its
+	// listen port.
+	pooled, pooledHTTP, pooledServer int
+	peerOut, incoming                []int
 	// kinds counts the other fds by kind: "tcp <state> <peer>", "listen",
 	// "pipe", "anon_inode:[eventpoll]", "file"...
 	kinds map[string]int
@@ -35,11 +43,37 @@ type resources struct {
 func (r resources) ownFDs() int { return r.fds - r.pooled }
 
 // ownGoroutines are the goroutines other than the HTTP pools' loops.
-func (r resources) ownGoroutines() int { return r.goroutines - 2*r.pooledHTTP }
+func (r resources) ownGoroutines() int {
+	return r.goroutines - 2*r.pooledHTTP - r.pooledServer
+}
+
+// peerPools moves, in every measurement of all, the connections to a
+// gateway's listen port that come from another gateway's pool (a local
+// port in its peerOut) from kinds to the pooled ones. The load's own
+// connections are closed by then; one still open is counted in kinds.
+func peerPools(all map[string]resources) {
+	out := map[int]bool{}
+	for _, r := range all {
+		for _, p := range r.peerOut {
+			out[p] = true
+		}
+	}
+	for name, r := range all {
+		for _, p := range r.incoming {
+			if out[p] {
+				r.pooled++
+				r.pooledServer++
+			} else {
+				r.kinds["tcp state 01 from a client"]++
+			}
+		}
+		all[name] = r
+	}
+}
 
 // measure reads the resources of g. httpPorts are the ports of the backend
-// and the web app, redisPort Redis's.
-func measure(ctx context.Context, g *gateway, httpPorts []int, redisPort int) (resources, error) {
+// and the web app, redisPort Redis's, gwPorts the gateways' listen ports.
+func measure(ctx context.Context, g *gateway, httpPorts []int, redisPort int, gwPorts []int) (resources, error) {
 	r := resources{kinds: map[string]int{}}
 	pid := g.pid()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -73,6 +107,8 @@ func measure(ctx context.Context, g *gateway, httpPorts []int, redisPort int) (r
 			r.kinds["file"]++
 		}
 	}
+	_, lp, _ := net.SplitHostPort(g.cfg.listen)
+	listenPort, _ := strconv.Atoi(lp)
 	seen := map[string]bool{}
 	for _, table := range []string{"tcp", "tcp6"} {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/net/%s", pid, table))
@@ -95,8 +131,16 @@ func measure(ctx context.Context, g *gateway, httpPorts []int, redisPort int) (r
 				peer = "redis"
 			case slices.Contains(httpPorts, c.remotePort):
 				peer = "backend or web app"
+			case slices.Contains(gwPorts, c.remotePort):
+				peer = "gateway"
 			}
 			switch {
+			case peer == "gateway" && c.state == tcpEstablished:
+				r.pooled++
+				r.pooledHTTP++
+				r.peerOut = append(r.peerOut, c.localPort)
+			case c.localPort == listenPort && c.state == tcpEstablished:
+				r.incoming = append(r.incoming, c.remotePort)
 			case peer == "redis" && (c.state == tcpEstablished || c.state == tcpCloseWait):
 				r.pooled++
 			case peer == "backend or web app" && c.state == tcpEstablished:
@@ -135,6 +179,7 @@ const (
 
 // tcpConn is one line of /proc/net/tcp or tcp6.
 type tcpConn struct {
+	localPort  int
 	remotePort int
 	state      string
 	inode      string
@@ -156,15 +201,19 @@ func parseTCP(r io.Reader) ([]tcpConn, error) {
 		if len(f) < 10 {
 			continue
 		}
-		_, port, ok := strings.Cut(f[2], ":")
-		if !ok {
-			return nil, fmt.Errorf("bench: /proc/net/tcp: bad address %q", f[2])
+		var ports [2]int
+		for i, a := range f[1:3] {
+			_, port, ok := strings.Cut(a, ":")
+			if !ok {
+				return nil, fmt.Errorf("bench: /proc/net/tcp: bad address %q", a)
+			}
+			p, err := strconv.ParseUint(port, 16, 16)
+			if err != nil {
+				return nil, fmt.Errorf("bench: /proc/net/tcp: bad port %q", port)
+			}
+			ports[i] = int(p)
 		}
-		p, err := strconv.ParseUint(port, 16, 16)
-		if err != nil {
-			return nil, fmt.Errorf("bench: /proc/net/tcp: bad port %q", port)
-		}
-		out = append(out, tcpConn{remotePort: int(p), state: f[3], inode: f[9]})
+		out = append(out, tcpConn{localPort: ports[0], remotePort: ports[1], state: f[3], inode: f[9]})
 	}
 	return out, sc.Err()
 }
@@ -173,18 +222,20 @@ func parseTCP(r io.Reader) ([]tcpConn, error) {
 // still for 1.5 s (connections the load closed take a moment to go), at most
 // for 20 s, and returns the last measurement.
 func settle(ctx context.Context, gws []*gateway, httpPorts []int, redisPort int) (map[string]resources, error) {
+	gwPorts := listenPorts(gws)
 	var last map[string]resources
 	stable := 0
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		cur := map[string]resources{}
 		for _, g := range gws {
-			r, err := measure(ctx, g, httpPorts, redisPort)
+			r, err := measure(ctx, g, httpPorts, redisPort, gwPorts)
 			if err != nil {
 				return nil, err
 			}
 			cur[g.name] = r
 		}
+		peerPools(cur)
 		same := last != nil
 		for name, r := range cur {
 			p := last[name]
@@ -205,4 +256,15 @@ func settle(ctx context.Context, gws []*gateway, httpPorts []int, redisPort int)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// listenPorts are the listen ports of gws.
+func listenPorts(gws []*gateway) []int {
+	var out []int
+	for _, g := range gws {
+		_, p, _ := net.SplitHostPort(g.cfg.listen)
+		n, _ := strconv.Atoi(p)
+		out = append(out, n)
+	}
+	return out
 }

@@ -284,7 +284,7 @@ func TestParseTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []tcpConn{{0, tcpListen, "111"}, {6379, tcpEstablished, "222"}, {6379, "08", "333"}}
+	want := []tcpConn{{8080, 0, tcpListen, "111"}, {40000, 6379, tcpEstablished, "222"}, {40001, 6379, "08", "333"}}
 	if fmt.Sprint(conns) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", conns, want)
 	}
@@ -503,5 +503,21 @@ func TestUnexpected(t *testing.T) {
 	want := []string{"+5.0s (soak): Redis unavailable (i/o timeout)", "+31.0s (backend slow): backend refresh breaker opened"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// A connection to a gateway's listen port from another gateway's pool
+// (store.peers) is pooled; one from anywhere else is the gateway's own.
+func TestPeerPools(t *testing.T) {
+	all := map[string]resources{
+		"gw1": {goroutines: 20, peerOut: []int{50000}, pooled: 1, pooledHTTP: 1, kinds: map[string]int{}},
+		"gw2": {goroutines: 20, incoming: []int{50000, 50001}, kinds: map[string]int{}},
+	}
+	peerPools(all)
+	if g := all["gw2"]; g.pooled != 1 || g.pooledServer != 1 || g.kinds["tcp state 01 from a client"] != 1 || g.ownGoroutines() != 19 {
+		t.Errorf("gw2: %+v, want one pooled connection from gw1 (one goroutine) and one from a client", g)
+	}
+	if g := all["gw1"]; g.pooled != 1 || g.pooledServer != 0 || g.ownGoroutines() != 18 {
+		t.Errorf("gw1: %+v, want its one connection to a peer pooled (two goroutines)", g)
 	}
 }

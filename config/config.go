@@ -369,10 +369,11 @@ type Store struct {
 	// default none; with store.driver redis only. The base URL of every gateway
 	// instance, this one included (http://10.0.0.2:8080, no path), or
 	// dns:///name:port for every address of a DNS name, re-resolved every
-	// 10s. While Redis is unavailable, the refresh of a token is done by
-	// one instance among those answering, its owner, and the others ask it
-	// over POST /_apilayer/peer/refresh, so tabs on different instances
-	// are not logged out by the backend's reuse detection
+	// 10s. The refresh of a token is done by one instance among those
+	// answering, its owner (under the Redis lock when it can reach Redis),
+	// and the others ask it over POST /_apilayer/peer/refresh, so tabs on
+	// different instances are not logged out by the backend's reuse
+	// detection while Redis is unavailable or flapping
 	// (docs/distributed.md).
 	Peers []string `yaml:"peers"`
 	// required with store.peers; the same on every instance, at least 32

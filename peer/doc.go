@@ -3,10 +3,11 @@
 // docs/distributed.md, "Peers").
 //
 // In distributed mode the Redis lock decides who refreshes a token. While
-// Redis is unreachable that lock cannot be taken, and two instances
-// refreshing the same token make the backend see it used twice (reuse),
-// which logs the user out. A [Set] keeps this instance's view of its peers
-// instead:
+// Redis is unreachable (to some instances or all) that lock cannot be
+// relied on, and two instances refreshing the same token make the backend
+// see it used twice (reuse), which logs the user out. A [Set] keeps this
+// instance's view of its peers, and the token's owner refreshes it (under
+// the lock when it can):
 //
 //   - Each instance has a random id. It pings every peer (GET [PingPath],
 //     every [PingInterval]) and recognises itself by finding its own id;

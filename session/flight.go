@@ -135,20 +135,29 @@ func openFlight(cred, fkey string, fence int64, sealed []byte) (Tokens, Reason, 
 
 // coordinated refreshes cred (key) once across the instances sharing
 // Options.RefreshLock. It runs inside this instance's refresh flight, so
-// one request per instance takes part. The lock's holder refreshes,
-// records the successor (or the failure) and the flight record, then
-// unlocks; an instance that finds the lock held waits for the release
-// (at most RefreshLockTTL) and reads the flight record of that holder. A
-// lock that cannot be used (Redis unavailable) means the credential's
-// owner among the peers refreshes (Options.Relay), else this instance;
-// relayed is a refresh another instance relayed here, which is never
-// relayed again.
+// one request per instance takes part. With peers (Options.Relay), the
+// credential's owner among them refreshes: another instance asks it
+// first, whether Redis answers or not, since instances may disagree about
+// Redis while it flaps, and an instance refreshing under the lock would
+// then race an owner refreshing without it. The owner (or any instance
+// when the owner does not answer) then takes the lock: its holder
+// refreshes, records the successor (or the failure) and the flight
+// record, then unlocks; an instance that finds the lock held waits for the
+// release (at most RefreshLockTTL) and reads the flight record of that
+// holder. A lock that cannot be used (Redis unavailable) means this
+// instance refreshes. relayed is a refresh another instance relayed here,
+// which is never relayed again.
 func (m *Manager) coordinated(ctx context.Context, key, cred, client string, relayed bool) refreshed {
+	if m.relay != nil && !relayed {
+		if r, ok := m.viaOwner(ctx, key, cred, client); ok {
+			return r
+		}
+	}
 	for range lockAttempts {
 		fence, ok, err := m.lock.TryLock(ctx, key, m.lockTTL)
 		if err != nil {
 			m.log.Debug("session: refresh lock unavailable", slog.Any("error", err))
-			return m.unlocked(ctx, key, cred, client, relayed)
+			return m.unlocked(ctx, key, cred, client)
 		}
 		if ok {
 			return m.lead(ctx, key, cred, client, fence)
@@ -161,7 +170,7 @@ func (m *Manager) coordinated(ctx context.Context, key, cred, client string, rel
 			return refreshed{reason: backend.ReasonNetwork}
 		case err != nil && wctx.Err() == nil:
 			m.log.Debug("session: refresh lock wait failed", slog.Any("error", err))
-			return m.unlocked(ctx, key, cred, client, relayed)
+			return m.unlocked(ctx, key, cred, client)
 		case err == nil && fence > 0:
 			if r, ok := m.flightResult(ctx, key, cred, fence); ok {
 				return r

@@ -10,9 +10,11 @@ import (
 )
 
 // Relay hands the refresh of a credential to its owner among the
-// gateway's instances while the RefreshLock cannot be used (Redis
-// unavailable): store.peers, docs/distributed.md. The gateway implements
-// it over package peer.
+// gateway's instances (store.peers, docs/distributed.md): the owner
+// refreshes, under the RefreshLock when it can reach Redis and alone when
+// it cannot, so that one instance refreshes each credential even while
+// Redis is unavailable or flapping. The gateway implements it over
+// package peer.
 type Relay interface {
 	// Refresh asks the owner of cred (key is Key(cred)) to refresh it for
 	// client and returns the owner's answer. asked is false when there is
@@ -60,35 +62,39 @@ func (m *Manager) Relayed(ctx context.Context, cred, client string) (RelayAnswer
 	return RelayAnswer{Sealed: sealed}, nil
 }
 
-// unlocked refreshes cred when the RefreshLock cannot be used: its owner
-// among the peers does it when there is one to ask (and the request was
-// not itself relayed), else this instance. As without a lock, a refresh
-// that ended just before this flight started decides first (its
-// successor record is for one client: each caller looks it up).
-func (m *Manager) unlocked(ctx context.Context, key, cred, client string, relayed bool) refreshed {
-	if m.hasSuccessor(ctx, key) {
-		return refreshed{retry: true}
-	}
-	if r, ok := m.failedGet(ctx, key); ok {
-		return refreshed{reason: r}
-	}
-	if m.relay == nil || relayed {
-		return m.doRefresh(ctx, key, cred, client)
-	}
+// viaOwner asks the owner of cred among the peers to refresh it. ok is
+// false when there is nobody to ask (this instance owns it, or no peer is
+// live) or the owner did not answer in time: this instance then goes on
+// with the lock.
+func (m *Manager) viaOwner(ctx context.Context, key, cred, client string) (r refreshed, ok bool) {
 	// The owner's refresh takes what a lock holder's does.
 	rctx, cancel := context.WithTimeout(ctx, m.lockTTL)
 	a, asked, err := m.relay.Refresh(rctx, key, cred, client)
 	cancel()
 	switch {
 	case ctx.Err() != nil: // Close
-		return refreshed{reason: backend.ReasonNetwork}
+		return refreshed{reason: backend.ReasonNetwork}, true
 	case !asked:
-		return m.doRefresh(ctx, key, cred, client)
+		return refreshed{}, false
 	case err != nil:
 		m.log.Debug("session: the refresh owner did not answer: refreshing in this instance", slog.Any("error", err))
-		return m.doRefresh(ctx, key, cred, client)
+		return refreshed{}, false
 	}
-	return m.fromRelay(ctx, key, cred, client, a)
+	return m.fromRelay(ctx, key, cred, client, a), true
+}
+
+// unlocked refreshes cred in this instance when the RefreshLock cannot be
+// used. As without a lock, a refresh that ended just before this flight
+// started decides first (its successor record is for one client: each
+// caller looks it up).
+func (m *Manager) unlocked(ctx context.Context, key, cred, client string) refreshed {
+	if m.hasSuccessor(ctx, key) {
+		return refreshed{retry: true}
+	}
+	if r, ok := m.failedGet(ctx, key); ok {
+		return refreshed{reason: r}
+	}
+	return m.doRefresh(ctx, key, cred, client)
 }
 
 // fromRelay decides the refresh of cred from the owner's answer a, as if

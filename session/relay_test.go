@@ -21,6 +21,7 @@ type peers struct {
 	f      *fake
 	clock  *clock
 	lock   *fakeLock
+	down   []*atomic.Bool // per instance: true, it cannot reach the lock (its Redis view)
 	ms     []*Manager
 	relays []*memRelay
 	client string
@@ -117,7 +118,9 @@ func newPeers(t *testing.T, n, ownerIdx int, relay bool) *peers {
 		o.SuccessorTTL = 30 * time.Second
 		o.Backend = p.f.client(t, 2*time.Second)
 		o.Now = p.clock.Now
-		o.RefreshLock = p.lock
+		down := new(atomic.Bool)
+		p.down = append(p.down, down)
+		o.RefreshLock = instanceLock{p.lock, down}
 		o.RefreshLockTTL = 5 * time.Second
 		// The old token is known invalid, so every request goes straight
 		// to the refresh.
@@ -136,6 +139,34 @@ func newPeers(t *testing.T, n, ownerIdx int, relay bool) *peers {
 		p.ms = append(p.ms, m)
 	}
 	return p
+}
+
+// instanceLock is one instance's view of the shared lock: while down, it
+// cannot reach it (Redis unavailable to this instance only).
+type instanceLock struct {
+	l    *fakeLock
+	down *atomic.Bool
+}
+
+func (l instanceLock) TryLock(ctx context.Context, key string, ttl time.Duration) (int64, bool, error) {
+	if l.down.Load() {
+		return 0, false, errLockDown
+	}
+	return l.l.TryLock(ctx, key, ttl)
+}
+
+func (l instanceLock) Unlock(ctx context.Context, key string, token int64) error {
+	if l.down.Load() {
+		return errLockDown
+	}
+	return l.l.Unlock(ctx, key, token)
+}
+
+func (l instanceLock) Wait(ctx context.Context, key string) error {
+	if l.down.Load() {
+		return errLockDown
+	}
+	return l.l.Wait(ctx, key)
 }
 
 func (p *peers) asked() int64 {
@@ -295,19 +326,72 @@ func TestRelayFallsBackToALocalRefresh(t *testing.T) {
 	}
 }
 
-// With the lock answering (Redis up), the lock decides as before: the
-// Relay is never asked.
-func TestRelayUnusedWhileTheLockAnswers(t *testing.T) {
-	p := newPeers(t, 3, 1, true)
+// With the lock answering (Redis up), the owner still refreshes, under the
+// lock, which also keeps out an instance that cannot reach the owner.
+func TestRelayOwnerTakesTheLock(t *testing.T) {
+	for _, answers := range []bool{true, false} {
+		t.Run(fmt.Sprintf("owner answers %v", answers), func(t *testing.T) {
+			p := newPeers(t, 3, 1, true)
+			p.lock.err = nil
+			if !answers {
+				p.relays[0].set(func(r *memRelay) { r.err = errors.New("peer: dial tcp: connection refused") })
+			}
+			p.f.add("OLD", "user", p.clock.Now().Add(-time.Minute))
+			o := p.ms[0].Authenticate(context.Background(), Input{User: "OLD", ClientID: p.client})
+			if o.State != StateUser || !o.Refreshed {
+				t.Fatalf("got %+v", o)
+			}
+			if got := p.asked(); got != 1 {
+				t.Fatalf("owners asked %d times, want 1", got)
+			}
+			if got := p.f.refreshes.Load(); got != 1 {
+				t.Fatalf("backend refreshes = %d, want 1", got)
+			}
+			p.lock.mu.Lock()
+			fence := p.lock.fence
+			p.lock.mu.Unlock()
+			if fence != 1 {
+				t.Fatalf("the lock was taken %d times, want 1 (by the owner, or by this instance when the owner did not answer)", fence)
+			}
+		})
+	}
+}
+
+// While Redis flaps, instances disagree about it: the owner cannot reach
+// it and refreshes by itself, while another instance still can. That
+// instance asks the owner too, rather than taking the lock the owner is
+// not using: one refresh, no reuse.
+func TestRelayWhileInstancesDisagreeAboutRedis(t *testing.T) {
+	p := newPeers(t, 2, 0, true)
 	p.lock.err = nil
+	p.down[0].Store(true) // the owner's view: Redis is unavailable
 	p.f.add("OLD", "user", p.clock.Now().Add(-time.Minute))
-	o := p.ms[0].Authenticate(context.Background(), Input{User: "OLD", ClientID: p.client})
-	if o.State != StateUser || !o.Refreshed {
-		t.Fatalf("got %+v", o)
+	gate := make(chan struct{})
+	entered := make(chan string, 8)
+	p.f.mu.Lock()
+	p.f.gate, p.f.entered = gate, entered
+	p.f.mu.Unlock()
+	asking := make(chan struct{}, 1)
+	p.relays[1].set(func(r *memRelay) { r.before = func() { asking <- struct{}{} } })
+	outs := make([]Outcome, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() { outs[0] = p.ms[0].Authenticate(context.Background(), Input{User: "OLD", ClientID: p.client}) })
+	for ep := range entered {
+		if ep == "refresh" { // the owner's refresh is at the backend
+			break
+		}
 	}
-	if got := p.asked(); got != 0 {
-		t.Fatalf("owners asked %d times with the lock answering, want 0", got)
+	wg.Go(func() { outs[1] = p.ms[1].Authenticate(context.Background(), Input{User: "OLD", ClientID: p.client}) })
+	select {
+	case <-asking:
+	case ep := <-entered:
+		close(gate)
+		wg.Wait()
+		t.Fatalf("instance 1 called %s itself while the owner's refresh was in flight (refreshes: %d)", ep, p.f.refreshes.Load())
 	}
+	close(gate)
+	wg.Wait()
+	sameNewToken(t, outs)
 	if got := p.f.refreshes.Load(); got != 1 {
 		t.Fatalf("backend refreshes = %d, want 1", got)
 	}

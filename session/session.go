@@ -134,11 +134,12 @@ type Options struct {
 	// backend.timeout, with room to spare). If zero, DefaultRefreshLockTTL.
 	RefreshLockTTL time.Duration
 	// Relay, if set with a RefreshLock, is asked to have the credential's
-	// owner among the gateway's instances refresh it whenever the lock
-	// cannot be used (Redis unavailable), so that one instance refreshes
-	// each credential even then (store.peers). No answer within
-	// RefreshLockTTL, or nobody to ask: this instance refreshes. The
-	// owner's side is Relayed. Nil: this instance refreshes.
+	// owner among the gateway's instances refresh it, before the lock is
+	// tried, so that one instance refreshes each credential even while
+	// Redis is unavailable to some instances or all (store.peers); the
+	// owner takes the lock when it can. No answer within RefreshLockTTL, or
+	// nobody to ask: this instance goes on with the lock. The owner's side
+	// is Relayed. Nil: the lock alone.
 	Relay Relay
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
