@@ -50,16 +50,18 @@ func (g *Gateway) forwardPage(x *exchange) {
 	r, a, e := x.r, x.auth, x.eff
 	h := r.Header
 	g.stripAfterHooks(h)
+	// The names are canonical: set without Header.Set's canonicalization
+	// (every forwarded request).
 	if a.Locale != "" {
-		h.Set(proxy.HeaderLocale, a.Locale)
+		h[proxy.HeaderLocale] = []string{a.Locale}
 	}
 	if a.TokenType != "" {
-		h.Set(proxy.HeaderTokenType, a.TokenType)
+		h[proxy.HeaderTokenType] = []string{a.TokenType}
 	}
 	if v, truncated := x.userHeader(); v != "" {
-		h.Set(proxy.HeaderAuthUser, v)
+		h[proxy.HeaderAuthUser] = []string{v}
 		if truncated {
-			h.Set(proxy.HeaderAuthUserTruncated, "1")
+			h[proxy.HeaderAuthUserTruncated] = []string{"1"}
 		}
 	}
 	if g.signer != nil && a.TokenType != "" {
@@ -69,12 +71,12 @@ func (g *Gateway) forwardPage(x *exchange) {
 	}
 	hide := g.cfg.Upstream.HideTokens
 	if e.refreshed != "" && !hide {
-		h.Set(proxy.HeaderRefreshed, e.refreshed)
+		h[proxy.HeaderRefreshed] = []string{e.refreshed}
 	}
 	if g.cfg.Upstream.PassAuthorization {
-		h.Del("Authorization")
+		delete(h, "Authorization")
 		if a.Token != "" {
-			h.Set("Authorization", "Bearer "+a.Token)
+			h["Authorization"] = []string{"Bearer " + a.Token}
 		}
 	}
 	if e.changed || hide || !g.cookiesAsEffective(h, e) {

@@ -390,16 +390,26 @@ func withoutRouterKey(query string) string {
 // it, where a JSON 401 would be logged in the console on every prefetch
 // of a protected page.
 func IsFetch(r *http.Request) bool {
-	if r.Header.Get("Rsc") == "1" {
+	h := r.Header
+	if first(h, "Rsc") == "1" {
 		return false
 	}
-	if r.Header.Get("Sec-Fetch-Mode") == "cors" {
+	if first(h, "Sec-Fetch-Mode") == "cors" {
 		return true
 	}
-	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+	if first(h, "X-Requested-With") == "XMLHttpRequest" {
 		return true
 	}
-	return prefersJSON(r.Header.Get("Accept"))
+	return prefersJSON(first(h, "Accept"))
+}
+
+// first is h.Get(key) for a key already in canonical form, without
+// canonicalizing it again (IsFetch runs on every request).
+func first(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // prefersJSON reports whether an Accept header ranks application/json (or

@@ -198,10 +198,12 @@ func foldEqual(a, b string) bool {
 // StripFromResponse removes from a response the headers the browser must
 // never receive (docs/security.md).
 func StripFromResponse(h http.Header) {
-	h.Del(HeaderAuthUser)
-	h.Del(HeaderRefreshed)
-	h.Del(HeaderAuthAssertion)
-	h.Del(HeaderAuthUserTruncated)
+	// The names are canonical: delete spares Del's canonicalization, on
+	// every response.
+	delete(h, HeaderAuthUser)
+	delete(h, HeaderRefreshed)
+	delete(h, HeaderAuthAssertion)
+	delete(h, HeaderAuthUserTruncated)
 }
 
 // onlyWebSocketUpgrade lets only a WebSocket upgrade through: any other
@@ -221,16 +223,17 @@ func onlyWebSocketUpgrade(h http.Header) {
 // replaced, not extended: the gateway's client IP resolution already
 // decided which hops to believe.
 func setForwarded(h http.Header, ip netip.Addr, proto, host string) {
+	// Canonical names, set without Set's canonicalization (every request).
 	if ip.IsValid() {
 		s := ip.Unmap().String()
-		h.Set("X-Forwarded-For", s)
-		h.Set("X-Real-Ip", s)
+		h["X-Forwarded-For"] = []string{s}
+		h["X-Real-Ip"] = []string{s}
 	}
 	if proto != "" {
-		h.Set("X-Forwarded-Proto", proto)
+		h["X-Forwarded-Proto"] = []string{proto}
 	}
 	if host != "" {
-		h.Set("X-Forwarded-Host", host)
+		h["X-Forwarded-Host"] = []string{host}
 	}
 }
 

@@ -77,3 +77,14 @@ func TestDropReservedCookies(t *testing.T) {
 		t.Errorf("%v allocations when nothing is dropped, want 0", n)
 	}
 }
+
+// The gateway sets and deletes these names in header maps directly, which
+// is only right for canonical names.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, h := range []string{HeaderAuthUser, HeaderAuthUserTruncated, HeaderAuthAssertion, HeaderRefreshed,
+		HeaderLocale, HeaderTokenType, "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Proto", "X-Forwarded-Host", "Authorization"} {
+		if c := http.CanonicalHeaderKey(h); c != h {
+			t.Errorf("%q is not canonical (%q)", h, c)
+		}
+	}
+}
