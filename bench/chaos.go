@@ -65,6 +65,7 @@ type chaosRun struct {
 	plan   chaosPlan
 	dir    string
 	bin    string
+	commit string // the commit the binary was built from, read when it was
 	logf   func(string, ...any)
 	backnd *proc
 	upstr  *proc
@@ -161,7 +162,7 @@ func runChaos(ctx context.Context, s settings, w io.Writer) (err error) {
 // start builds or finds the binary and starts the backend, the web app,
 // Redis and three gateway instances.
 func (c *chaosRun) start(ctx context.Context, bin string) error {
-	c.bin = bin
+	c.bin, c.commit = bin, commit()
 	if c.bin == "" {
 		c.logf("building ./cmd/apilayer")
 		var err error

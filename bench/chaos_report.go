@@ -220,7 +220,7 @@ func (c *chaosRun) report(r chaosResult) string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# apilayer chaos run, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	p("- machine: %s, %d logical CPUs; load average at the end %s; Go %s; apilayer commit %s; redis-server %s\n",
-		cpuModel(), runtime.NumCPU(), loadAvg(), runtime.Version(), commit(), redisVersion())
+		cpuModel(), runtime.NumCPU(), loadAvg(), runtime.Version(), c.commit, redisVersion())
 	p("- took %s; 3 instances of `apilayer serve` (store.driver redis, one redis-server, store.peers %s, SIGHUP reload %s)\n",
 		r.took.Round(time.Second), onOff(c.peers), onOff(c.reload))
 	p("- load: %d users (%d%% hot), %d visitors; a cohort of %d users whose tokens expire inside each outage; a storm of %d users x 3 tabs\n\n",
