@@ -416,7 +416,9 @@ func TestInitMigratingFitsANextAPILayerBackend(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"docs/migrating-from-next-api-layer.md", "apilayer check --probe"} {
+	// The guide's step 2 goes on after init (cookie names, role rules, the
+	// App Router keys): the summary must not send the user past it.
+	for _, want := range []string{"docs/migrating-from-next-api-layer.md", "apilayer check --probe", "step 2"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, r.stdout)
 		}

@@ -261,7 +261,8 @@ func summary(w io.Writer, path string, a Answers) {
 	fmt.Fprintf(w, "Compare the answer shapes in the file's comments with your backend's, or let the gateway call it:\n")
 	fmt.Fprintf(w, "  APILAYER_PROBE_LOGIN=user:password apilayer check --probe --config %s\n", path)
 	if a.Migrating {
-		fmt.Fprintf(w, "Then follow docs/migrating-from-next-api-layer.md from step 3.\n")
+		fmt.Fprintf(w, "Then follow docs/migrating-from-next-api-layer.md from step 2's list after init\n")
+		fmt.Fprintf(w, "(cookie names, role rules, the App Router keys), then step 3.\n")
 	}
 }
 
