@@ -26,7 +26,7 @@
 //
 // The last line of the output is machine-readable:
 //
-//	RESULT cached_vs_bare=<x> local_vs_bare=<x> miss_vs_bare=<x> full_vs_cached=<x> validate_calls_per_token=<n> p99_added_ms=<x> bytes_per_session=<n> redis_vs_bare=<x> cpu_cached_vs_bare=<x> cpu_local_vs_bare=<x> cpu_redis_vs_bare=<x> cpu_traced_vs_cached=<x>
+//	RESULT cached_vs_bare=<x> local_vs_bare=<x> miss_vs_bare=<x> full_vs_cached=<x> validate_calls_per_token=<n> p99_added_ms=<x> bytes_per_session=<n> redis_vs_bare=<x> cpu_cached_vs_bare=<x> cpu_local_vs_bare=<x> cpu_redis_vs_bare=<x> cpu_traced_vs_cached=<x> cpu_signed_vs_cached=<x>
 //
 // cpu_*_vs_bare is the setup's process CPU per request over the bare
 // proxy's (the steadier figure on a shared machine); the redis figures are

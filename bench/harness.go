@@ -70,7 +70,7 @@ func (e *env) stop() error {
 
 // gateways are the gateway scenarios, each run in its own process; the
 // redis scenario runs when a redis-server is installed.
-var gateways = []string{"cached", "local", "miss", "full", "guest", "api", "storm", "redis", "traced"}
+var gateways = []string{"cached", "local", "miss", "full", "guest", "api", "storm", "redis", "traced", "signed"}
 
 // start launches the backend, the upstream, the two bare proxies, one
 // gateway per scenario, a redis-server and the three gateways of redis3
@@ -266,6 +266,7 @@ func (e *env) setups(toks []string) []*setup {
 		{name: "local", ref: "bare", what: "user token, local JWT mode (EdDSA, JWKS)", proc: e.gw["local"], ts: page(e.gw["local"], true)},
 		{name: "miss", ref: "bare", what: "user token, backend validation on every request (cacheTTL 0)", proc: e.gw["miss"], ts: page(e.gw["miss"], true)},
 		{name: "full", ref: "cached", what: "cache hit + CSRF + rate limit + audit (file)", proc: e.gw["full"], ts: page(e.gw["full"], true)},
+		{name: "signed", ref: "cached", what: "cache hit with identity.sign (EdDSA; the assertion reused per identity, as in the steady state)", proc: e.gw["signed"], ts: page(e.gw["signed"], true)},
 		{name: "traced", ref: "cached", what: "cache hit with tracing on (sampleRatio 0.01, OTLP/HTTP to a collector that discards)", proc: e.gw["traced"], ts: page(e.gw["traced"], true)},
 		{name: "guest", ref: "bare", what: "no cookie: a guest token minted on every request", proc: e.gw["guest"], ts: page(e.gw["guest"], false)},
 		{name: "api-bare", what: "bare httputil.ReverseProxy to the backend, POST 1 MiB (baseline)", proc: e.bare["api"], ts: bulk(e.bare["api"], true)},

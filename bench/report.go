@@ -213,10 +213,10 @@ func (f *figures) rssRatio() float64 {
 func (f *figures) p99Added() float64 { return ms(medianDur(f.lat.addedP99)) }
 
 func (f *figures) resultLine() string {
-	return fmt.Sprintf("RESULT cached_vs_bare=%.2f local_vs_bare=%.2f miss_vs_bare=%.2f full_vs_cached=%.2f validate_calls_per_token=%s p99_added_ms=%.3f bytes_per_session=%d redis_vs_bare=%s cpu_cached_vs_bare=%.2f cpu_local_vs_bare=%.2f cpu_redis_vs_bare=%s cpu_traced_vs_cached=%s",
+	return fmt.Sprintf("RESULT cached_vs_bare=%.2f local_vs_bare=%.2f miss_vs_bare=%.2f full_vs_cached=%.2f validate_calls_per_token=%s p99_added_ms=%.3f bytes_per_session=%d redis_vs_bare=%s cpu_cached_vs_bare=%.2f cpu_local_vs_bare=%.2f cpu_redis_vs_bare=%s cpu_traced_vs_cached=%s cpu_signed_vs_cached=%s",
 		f.ratios["cached"], f.ratios["local"], f.ratios["miss"], f.ratios["full"],
 		strconv.FormatFloat(f.storm.validatePerToken, 'f', -1, 64), f.p99Added(), f.session,
-		f.ratio(f.ratios, "redis"), f.cpuRatio["cached"], f.cpuRatio["local"], f.ratio(f.cpuRatio, "redis"), f.ratio(f.cpuRatio, "traced"))
+		f.ratio(f.ratios, "redis"), f.cpuRatio["cached"], f.cpuRatio["local"], f.ratio(f.cpuRatio, "redis"), f.ratio(f.cpuRatio, "traced"), f.ratio(f.cpuRatio, "signed"))
 }
 
 // markdown is the report: machine, settings, the throughput table, the
@@ -291,6 +291,9 @@ func (f *figures) markdown() string {
 	goal("CPU per request, local JWT mode, vs bare proxy", "<= 1.15x", fmt.Sprintf("%.2fx", f.cpuRatio["local"]), f.cpuRatio["local"] > 0 && f.cpuRatio["local"] <= 1.15)
 	if f.byName("traced") != nil {
 		goal("CPU per request, tracing on (sampleRatio 0.01) vs off", "<= 1.05x", fmt.Sprintf("%.2fx", f.cpuRatio["traced"]), f.cpuRatio["traced"] > 0 && f.cpuRatio["traced"] <= 1.05)
+	}
+	if f.byName("signed") != nil {
+		goal("CPU per request, signed identity (assertion reused) vs unsigned", "<= 1.03x", fmt.Sprintf("%.2fx", f.cpuRatio["signed"]), f.cpuRatio["signed"] > 0 && f.cpuRatio["signed"] <= 1.03)
 	}
 	if f.byName("redis") != nil {
 		goal("page request, store.driver redis (near cache), vs bare proxy (req/s)", ">= 0.80x", fmt.Sprintf("%.2fx", f.ratios["redis"]), f.ratios["redis"] >= 0.80)

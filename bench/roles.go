@@ -360,6 +360,10 @@ func gatewayConfig(scenario, backendURL, upstreamURL, dir, redisURL string) (con
 	c.Upstream.URL = upstreamURL
 	switch scenario {
 	case "cached", "api", "storm":
+	case "signed":
+		// Signed identity with a generated EdDSA key (no
+		// identity.keyFile: one instance).
+		c.Identity.Sign = true
 	case "traced":
 		// Tracing at 1 %, exported to the upstream process (which
 		// discards the spans).
