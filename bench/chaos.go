@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -295,13 +293,9 @@ func (c *chaosRun) live() []*gateway {
 // ports are the backend's and the web app's ports, and Redis's.
 func (c *chaosRun) ports() (http []int, redis int) {
 	for _, u := range []string{c.backnd.url, c.upstr.url} {
-		_, p, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
-		n, _ := strconv.Atoi(p)
-		http = append(http, n)
+		http = append(http, portOf(strings.TrimPrefix(u, "http://")))
 	}
-	_, p, _ := net.SplitHostPort(c.raddr)
-	redis, _ = strconv.Atoi(p)
-	return http, redis
+	return http, portOf(c.raddr)
 }
 
 // settled measures the live gateways once the load's connections are gone.

@@ -107,8 +107,7 @@ func measure(ctx context.Context, g *gateway, httpPorts []int, redisPort int, gw
 			r.kinds["file"]++
 		}
 	}
-	_, lp, _ := net.SplitHostPort(g.cfg.listen)
-	listenPort, _ := strconv.Atoi(lp)
+	listenPort := portOf(g.cfg.listen)
 	seen := map[string]bool{}
 	for _, table := range []string{"tcp", "tcp6"} {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/net/%s", pid, table))
@@ -262,9 +261,14 @@ func settle(ctx context.Context, gws []*gateway, httpPorts []int, redisPort int)
 func listenPorts(gws []*gateway) []int {
 	var out []int
 	for _, g := range gws {
-		_, p, _ := net.SplitHostPort(g.cfg.listen)
-		n, _ := strconv.Atoi(p)
-		out = append(out, n)
+		out = append(out, portOf(g.cfg.listen))
 	}
 	return out
+}
+
+// portOf is the port of a host:port address, 0 if it has none.
+func portOf(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }
